@@ -1,0 +1,1 @@
+"""auditportal: the Django project (settings, URLs, WSGI/ASGI)."""

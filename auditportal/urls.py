@@ -1,0 +1,8 @@
+"""URL routes: the admin portal (the API is added under /api/)."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""The audit-log app: storage, import, browsing and compliance answers for Entra audit events."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LogsConfig(AppConfig):
+    name = "logs"
+    verbose_name = "Audit logs"
+    default_auto_field = "django.db.models.BigAutoField"

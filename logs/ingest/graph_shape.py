@@ -1,0 +1,155 @@
+"""Normalising one Graph-shaped ``directoryAudit`` record into an AuditRecord.
+
+Graph, the portal's JSON download, Azure Monitor's ``properties`` and auditportal's own NDJSON all
+carry this shape, so they share this one function. Field names follow Microsoft Graph v1.0
+(directoryAudit, targetResource, modifiedProperty, auditActivityInitiator).
+"""
+
+from logs.ingest.errors import FieldError
+from logs.ingest.records import (
+    AuditRecord,
+    InitiatorRecord,
+    ModifiedPropertyRecord,
+    TargetRecord,
+)
+from logs.ingest.values import SourceObject
+
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+
+RESULTS = {
+    "success": "success",
+    "failure": "failure",
+    "timeout": "timeout",
+    "unknownfuturevalue": "unknownFutureValue",
+}
+
+# Entra puts the caller's user agent in additionalDetails rather than in initiatedBy.
+USER_AGENT_DETAIL_KEYS = {"user-agent", "useragent", "user agent"}
+
+ID_LENGTH = 256
+NAME_LENGTH = 512
+LONG_NAME_LENGTH = 1024
+SHORT_LENGTH = 64
+
+
+def normalize_graph_record(value, *, original: str, location: str) -> AuditRecord:
+    """Raise FieldError (naming the field) if the record cannot be stored faithfully."""
+    record = SourceObject(value, "")
+    additional_details = _additional_details(record)
+    initiator, ip_address, user_agent = _initiator(record.obj("initiatedBy"))
+    return AuditRecord(
+        entra_id=record.text("id", max_length=ID_LENGTH, required=True),
+        activity_datetime=record.datetime("activityDateTime"),
+        service=record.text("loggedByService", max_length=NAME_LENGTH),
+        category=record.text("category", max_length=NAME_LENGTH),
+        activity=record.text("activityDisplayName", max_length=NAME_LENGTH),
+        operation_type=record.text("operationType", max_length=SHORT_LENGTH),
+        result=_result(record),
+        result_reason=record.text("resultReason"),
+        correlation_id=record.text("correlationId", max_length=SHORT_LENGTH),
+        initiator=initiator,
+        initiator_ip_address=ip_address,
+        initiator_user_agent=user_agent or _user_agent_detail(additional_details),
+        additional_details=additional_details,
+        targets=[_target(target) for target in record.objects("targetResources")],
+        original=original,
+        location=location,
+    )
+
+
+def _result(record: SourceObject) -> str:
+    value = record.text("result", max_length=SHORT_LENGTH)
+    if not value:
+        return ""
+    try:
+        return RESULTS[value.lower()]
+    except KeyError:
+        raise FieldError(
+            "result",
+            f"{value!r} is not a known result (success, failure, timeout, unknownFutureValue)",
+        ) from None
+
+
+def _identifies(*values: str) -> bool:
+    return any(value and value != ZERO_GUID for value in values)
+
+
+def _initiator(initiated_by: SourceObject | None):
+    """(InitiatorRecord or None, IP address, user agent) from ``initiatedBy``.
+
+    Entra writes a user with a zero GUID and null names when no person acted; that is the
+    system, not a user. ``None`` means the source named no initiator at all.
+    """
+    if initiated_by is None:
+        return None, "", ""
+    user = initiated_by.obj("user")
+    app = initiated_by.obj("app")
+    ip_address = user_agent = ""
+    if user is not None:
+        ip_address = user.text("ipAddress", max_length=SHORT_LENGTH)
+        user_agent = user.text("userAgent")
+        user_fields = {
+            "user_object_id": user.text("id", max_length=SHORT_LENGTH),
+            "user_display_name": user.text("displayName", max_length=NAME_LENGTH),
+            "user_principal_name": user.text("userPrincipalName", max_length=NAME_LENGTH),
+            "user_type": user.text("userType", max_length=SHORT_LENGTH),
+            "home_tenant_id": user.text("homeTenantId", max_length=SHORT_LENGTH),
+            "home_tenant_name": user.text("homeTenantName", max_length=NAME_LENGTH),
+        }
+    else:
+        user_fields = {}
+    if app is not None:
+        app_fields = {
+            "app_id": app.text("appId", max_length=SHORT_LENGTH),
+            "app_display_name": app.text("displayName", max_length=NAME_LENGTH),
+            "service_principal_id": app.text("servicePrincipalId", max_length=SHORT_LENGTH),
+            "service_principal_name": app.text("servicePrincipalName", max_length=NAME_LENGTH),
+        }
+    else:
+        app_fields = {}
+    if _identifies(
+        user_fields.get("user_object_id", ""),
+        user_fields.get("user_display_name", ""),
+        user_fields.get("user_principal_name", ""),
+    ):
+        kind = "user"
+    elif _identifies(*app_fields.values()):
+        kind = "app"
+    else:
+        if user is None and app is None:
+            return None, ip_address, user_agent
+        kind = "system"
+    return InitiatorRecord(kind=kind, **user_fields, **app_fields), ip_address, user_agent
+
+
+def _target(target: SourceObject) -> TargetRecord:
+    return TargetRecord(
+        type=target.text("type", max_length=SHORT_LENGTH),
+        object_id=target.text("id", max_length=ID_LENGTH),
+        display_name=target.text("displayName", max_length=LONG_NAME_LENGTH),
+        user_principal_name=target.text("userPrincipalName", max_length=NAME_LENGTH),
+        group_type=target.text("groupType", max_length=SHORT_LENGTH),
+        modified_properties=[
+            ModifiedPropertyRecord(
+                name=prop.text("displayName", max_length=NAME_LENGTH),
+                old_value=prop.nullable_text("oldValue"),
+                new_value=prop.nullable_text("newValue"),
+            )
+            for prop in target.objects("modifiedProperties")
+        ],
+    )
+
+
+def _additional_details(record: SourceObject) -> list:
+    details = record.objects("additionalDetails")
+    return [
+        {"key": detail.text("key", max_length=NAME_LENGTH), "value": detail.nullable_text("value")}
+        for detail in details
+    ]
+
+
+def _user_agent_detail(details: list) -> str:
+    for detail in details:
+        if detail["key"].lower() in USER_AGENT_DETAIL_KEYS and detail["value"]:
+            return detail["value"]
+    return ""

@@ -1,0 +1,183 @@
+"""One import run per file: detect, parse, store, and record the provenance.
+
+By default a file is all-or-nothing: the first bad record stops the run and the transaction
+rolls back, so nothing from that file is kept. With ``continue_on_error`` good records are
+stored and each bad one is handed to ``on_reject`` (the command writes them to a rejects file),
+so no input is silently dropped. Either way an ImportBatch row says what happened.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from logs.ingest.detect import Detected, detect
+from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.formats import PARSERS, accepts_layout
+from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
+from logs.ingest.sources import open_input, sha256_of
+from logs.models import ImportBatch
+
+
+class _StopImport(Exception):
+    """Unwinds the transaction after the first bad record."""
+
+
+@dataclass
+class ImportResult:
+    path: str
+    format: str = ""
+    read: int = 0
+    new: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    failed: bool = False
+    batch: ImportBatch | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and self.rejected == 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.read} read, {self.new} new, {self.duplicate} duplicate, "
+            f"{self.rejected} rejected"
+        )
+
+
+class RejectsWriter:
+    """Writes rejected input as JSON lines: file, location, field, error and the record itself."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._stream = None
+        self.count = 0
+
+    def __call__(self, error: RecordError | ImportFileError) -> None:
+        if self._stream is None:
+            self._stream = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        if isinstance(error, RecordError):
+            entry = error.as_reject()
+        else:
+            entry = {
+                "file": error.path,
+                "location": error.location,
+                "field": "",
+                "error": error.message,
+                "record": "",
+            }
+        self._stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+def import_file(
+    path,
+    *,
+    format: str | None = None,
+    dry_run: bool = False,
+    continue_on_error: bool = False,
+    on_reject: Callable | None = None,
+    user=None,
+    username: str = "",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import one file; never raises for bad input, the result says what went wrong."""
+    result = ImportResult(path=str(path))
+    try:
+        input_file = open_input(path)
+        detected = _choose_format(input_file, format)
+    except ImportFileError as error:
+        result.failed = True
+        result.errors.append(str(error))
+        return result
+    result.format = detected.format
+    batch = None
+    if not dry_run:
+        batch = ImportBatch.objects.create(
+            file_name=str(path),
+            format=detected.format,
+            sha256=sha256_of(input_file.path),
+            imported_by=user,
+            imported_by_name=username or (user.get_username() if user else ""),
+        )
+        result.batch = batch
+    loader = EventLoader(source_format=detected.format, import_batch=batch, batch_size=batch_size)
+    parse = PARSERS[detected.format]
+    try:
+        with transaction.atomic():
+            try:
+                for item in parse(input_file, detected.layout):
+                    result.read += 1
+                    if isinstance(item, RecordError):
+                        _reject(result, item, continue_on_error, on_reject)
+                    else:
+                        loader.add(item)
+                    if on_progress and result.read % batch_size == 0:
+                        on_progress(input_file.bytes_consumed(), input_file.size)
+            except ImportFileError as error:
+                _reject(result, error, continue_on_error, on_reject)
+            loader.flush()
+            if dry_run:
+                transaction.set_rollback(True)
+    except _StopImport:
+        result.failed = True
+    if on_progress:
+        on_progress(input_file.size, input_file.size)
+    if result.failed:
+        result.new = 0
+        result.duplicate = 0
+    else:
+        result.new = loader.counts.new
+        result.duplicate = loader.counts.duplicate
+    if batch is not None:
+        _finish_batch(batch, result)
+    return result
+
+
+def _choose_format(input_file, requested: str | None) -> Detected:
+    detected = detect(input_file)
+    if requested is None or requested == detected.format:
+        return detected
+    if requested not in PARSERS:
+        raise ImportFileError(input_file.name, f"unknown format {requested!r}")
+    if not accepts_layout(requested, detected.layout):
+        raise ImportFileError(
+            input_file.name,
+            f"was given as --format {requested}, but it looks like {detected.format}",
+        )
+    return Detected(requested, detected.layout)
+
+
+def _reject(result, error, continue_on_error: bool, on_reject) -> None:
+    result.rejected += 1
+    result.errors.append(str(error))
+    if not continue_on_error:
+        raise _StopImport
+    if on_reject is not None:
+        on_reject(error)
+
+
+def _finish_batch(batch: ImportBatch, result: ImportResult) -> None:
+    if result.failed:
+        status = ImportBatch.Status.FAILED
+    elif result.rejected:
+        status = ImportBatch.Status.PARTIAL
+    else:
+        status = ImportBatch.Status.COMPLETED
+    batch.status = status
+    batch.finished_at = timezone.now()
+    batch.records_read = result.read
+    batch.records_new = result.new
+    batch.records_duplicate = result.duplicate
+    batch.records_rejected = result.rejected
+    batch.error = "\n".join(result.errors[:20])
+    batch.save()

@@ -1,0 +1,165 @@
+"""Storing normalised records in batches: lookups resolved once, duplicates skipped by id.
+
+One batch costs a handful of queries whatever its size: one to find ids already stored, one
+bulk insert per table, and lookups (services, categories, activities, initiators) only for
+names not seen before in this run.
+"""
+
+from dataclasses import dataclass
+
+from logs.ingest.records import AuditRecord
+from logs.models import (
+    Activity,
+    AuditEvent,
+    Category,
+    Initiator,
+    ModifiedProperty,
+    Service,
+    Target,
+)
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+@dataclass
+class LoadCounts:
+    new: int = 0
+    duplicate: int = 0
+
+
+class LookupCache:
+    """Name → id for the small lookup tables, filled on first use, creating what is missing."""
+
+    def __init__(self):
+        self._names = {Service: {}, Category: {}, Activity: {}}
+        self._initiators = {}
+
+    def name_ids(self, model, names) -> dict:
+        known = self._names[model]
+        missing = {name for name in names if name not in known}
+        if missing:
+            model.objects.bulk_create([model(name=name) for name in missing], ignore_conflicts=True)
+            known.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+        return known
+
+    def initiator_ids(self, initiators) -> dict:
+        known = self._initiators
+        missing = {
+            initiator.identity_key: initiator
+            for initiator in initiators
+            if initiator.identity_key not in known
+        }
+        if missing:
+            Initiator.objects.bulk_create(
+                [
+                    Initiator(identity_key=key, **_initiator_fields(initiator))
+                    for key, initiator in missing.items()
+                ],
+                ignore_conflicts=True,
+            )
+            known.update(
+                Initiator.objects.filter(identity_key__in=missing).values_list("identity_key", "id")
+            )
+        return known
+
+
+def _initiator_fields(initiator) -> dict:
+    return {name: getattr(initiator, name) for name in initiator.__dataclass_fields__}
+
+
+class EventLoader:
+    """Buffers records and writes them a batch at a time; call ``flush`` at the end."""
+
+    def __init__(
+        self, *, source_format: str, import_batch=None, batch_size: int = DEFAULT_BATCH_SIZE
+    ):
+        self.source_format = source_format
+        self.import_batch = import_batch
+        self.batch_size = batch_size
+        self.lookups = LookupCache()
+        self.counts = LoadCounts()
+        self._pending: list[AuditRecord] = []
+
+    def add(self, record: AuditRecord) -> None:
+        self._pending.append(record)
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        records, self._pending = self._pending, []
+        if not records:
+            return
+        fresh = self._without_duplicates(records)
+        self.counts.duplicate += len(records) - len(fresh)
+        if fresh:
+            self._insert(fresh)
+            self.counts.new += len(fresh)
+
+    def _without_duplicates(self, records: list[AuditRecord]) -> list[AuditRecord]:
+        by_id = {}
+        for record in records:
+            by_id.setdefault(record.entra_id, record)
+        stored = set(
+            AuditEvent.objects.filter(entra_id__in=list(by_id)).values_list("entra_id", flat=True)
+        )
+        return [record for entra_id, record in by_id.items() if entra_id not in stored]
+
+    def _insert(self, records: list[AuditRecord]) -> None:
+        services = self.lookups.name_ids(Service, {r.service for r in records})
+        categories = self.lookups.name_ids(Category, {r.category for r in records})
+        activities = self.lookups.name_ids(Activity, {r.activity for r in records})
+        initiators = self.lookups.initiator_ids([r.initiator for r in records if r.initiator])
+        batch_id = self.import_batch.pk if self.import_batch else None
+        events = AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    entra_id=r.entra_id,
+                    activity_datetime=r.activity_datetime,
+                    service_id=services[r.service],
+                    category_id=categories[r.category],
+                    activity_id=activities[r.activity],
+                    operation_type=r.operation_type,
+                    result=r.result,
+                    result_reason=r.result_reason,
+                    correlation_id=r.correlation_id,
+                    initiator_id=initiators[r.initiator.identity_key] if r.initiator else None,
+                    initiator_ip_address=r.initiator_ip_address,
+                    initiator_user_agent=r.initiator_user_agent,
+                    additional_details=r.additional_details,
+                    original=r.original,
+                    source_format=self.source_format,
+                    import_batch_id=batch_id,
+                )
+                for r in records
+            ]
+        )
+        target_rows = []
+        target_sources = []
+        for event, record in zip(events, records, strict=True):
+            for position, target in enumerate(record.targets):
+                target_rows.append(
+                    Target(
+                        event_id=event.pk,
+                        position=position,
+                        type=target.type,
+                        object_id=target.object_id,
+                        display_name=target.display_name,
+                        user_principal_name=target.user_principal_name,
+                        group_type=target.group_type,
+                    )
+                )
+                target_sources.append(target)
+        targets = Target.objects.bulk_create(target_rows)
+        ModifiedProperty.objects.bulk_create(
+            [
+                ModifiedProperty(
+                    target_id=target_row.pk,
+                    position=position,
+                    name=prop.name,
+                    old_value=prop.old_value,
+                    new_value=prop.new_value,
+                )
+                for target_row, target in zip(targets, target_sources, strict=True)
+                for position, prop in enumerate(target.modified_properties)
+            ]
+        )

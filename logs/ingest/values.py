@@ -1,0 +1,121 @@
+"""Reading and checking the values of one source record, naming the field on any problem.
+
+Real sources disagree on small things (``"Type"`` vs ``"type"`` in targetResources, null vs
+empty string, 6 or 7 fractional digits), so lookups here are case-insensitive and dates accept
+what the formats actually emit; anything else is a FieldError naming the field.
+"""
+
+import json
+from datetime import UTC, datetime
+
+from logs.ingest.errors import FieldError
+
+# Longest text we accept in one value: large policy documents fit, a runaway field does not.
+MAX_TEXT_CHARS = 1_000_000
+
+_TYPE_NAMES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+
+
+def describe_type(value) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+class SourceObject:
+    """A JSON object from a source, read with case-insensitive keys and a path for messages."""
+
+    __slots__ = ("_values", "path")
+
+    def __init__(self, value, path: str):
+        if not isinstance(value, dict):
+            raise FieldError(path or "record", f"expected an object, got {describe_type(value)}")
+        self._values = {key.lower(): item for key, item in value.items()}
+        self.path = path
+
+    def field_path(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str):
+        return self._values.get(key.lower())
+
+    def has(self, key: str) -> bool:
+        return key.lower() in self._values
+
+    def text(self, key: str, max_length: int = MAX_TEXT_CHARS, required: bool = False) -> str:
+        """A string value; null or absent becomes "" unless required."""
+        value = self._values.get(key.lower())
+        if value is None:
+            if required:
+                raise FieldError(self.field_path(key), "is missing")
+            return ""
+        if not isinstance(value, str):
+            raise FieldError(self.field_path(key), f"expected a string, got {describe_type(value)}")
+        if required and not value.strip():
+            raise FieldError(self.field_path(key), "is empty")
+        if len(value) > max_length:
+            raise FieldError(
+                self.field_path(key),
+                f"is {len(value):,} characters long; the limit is {max_length:,}",
+            )
+        return value
+
+    def nullable_text(self, key: str, max_length: int = MAX_TEXT_CHARS) -> str | None:
+        """A string value that keeps null apart from ""."""
+        if self._values.get(key.lower()) is None:
+            return None
+        return self.text(key, max_length)
+
+    def obj(self, key: str) -> "SourceObject | None":
+        value = self._values.get(key.lower())
+        if value is None:
+            return None
+        return SourceObject(value, self.field_path(key))
+
+    def objects(self, key: str) -> list["SourceObject"]:
+        """A list of objects; null or absent is an empty list."""
+        value = self._values.get(key.lower())
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise FieldError(self.field_path(key), f"expected a list, got {describe_type(value)}")
+        return [
+            SourceObject(item, f"{self.field_path(key)}[{index}]")
+            for index, item in enumerate(value)
+        ]
+
+    def datetime(self, key: str) -> datetime:
+        return parse_datetime(self.text(key, max_length=64, required=True), self.field_path(key))
+
+
+def parse_datetime(value: str, field: str) -> datetime:
+    """An ISO 8601 date-time as Entra writes it (7 fractional digits, "Z" or an offset).
+
+    Python keeps microseconds, so the 7th digit is dropped here; the original record keeps it.
+    A value without an offset is taken as UTC, as the portal's "Date (UTC)" column is.
+    """
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise FieldError(
+            field, f"{value!r} is not a date-time (expected ISO 8601, e.g. 2024-11-09T10:01:19Z)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_json_text(value: str, field: str):
+    """JSON that a source nested inside a string column."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        message = f"is not valid JSON ({error.msg} at position {error.pos})"
+        raise FieldError(field, message) from None

@@ -1,0 +1,20 @@
+"""The audit-log domain model; see DESIGN.md for what each model means."""
+
+from logs.models.access import AccessRecord
+from logs.models.annotations import Annotation
+from logs.models.events import AuditEvent, ModifiedProperty, Target
+from logs.models.imports import ImportBatch
+from logs.models.lookups import Activity, Category, Initiator, Service
+
+__all__ = [
+    "AccessRecord",
+    "Activity",
+    "Annotation",
+    "AuditEvent",
+    "Category",
+    "ImportBatch",
+    "Initiator",
+    "ModifiedProperty",
+    "Service",
+    "Target",
+]

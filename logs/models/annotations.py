@@ -1,0 +1,32 @@
+"""Append-only notes on events, so that annotating never edits the evidence."""
+
+from django.conf import settings
+from django.db import models
+
+from logs.models.immutable import ImmutableModel
+
+
+class Annotation(ImmutableModel):
+    class Kind(models.TextChoices):
+        INFORMATIONAL = "informational", "Informational"
+        NOTE = "note", "Note"
+
+    event = models.ForeignKey(
+        "logs.AuditEvent", on_delete=models.CASCADE, related_name="annotations"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    source = models.CharField(
+        max_length=64, help_text='What made the note: "import", a command name, or "portal".'
+    )
+
+    class Meta:
+        ordering = ["event", "created_at", "id"]
+        indexes = [models.Index(fields=["kind", "event"], name="annotation_kind_event_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:60]}"

@@ -1,0 +1,121 @@
+"""Audit events, their targets and the properties each change modified."""
+
+from django.db import models
+
+from logs.models.immutable import ImmutableModel
+
+
+class AuditEvent(ImmutableModel):
+    """One Entra directory audit record, stored once and never changed.
+
+    ``original`` keeps the record exactly as the source sent it (JSON text, key order and values
+    preserved), so that nothing a source sent is lost; the other fields are the normalised,
+    indexed view used for browsing and filtering.
+    """
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+        TIMEOUT = "timeout", "Timeout"
+        UNKNOWN_FUTURE_VALUE = "unknownFutureValue", "Unknown"
+
+    entra_id = models.CharField(
+        "activity id", max_length=256, unique=True, help_text="The Entra record id."
+    )
+    activity_datetime = models.DateTimeField("date (UTC)")
+    service = models.ForeignKey("logs.Service", on_delete=models.PROTECT, related_name="events")
+    category = models.ForeignKey("logs.Category", on_delete=models.PROTECT, related_name="events")
+    activity = models.ForeignKey("logs.Activity", on_delete=models.PROTECT, related_name="events")
+    operation_type = models.CharField(max_length=64, blank=True)
+    result = models.CharField(max_length=32, choices=Result.choices, blank=True)
+    result_reason = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    initiator = models.ForeignKey(
+        "logs.Initiator",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        help_text="Empty when the source named no initiator.",
+    )
+    initiator_ip_address = models.CharField("initiator IP address", max_length=64, blank=True)
+    initiator_user_agent = models.TextField("user agent", blank=True)
+    additional_details = models.JSONField(default=list, blank=True)
+    original = models.TextField(help_text="The record as the source sent it (JSON).")
+    source_format = models.CharField(max_length=32)
+    import_batch = models.ForeignKey(
+        "logs.ImportBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+
+    class Meta:
+        ordering = ["-activity_datetime", "-id"]
+        indexes = [
+            # Every view filters or sorts on the date first; the id makes the order total.
+            models.Index(fields=["-activity_datetime", "-id"], name="event_date_idx"),
+            models.Index(fields=["service", "-activity_datetime"], name="event_service_date_idx"),
+            models.Index(fields=["category", "-activity_datetime"], name="event_category_date_idx"),
+            models.Index(fields=["activity", "-activity_datetime"], name="event_activity_date_idx"),
+            models.Index(fields=["result", "-activity_datetime"], name="event_result_date_idx"),
+            models.Index(
+                fields=["initiator", "-activity_datetime"], name="event_initiator_date_idx"
+            ),
+            models.Index(fields=["correlation_id"], name="event_correlation_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity_datetime:%Y-%m-%d %H:%M:%S} {self.entra_id}"
+
+
+class Target(ImmutableModel):
+    """A resource the event acted on (``targetResources``), in the order the source listed."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="targets")
+    position = models.PositiveSmallIntegerField()
+    type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=256, blank=True)
+    display_name = models.CharField(max_length=1024, blank=True)
+    user_principal_name = models.CharField(max_length=512, blank=True)
+    group_type = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["event", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "position"], name="target_position_unique")
+        ]
+        indexes = [
+            models.Index(fields=["object_id"], name="target_object_idx"),
+            models.Index(fields=["display_name"], name="target_name_idx"),
+            models.Index(fields=["user_principal_name"], name="target_upn_idx"),
+            models.Index(fields=["type"], name="target_type_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.user_principal_name or self.object_id or self.type
+
+
+class ModifiedProperty(ImmutableModel):
+    """One changed property of a target: name, old value, new value, as the source wrote them.
+
+    Values stay the strings Entra sent (often JSON inside a string, e.g. ``["x"]``); null and
+    empty string are kept apart.
+    """
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="modified_properties")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=512, blank=True)
+    # null and "" mean different things in the source, so both are kept.
+    old_value = models.TextField(null=True, blank=True)  # noqa: DJ001
+    new_value = models.TextField(null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        ordering = ["target", "position"]
+        verbose_name_plural = "modified properties"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "position"], name="modified_property_position_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["name"], name="modified_property_name_idx")]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,37 @@
+"""Provenance of stored events: which file, in which format, imported by whom, with what result."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ImportBatch(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed (nothing kept)"
+        PARTIAL = "partial", "Completed with rejected records"
+
+    file_name = models.CharField(max_length=1024)
+    format = models.CharField(max_length=32)
+    sha256 = models.CharField(max_length=64, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    imported_by_name = models.CharField(
+        max_length=256, blank=True, help_text="The account that ran the import (user or OS user)."
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    records_read = models.PositiveIntegerField(default=0)
+    records_new = models.PositiveIntegerField(default=0)
+    records_duplicate = models.PositiveIntegerField(default=0)
+    records_rejected = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self):
+        return f"{self.file_name} ({self.format}, {self.started_at:%Y-%m-%d %H:%M})"
