@@ -43,9 +43,18 @@ def retention_purge(using: str = "default"):
     try:
         with transaction.atomic(using=using):
             connection = connections[using]
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config(%s, 'on', true)", [RETENTION_SETTING])
+            postgres = connection.vendor == "postgresql"
+            if postgres:
+                _set_purge_setting(connection, "on")
             yield
+            if postgres:
+                # A transaction-local setting outlives a released savepoint, so when this block
+                # is nested in an outer transaction the window must be shut explicitly.
+                _set_purge_setting(connection, "off")
     finally:
         _purge_active.reset(token)
+
+
+def _set_purge_setting(connection, value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [RETENTION_SETTING, value])

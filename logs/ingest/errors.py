@@ -1,4 +1,5 @@
-"""Errors a person can act on: what is wrong, in which file, at which record or line, which field."""
+"""Errors a person can act on: what is wrong, in which file, at which record or line, which
+field."""
 
 
 class ImportFileError(Exception):

@@ -139,7 +139,7 @@ def import_file(
         result.new = loader.counts.new
         result.duplicate = loader.counts.duplicate
     if batch is not None:
-        _finish_batch(batch, result)
+        finish_batch(batch, result)
     return result
 
 
@@ -166,7 +166,7 @@ def _reject(result, error, continue_on_error: bool, on_reject) -> None:
         on_reject(error)
 
 
-def _finish_batch(batch: ImportBatch, result: ImportResult) -> None:
+def finish_batch(batch: ImportBatch, result: ImportResult) -> None:
     if result.failed:
         status = ImportBatch.Status.FAILED
     elif result.rejected:

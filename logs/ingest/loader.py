@@ -5,8 +5,12 @@ bulk insert per table, and lookups (services, categories, activities, initiators
 names not seen before in this run.
 """
 
+import json
 from dataclasses import dataclass
 
+from django.db import connection
+
+from logs.ingest.bulk_insert import insert_rows, reserve_ids
 from logs.ingest.records import AuditRecord
 from logs.models import (
     Activity,
@@ -18,7 +22,38 @@ from logs.models import (
     Target,
 )
 
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 2000
+
+EVENT_COLUMNS = [
+    "id",
+    "entra_id",
+    "activity_datetime",
+    "service_id",
+    "category_id",
+    "activity_id",
+    "operation_type",
+    "result",
+    "result_reason",
+    "correlation_id",
+    "initiator_id",
+    "initiator_ip_address",
+    "initiator_user_agent",
+    "additional_details",
+    "original",
+    "source_format",
+    "import_batch_id",
+]
+TARGET_COLUMNS = [
+    "id",
+    "event_id",
+    "position",
+    "type",
+    "object_id",
+    "display_name",
+    "user_principal_name",
+    "group_type",
+]
+MODIFIED_PROPERTY_COLUMNS = ["target_id", "position", "name", "old_value", "new_value"]
 
 
 @dataclass
@@ -110,56 +145,55 @@ class EventLoader:
         activities = self.lookups.name_ids(Activity, {r.activity for r in records})
         initiators = self.lookups.initiator_ids([r.initiator for r in records if r.initiator])
         batch_id = self.import_batch.pk if self.import_batch else None
-        events = AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    entra_id=r.entra_id,
-                    activity_datetime=r.activity_datetime,
-                    service_id=services[r.service],
-                    category_id=categories[r.category],
-                    activity_id=activities[r.activity],
-                    operation_type=r.operation_type,
-                    result=r.result,
-                    result_reason=r.result_reason,
-                    correlation_id=r.correlation_id,
-                    initiator_id=initiators[r.initiator.identity_key] if r.initiator else None,
-                    initiator_ip_address=r.initiator_ip_address,
-                    initiator_user_agent=r.initiator_user_agent,
-                    additional_details=r.additional_details,
-                    original=r.original,
-                    source_format=self.source_format,
-                    import_batch_id=batch_id,
+        adapt_datetime = connection.ops.adapt_datetimefield_value
+        event_ids = reserve_ids(AuditEvent, len(records))
+        event_rows = []
+        targets = []  # (event id, position, TargetRecord)
+        for event_id, r in zip(event_ids, records, strict=True):
+            event_rows.append(
+                (
+                    event_id,
+                    r.entra_id,
+                    adapt_datetime(r.activity_datetime),
+                    services[r.service],
+                    categories[r.category],
+                    activities[r.activity],
+                    r.operation_type,
+                    r.result,
+                    r.result_reason,
+                    r.correlation_id,
+                    initiators[r.initiator.identity_key] if r.initiator else None,
+                    r.initiator_ip_address,
+                    r.initiator_user_agent,
+                    json.dumps(r.additional_details, ensure_ascii=False),
+                    r.original,
+                    self.source_format,
+                    batch_id,
                 )
-                for r in records
-            ]
-        )
+            )
+            targets.extend(
+                (event_id, position, target) for position, target in enumerate(r.targets)
+            )
+        insert_rows(AuditEvent, EVENT_COLUMNS, event_rows)
+        target_ids = reserve_ids(Target, len(targets))
         target_rows = []
-        target_sources = []
-        for event, record in zip(events, records, strict=True):
-            for position, target in enumerate(record.targets):
-                target_rows.append(
-                    Target(
-                        event_id=event.pk,
-                        position=position,
-                        type=target.type,
-                        object_id=target.object_id,
-                        display_name=target.display_name,
-                        user_principal_name=target.user_principal_name,
-                        group_type=target.group_type,
-                    )
+        property_rows = []
+        for target_id, (event_id, position, target) in zip(target_ids, targets, strict=True):
+            target_rows.append(
+                (
+                    target_id,
+                    event_id,
+                    position,
+                    target.type,
+                    target.object_id,
+                    target.display_name,
+                    target.user_principal_name,
+                    target.group_type,
                 )
-                target_sources.append(target)
-        targets = Target.objects.bulk_create(target_rows)
-        ModifiedProperty.objects.bulk_create(
-            [
-                ModifiedProperty(
-                    target_id=target_row.pk,
-                    position=position,
-                    name=prop.name,
-                    old_value=prop.old_value,
-                    new_value=prop.new_value,
-                )
-                for target_row, target in zip(targets, target_sources, strict=True)
-                for position, prop in enumerate(target.modified_properties)
-            ]
-        )
+            )
+            property_rows.extend(
+                (target_id, index, prop.name, prop.old_value, prop.new_value)
+                for index, prop in enumerate(target.modified_properties)
+            )
+        insert_rows(Target, TARGET_COLUMNS, target_rows)
+        insert_rows(ModifiedProperty, MODIFIED_PROPERTY_COLUMNS, property_rows)

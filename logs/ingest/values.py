@@ -31,64 +31,66 @@ def describe_type(value) -> str:
 class SourceObject:
     """A JSON object from a source, read with case-insensitive keys and a path for messages."""
 
-    __slots__ = ("_values", "path")
+    __slots__ = ("_folded", "_values", "path")
 
     def __init__(self, value, path: str):
         if not isinstance(value, dict):
             raise FieldError(path or "record", f"expected an object, got {describe_type(value)}")
-        self._values = {key.lower(): item for key, item in value.items()}
+        self._values = value
+        self._folded = None
         self.path = path
 
     def field_path(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
     def raw(self, key: str):
-        return self._values.get(key.lower())
-
-    def has(self, key: str) -> bool:
-        return key.lower() in self._values
+        """The value under ``key``; the exact spelling is tried first (it nearly always fits)."""
+        values = self._values
+        if key in values:
+            return values[key]
+        if self._folded is None:
+            self._folded = {name.lower(): item for name, item in values.items()}
+        return self._folded.get(key.lower())
 
     def text(self, key: str, max_length: int = MAX_TEXT_CHARS, required: bool = False) -> str:
         """A string value; null or absent becomes "" unless required."""
-        value = self._values.get(key.lower())
+        value = self.raw(key)
         if value is None:
             if required:
                 raise FieldError(self.field_path(key), "is missing")
             return ""
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise FieldError(self.field_path(key), f"expected a string, got {describe_type(value)}")
-        if required and not value.strip():
-            raise FieldError(self.field_path(key), "is empty")
         if len(value) > max_length:
             raise FieldError(
                 self.field_path(key),
                 f"is {len(value):,} characters long; the limit is {max_length:,}",
             )
+        if required and not value.strip():
+            raise FieldError(self.field_path(key), "is empty")
         return value
 
     def nullable_text(self, key: str, max_length: int = MAX_TEXT_CHARS) -> str | None:
         """A string value that keeps null apart from ""."""
-        if self._values.get(key.lower()) is None:
+        if self.raw(key) is None:
             return None
         return self.text(key, max_length)
 
     def obj(self, key: str) -> "SourceObject | None":
-        value = self._values.get(key.lower())
+        value = self.raw(key)
         if value is None:
             return None
         return SourceObject(value, self.field_path(key))
 
     def objects(self, key: str) -> list["SourceObject"]:
         """A list of objects; null or absent is an empty list."""
-        value = self._values.get(key.lower())
+        value = self.raw(key)
         if value is None:
             return []
         if not isinstance(value, list):
             raise FieldError(self.field_path(key), f"expected a list, got {describe_type(value)}")
-        return [
-            SourceObject(item, f"{self.field_path(key)}[{index}]")
-            for index, item in enumerate(value)
-        ]
+        path = self.field_path(key)
+        return [SourceObject(item, f"{path}[{index}]") for index, item in enumerate(value)]
 
     def datetime(self, key: str) -> datetime:
         return parse_datetime(self.text(key, max_length=64, required=True), self.field_path(key))

@@ -1,0 +1,35 @@
+"""Storing records that were generated in memory (demo data), through the same checks as a file."""
+
+from django.db import transaction
+
+from logs.ingest.errors import FieldError
+from logs.ingest.graph_shape import normalize_graph_record
+from logs.ingest.importer import ImportResult, finish_batch
+from logs.ingest.json_stream import to_original
+from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
+from logs.models import ImportBatch
+
+
+def store_generated_records(records, *, label: str, on_progress=None) -> ImportResult:
+    """Normalise and store Graph-shaped dicts; one ImportBatch records where they came from."""
+    result = ImportResult(path=label, format="graph")
+    batch = ImportBatch.objects.create(file_name=label, format="graph")
+    loader = EventLoader(source_format="graph", import_batch=batch)
+    with transaction.atomic():
+        for number, record in enumerate(records, start=1):
+            result.read += 1
+            try:
+                loader.add(
+                    normalize_graph_record(
+                        record, original=to_original(record), location=f"record {number}"
+                    )
+                )
+            except FieldError as error:
+                result.rejected += 1
+                result.errors.append(f"record {number}: {error}")
+            if on_progress and number % DEFAULT_BATCH_SIZE == 0:
+                on_progress(number)
+        loader.flush()
+    result.new, result.duplicate = loader.counts.new, loader.counts.duplicate
+    finish_batch(batch, result)
+    return result
