@@ -92,22 +92,28 @@ def import_file(
 ) -> ImportResult:
     """Import one file; never raises for bad input, the result says what went wrong."""
     result = ImportResult(path=str(path))
+    provenance = {
+        "file_name": str(path),
+        "imported_by": user,
+        "imported_by_name": username or (user.get_username() if user else ""),
+    }
     try:
         input_file = open_input(path)
         detected = _choose_format(input_file, format)
     except ImportFileError as error:
         result.failed = True
         result.errors.append(str(error))
+        if not dry_run:
+            # Even a file that could not be read leaves a trace of the attempt.
+            result.batch = ImportBatch(format=format or "", **provenance)
+            result.batch.save()
+            finish_batch(result.batch, result)
         return result
     result.format = detected.format
     batch = None
     if not dry_run:
         batch = ImportBatch.objects.create(
-            file_name=str(path),
-            format=detected.format,
-            sha256=sha256_of(input_file.path),
-            imported_by=user,
-            imported_by_name=username or (user.get_username() if user else ""),
+            format=detected.format, sha256=sha256_of(input_file.path), **provenance
         )
         result.batch = batch
     loader = EventLoader(source_format=detected.format, import_batch=batch, batch_size=batch_size)

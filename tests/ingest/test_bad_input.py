@@ -1,0 +1,159 @@
+"""Bad input gets a message naming the file, the record or line, and the field; nothing is kept."""
+
+import json
+
+import pytest
+
+from logs.ingest.importer import import_file
+from logs.models import AuditEvent, ImportBatch
+from tests.factories import GraphDirectoryAuditFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def write_json(path, value):
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return path
+
+
+def graph_page(*records):
+    return {"@odata.context": "test", "value": list(records)}
+
+
+def assert_failed_with(result, *fragments):
+    assert result.failed
+    message = "\n".join(result.errors)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert AuditEvent.objects.count() == 0
+
+
+def test_truncated_json_names_file_and_position(tmp_path):
+    text = json.dumps(graph_page(GraphDirectoryAuditFactory(), GraphDirectoryAuditFactory()))
+    path = tmp_path / "cut.json"
+    path.write_text(text[: len(text) * 3 // 4], encoding="utf-8")
+    result = import_file(path)
+    assert_failed_with(result, str(path), "is not valid JSON after record 1", "truncated")
+
+
+def test_unknown_format(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("These are my meeting notes.\nNothing to see here.\n", encoding="utf-8")
+    result = import_file(path)
+    assert_failed_with(result, str(path), "is not a known audit-log format")
+
+
+def test_unknown_json_shape(tmp_path):
+    path = write_json(tmp_path / "other.json", {"name": "not an audit log"})
+    assert_failed_with(import_file(path), str(path), "not a known audit-log shape")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("id", None, "field id: is missing"),
+        ("id", "", "field id: is empty"),
+        ("activityDateTime", None, "field activityDateTime: is missing"),
+        ("activityDateTime", "yesterday at noon", "'yesterday at noon' is not a date-time"),
+        ("id", 12345, "field id: expected a string, got a number"),
+        ("targetResources", "Group", "field targetResources: expected a list, got a string"),
+        ("initiatedBy", ["x"], "field initiatedBy: expected an object, got a list"),
+        ("result", "maybe", "'maybe' is not a known result"),
+        ("resultReason", "x" * 1_000_001, "is 1,000,001 characters long; the limit is 1,000,000"),
+        ("activityDisplayName", "A" * 600, "field activityDisplayName: is 600 characters long"),
+    ],
+)
+def test_bad_field_names_record_and_field(tmp_path, field, value, expected):
+    bad = GraphDirectoryAuditFactory()
+    bad[field] = value
+    path = write_json(tmp_path / "page.json", graph_page(GraphDirectoryAuditFactory(), bad))
+    result = import_file(path)
+    assert_failed_with(result, f"{path}, record 2", expected)
+
+
+def test_nested_bad_field_names_its_path(tmp_path):
+    bad = GraphDirectoryAuditFactory()
+    bad["targetResources"][0]["modifiedProperties"] = [{"displayName": "X", "newValue": 7}]
+    path = write_json(tmp_path / "page.json", graph_page(bad))
+    result = import_file(path)
+    assert_failed_with(
+        result,
+        "record 1, field targetResources[0].modifiedProperties[0].newValue",
+        "expected a string, got a number",
+    )
+
+
+def test_binary_file(tmp_path):
+    path = tmp_path / "photo.json"
+    path.write_bytes(bytes(range(256)) * 40)
+    assert_failed_with(import_file(path), str(path), "is not a text file")
+
+
+def test_non_utf8_text_is_refused_with_advice(tmp_path):
+    path = tmp_path / "legacy.csv"
+    path.write_bytes('"Date (UTC)","Activity"\n"2024-11-09","Café"\n'.encode("cp1252"))
+    assert_failed_with(import_file(path), str(path), "is not UTF-8 or UTF-16", "CSV UTF-8")
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\r\n  "])
+def test_empty_file(tmp_path, content):
+    path = tmp_path / "empty.json"
+    path.write_bytes(content)
+    assert_failed_with(import_file(path), str(path), "is empty")
+
+
+def test_missing_file(tmp_path):
+    assert_failed_with(import_file(tmp_path / "nope.json"), "nope.json", "no such file")
+
+
+def test_directory_instead_of_file(tmp_path):
+    assert_failed_with(import_file(tmp_path), str(tmp_path), "is a directory")
+
+
+def test_a_bad_record_keeps_nothing_from_the_file(tmp_path):
+    good = [GraphDirectoryAuditFactory() for _ in range(5)]
+    bad = GraphDirectoryAuditFactory(activityDateTime="not a date")
+    path = write_json(tmp_path / "page.json", graph_page(*good, bad))
+    result = import_file(path, batch_size=2)  # several batches were written before the bad one
+    assert_failed_with(result, "record 6")
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.records_new == 0
+    assert "record 6" in batch.error
+
+
+def test_earlier_files_are_not_touched_by_a_failed_one(tmp_path):
+    first = write_json(tmp_path / "first.json", graph_page(GraphDirectoryAuditFactory()))
+    assert import_file(first).new == 1
+    bad = write_json(tmp_path / "bad.json", graph_page(GraphDirectoryAuditFactory(id=None)))
+    assert import_file(bad).failed
+    assert AuditEvent.objects.count() == 1
+
+
+def test_continue_on_error_keeps_good_records_and_hands_over_bad_ones(tmp_path):
+    good = [GraphDirectoryAuditFactory() for _ in range(3)]
+    bad = GraphDirectoryAuditFactory(activityDateTime="31/31/2024")
+    path = write_json(tmp_path / "page.json", graph_page(good[0], bad, *good[1:]))
+    rejected = []
+    result = import_file(path, continue_on_error=True, on_reject=rejected.append)
+    assert (result.read, result.new, result.rejected) == (4, 3, 1)
+    assert not result.ok
+    assert set(AuditEvent.objects.values_list("entra_id", flat=True)) == {r["id"] for r in good}
+    [error] = rejected
+    assert error.location == "record 2"
+    assert error.field == "activityDateTime"
+    assert json.loads(error.raw)["id"] == bad["id"]
+    assert ImportBatch.objects.get().status == ImportBatch.Status.PARTIAL
+
+
+def test_continue_on_error_keeps_records_before_truncation(tmp_path):
+    records = [GraphDirectoryAuditFactory() for _ in range(3)]
+    text = json.dumps(graph_page(*records))
+    cut = text.index(records[2]["id"])
+    path = tmp_path / "cut.json"
+    path.write_text(text[:cut], encoding="utf-8")
+    rejected = []
+    result = import_file(path, continue_on_error=True, on_reject=rejected.append)
+    assert result.new == 2
+    assert result.rejected == 1
+    assert "truncated" in str(rejected[0])
