@@ -70,8 +70,9 @@ def serve() -> int:
         for path in (PROJECT_DIR / "fixtures").rglob("*")
         if path.is_file() and path.suffix.lower() in {".json", ".csv", ".ndjson", ".jsonl"}
     )
-    print(f"Loading {len(sample_files)} sample files from fixtures/ ...", flush=True)
-    manage("import_audit_logs", *sample_files)
+    if sample_files:
+        print(f"Loading {len(sample_files)} sample files from fixtures/ ...", flush=True)
+        manage("import_audit_logs", *sample_files)
     # A fixed seed generates the same records each time, so a second run adds nothing.
     manage("seed_demo_data", "--events", str(DEMO_EVENTS), "--seed", "1")
     password = secrets.token_urlsafe(12)
