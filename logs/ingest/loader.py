@@ -57,6 +57,15 @@ MODIFIED_PROPERTY_COLUMNS = ["target_id", "position", "name", "old_value", "new_
 
 
 @dataclass
+class BatchRows:
+    """One batch in database form, ready for ``insert_rows``: events, targets, properties."""
+
+    events: list[tuple]
+    targets: list[tuple]
+    modified_properties: list[tuple]
+
+
+@dataclass
 class LoadCounts:
     new: int = 0
     duplicate: int = 0
@@ -140,6 +149,13 @@ class EventLoader:
         return [record for entra_id, record in by_id.items() if entra_id not in stored]
 
     def _insert(self, records: list[AuditRecord]) -> None:
+        rows = self.prepare_rows(records)
+        insert_rows(AuditEvent, EVENT_COLUMNS, rows.events)
+        insert_rows(Target, TARGET_COLUMNS, rows.targets)
+        insert_rows(ModifiedProperty, MODIFIED_PROPERTY_COLUMNS, rows.modified_properties)
+
+    def prepare_rows(self, records: list[AuditRecord]) -> BatchRows:
+        """Rows for new ``records``, with ids reserved and lookups resolved (created if new)."""
         services = self.lookups.name_ids(Service, {r.service for r in records})
         categories = self.lookups.name_ids(Category, {r.category for r in records})
         activities = self.lookups.name_ids(Activity, {r.activity for r in records})
@@ -174,7 +190,6 @@ class EventLoader:
             targets.extend(
                 (event_id, position, target) for position, target in enumerate(r.targets)
             )
-        insert_rows(AuditEvent, EVENT_COLUMNS, event_rows)
         target_ids = reserve_ids(Target, len(targets))
         target_rows = []
         property_rows = []
@@ -195,5 +210,4 @@ class EventLoader:
                 (target_id, index, prop.name, prop.old_value, prop.new_value)
                 for index, prop in enumerate(target.modified_properties)
             )
-        insert_rows(Target, TARGET_COLUMNS, target_rows)
-        insert_rows(ModifiedProperty, MODIFIED_PROPERTY_COLUMNS, property_rows)
+        return BatchRows(event_rows, target_rows, property_rows)
