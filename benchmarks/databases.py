@@ -1,0 +1,118 @@
+"""Fresh, migrated, empty databases for each measurement, and the settings a child process needs.
+
+Every measurement starts from an empty database with the full schema (all indexes and triggers),
+because that is what the targets are about. Migrating takes seconds, so each engine is migrated
+once per benchmark run into a template, and each measurement gets a copy of it.
+"""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "benchmarks" / "out"
+ENGINES = ("sqlite", "postgres")
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "BENCHMARK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/auditportal_bench"
+)
+
+
+class Databases:
+    """Hands out empty databases for one engine: ``sqlite`` (a file) or ``postgres``."""
+
+    def __init__(self, engine: str, out_dir: Path = OUT_DIR, postgres_url=DEFAULT_POSTGRES_URL):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown database {engine!r}; choose one of {', '.join(ENGINES)}")
+        self.engine = engine
+        self.out_dir = Path(out_dir)
+        self.postgres_url = postgres_url
+        self._template_ready = False
+
+    def fresh(self) -> str:
+        """The DATABASE_URL of an empty, migrated database, replacing the previous one."""
+        if not self._template_ready:
+            self._build_template()
+            self._template_ready = True
+        if self.engine == "sqlite":
+            target = self._sqlite_path("bench")
+            _remove_sqlite(target)
+            shutil.copyfile(self._sqlite_path("template"), target)
+            return f"sqlite:///{target}"
+        name = self._postgres_name()
+        self._postgres_admin(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{name}_template"',
+        )
+        return self.postgres_url
+
+    def _build_template(self) -> None:
+        if self.engine == "sqlite":
+            template = self._sqlite_path("template")
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            _remove_sqlite(template)
+            migrate(f"sqlite:///{template}")
+            # The copies must be whole files: fold the write-ahead log back in.
+            _checkpoint(template)
+            return
+        name = self._postgres_name()
+        self._postgres_admin(
+            f'DROP DATABASE IF EXISTS "{name}_template" WITH (FORCE)',
+            f'CREATE DATABASE "{name}_template"',
+        )
+        migrate(self.postgres_url.rsplit("/", 1)[0] + f"/{name}_template")
+
+    def _sqlite_path(self, role: str) -> Path:
+        return self.out_dir / f"{role}.sqlite3"
+
+    def _postgres_name(self) -> str:
+        return dj_database_url.parse(self.postgres_url)["NAME"]
+
+    def _postgres_admin(self, *statements: str) -> None:
+        settings = dj_database_url.parse(self.postgres_url)
+        with psycopg.connect(
+            dbname="postgres",
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            user=settings["USER"],
+            password=settings["PASSWORD"] or None,
+            autocommit=True,
+        ) as connection:
+            for statement in statements:
+                connection.execute(statement)
+
+
+def child_environment(database_url: str) -> dict:
+    """Settings for a child process: the database, production-like (no DEBUG query log)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "auditportal.settings",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key"),
+        "DEBUG": "0",
+    }
+
+
+def migrate(database_url: str) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--verbosity", "0"],
+        env=child_environment(database_url),
+        cwd=ROOT,
+        check=True,
+    )
+
+
+def _checkpoint(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -1,0 +1,46 @@
+"""Running metrics on databases R times each, every measurement on a fresh database."""
+
+import sys
+from pathlib import Path
+
+from benchmarks.databases import OUT_DIR, Databases
+from benchmarks.datafile import data_file
+from benchmarks.metrics import METRICS
+from benchmarks.report import Row
+from benchmarks.worker import run_in_child
+
+
+def run(
+    metric_names, engines, *, events: int, runs: int, out_dir: Path = OUT_DIR, log=sys.stderr
+) -> list[Row]:
+    """Rows for every metric on every engine; progress goes to ``log``."""
+    path = data_file(out_dir, events)
+    rows = []
+    for engine in engines:
+        databases = Databases(engine, out_dir)
+        for name in metric_names:
+            rows.extend(_measure(METRICS[name], databases, path, events, runs, log))
+    return rows
+
+
+def _measure(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
+    rate = Row(metric.name, databases.engine, metric.unit)
+    memory = Row(f"{metric.name} peak RSS", databases.engine, "MiB")
+    for number in range(1, runs + 1):
+        figures = _checked(metric.measure, databases.fresh(), path, events)
+        rate.values.append(figures["rate"])
+        memory.values.append(figures["peak_rss_mb"])
+        line = f"{metric.name} {databases.engine} run {number}/{runs}: {figures['rate']:,.0f}"
+        if metric.raw_limit:
+            raw = _checked(metric.raw_limit, databases.fresh(), path, events)
+            rate.raw_values.append(raw["rate"])
+            line += f" (raw {raw['rate']:,.0f})"
+        print(f"{line} {metric.unit}, peak RSS {figures['peak_rss_mb']:,.0f} MiB", file=log)
+    return [rate, memory] if metric.report_memory else [rate]
+
+
+def _checked(function: str, database_url: str, path: Path, events: int) -> dict:
+    figures = run_in_child(function, database_url, str(path))
+    if figures.get("events", events) != events:
+        raise RuntimeError(f"{function} stored {figures['events']} events, expected {events}")
+    return figures
