@@ -59,8 +59,10 @@ def csv_header(sample: str) -> list[str] | None:
 
 
 def csv_delimiter(header_line: str) -> str:
-    """Excel's "Unicode text" (UTF-16) is tab-separated; the portal's download uses commas."""
-    return "\t" if header_line.count("\t") > header_line.count(",") else ","
+    """The portal writes commas; Excel's "Unicode text" (UTF-16) uses tabs, and Excel in
+    locales with a decimal comma saves "CSV" with semicolons."""
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", "\t", ";")}
+    return max(counts, key=lambda delimiter: (counts[delimiter], delimiter == ","))
 
 
 def _json_lines_record(sample: str):
@@ -109,7 +111,7 @@ def _detect_json_object(input_file: InputFile, sample: str) -> Detected:
     if fmt:
         return Detected(fmt, "object")
     if "activityDateTime" in keys or "id" in keys:
-        return Detected("graph", "object")
+        return Detected("graph", "object")  # one record, as GET /directoryAudits/{id} returns
     raise ImportFileError(
         input_file.name,
         'is JSON but not a known audit-log shape: expected a Graph response with "value", '
@@ -125,4 +127,5 @@ def _detect_json_array(input_file: InputFile, sample: str) -> Detected:
         raise ImportFileError(
             input_file.name, "is a JSON list but its first item is not an audit record"
         )
-    return Detected(_record_format(keys, default="graph"), "list")
+    # A bare list of Graph-shaped records is what the admin center's JSON download holds.
+    return Detected(_record_format(keys, default="portal-json"), "list")

@@ -1,14 +1,22 @@
 """The registry of input formats: name → parser, and the record layouts each one reads."""
 
-from logs.ingest import graph, ndjson
+from logs.ingest import azure_monitor, graph, log_analytics, ndjson, portal_csv, portal_json
 
 PARSERS = {
     graph.NAME: graph.parse,
+    portal_json.NAME: portal_json.parse,
+    portal_csv.NAME: portal_csv.parse,
+    azure_monitor.NAME: azure_monitor.parse,
+    log_analytics.NAME: log_analytics.parse,
     ndjson.NAME: ndjson.parse,
 }
 
 LAYOUTS = {
     graph.NAME: set(graph.PREFIXES),
+    portal_json.NAME: portal_json.LAYOUTS,
+    portal_csv.NAME: portal_csv.LAYOUTS,
+    azure_monitor.NAME: azure_monitor.LAYOUTS,
+    log_analytics.NAME: log_analytics.LAYOUTS,
     ndjson.NAME: {"lines"},
 }
 

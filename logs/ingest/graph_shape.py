@@ -32,9 +32,13 @@ LONG_NAME_LENGTH = 1024
 SHORT_LENGTH = 64
 
 
-def normalize_graph_record(value, *, original: str, location: str) -> AuditRecord:
-    """Raise FieldError (naming the field) if the record cannot be stored faithfully."""
-    record = SourceObject(value, "")
+def normalize_graph_record(value, *, original: str, location: str, path: str = "") -> AuditRecord:
+    """Raise FieldError (naming the field) if the record cannot be stored faithfully.
+
+    ``path`` says where the Graph-shaped object sits in the source record (Azure Monitor nests
+    it under ``properties``), so that errors name the field as the file spells it.
+    """
+    record = SourceObject(value, path)
     additional_details = _additional_details(record)
     initiator, ip_address, user_agent = _initiator(record.obj("initiatedBy"))
     return AuditRecord(

@@ -79,3 +79,62 @@ def record_or_error(input_file: InputFile, location: str, item, normalize):
 def _describe_json_error(error: Exception) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text[:200]
+
+
+def iter_json_table_rows(input_file: InputFile):
+    """Yield (location, {column: value}) for each row of a Log Analytics query response.
+
+    The response is ``{"tables": [{"name", "columns": [{"name", "type"}], "rows": [[...]]}]}``;
+    rows are lists in column order, so each is zipped with the table's column names. Parsing is
+    event by event, so a large response is never held in memory.
+    """
+    count = 0
+    columns: list[str] = []
+    try:
+        with input_file.open_utf8() as stream:
+            events = ijson.parse(stream, use_float=True)
+            for prefix, event, value in events:
+                if prefix == "tables.item" and event == "start_map":
+                    columns = []
+                elif prefix == "tables.item.columns.item.name" and event == "string":
+                    columns.append(value)
+                elif prefix == "tables.item.rows.item" and event == "start_array":
+                    row = _build_array(events)
+                    count += 1
+                    location = f"row {count}"
+                    if len(row) != len(columns):
+                        yield (
+                            location,
+                            RecordError(
+                                input_file.name,
+                                location,
+                                "",
+                                f"has {len(row)} values but the table has {len(columns)} columns",
+                                raw=to_original(row),
+                            ),
+                        )
+                        continue
+                    yield location, dict(zip(columns, row, strict=True))
+    except ijson.JSONError as error:
+        raise ImportFileError(
+            input_file.name,
+            f"is not valid JSON after row {count} ({_describe_json_error(error)}); "
+            "the file may be truncated or damaged",
+            location=f"row {count + 1}",
+        ) from None
+
+
+def _build_array(events) -> list:
+    """The rest of a JSON array whose start_array event was just read."""
+    builder = ijson.ObjectBuilder()
+    builder.event("start_array", None)
+    depth = 1
+    for _prefix, event, value in events:
+        builder.event(event, value)
+        if event in ("start_array", "start_map"):
+            depth += 1
+        elif event in ("end_array", "end_map"):
+            depth -= 1
+            if depth == 0:
+                break
+    return builder.value

@@ -52,6 +52,10 @@ class SourceObject:
             self._folded = {name.lower(): item for name, item in values.items()}
         return self._folded.get(key.lower())
 
+    def raw_items(self):
+        """The object's own keys and values, as the source spelled them."""
+        return self._values.items()
+
     def text(self, key: str, max_length: int = MAX_TEXT_CHARS, required: bool = False) -> str:
         """A string value; null or absent becomes "" unless required."""
         value = self.raw(key)
@@ -96,8 +100,24 @@ class SourceObject:
         return parse_datetime(self.text(key, max_length=64, required=True), self.field_path(key))
 
 
+# What spreadsheet and portal exports write instead of ISO 8601: Log Analytics' CSV export
+# ("5/25/2023, 4:32:49.469 AM") and Excel re-saving a CSV in the US locale ("11/9/2024 10:23").
+# Month first, as those exports write it.
+_EXPORT_DATETIME_FORMATS = (
+    "%m/%d/%Y, %I:%M:%S.%f %p",
+    "%m/%d/%Y, %I:%M:%S %p",
+    "%m/%d/%Y %I:%M:%S.%f %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S.%f",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+)
+
+
 def parse_datetime(value: str, field: str) -> datetime:
-    """An ISO 8601 date-time as Entra writes it (7 fractional digits, "Z" or an offset).
+    """An ISO 8601 date-time as Entra writes it (7 fractional digits, "Z" or an offset), or
+    the month-first forms that CSV exports and Excel write.
 
     Python keeps microseconds, so the 7th digit is dropped here; the original record keeps it.
     A value without an offset is taken as UTC, as the portal's "Date (UTC)" column is.
@@ -106,12 +126,27 @@ def parse_datetime(value: str, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise FieldError(
-            field, f"{value!r} is not a date-time (expected ISO 8601, e.g. 2024-11-09T10:01:19Z)"
-        ) from None
+        parsed = _parse_export_datetime(text)
+        if parsed is None:
+            raise FieldError(
+                field,
+                f"{value!r} is not a date-time (expected ISO 8601, e.g. 2024-11-09T10:01:19Z, "
+                "or an export's month-first form, e.g. 11/9/2024, 10:01:19.000 AM)",
+            ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def _parse_export_datetime(text: str) -> datetime | None:
+    if "/" not in text:
+        return None
+    for date_format in _EXPORT_DATETIME_FORMATS:
+        try:
+            return datetime.strptime(text, date_format)
+        except ValueError:
+            continue
+    return None
 
 
 def parse_json_text(value: str, field: str):

@@ -1,0 +1,56 @@
+"""Streaming rows out of a CSV export, as dicts keyed by the header, with line numbers.
+
+The portal writes RFC 4180 CSV with every cell quoted and a BOM; Excel re-saves it with
+semicolons (decimal-comma locales) or as tab-separated UTF-16 ("Unicode text"), and may end
+lines with CRLF. Cells can hold whole JSON documents across several lines, so line numbers
+come from the reader, not from counting rows.
+"""
+
+import csv
+
+from logs.ingest.detect import csv_delimiter
+from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.values import MAX_TEXT_CHARS
+
+# A modified property can hold a large policy document; the csv module's default cell limit
+# (128 KiB) is smaller than what the JSON formats accept.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT_CHARS + 1))
+
+
+def iter_csv_rows(input_file):
+    """Yield (location, {header: cell} or RecordError) for each data row."""
+    line_number = 1
+    try:
+        with input_file.open_text() as stream:
+            first_line = stream.readline()
+            delimiter = csv_delimiter(first_line)
+            header = next(csv.reader([first_line], delimiter=delimiter), [])
+            names = [name.lstrip("\ufeff").strip() for name in header]
+            reader = csv.reader(stream, delimiter=delimiter)
+            for cells in reader:
+                location = f"line {line_number + 1}"
+                line_number = reader.line_num + 1
+                if not any(cells):
+                    continue
+                if len(cells) != len(names):
+                    yield (
+                        location,
+                        RecordError(
+                            input_file.name,
+                            location,
+                            "",
+                            f"has {len(cells)} cells but the header has {len(names)}; the row may "
+                            "be cut short or hold an unquoted delimiter",
+                            raw=delimiter.join(cells),
+                        ),
+                    )
+                    continue
+                yield location, dict(zip(names, cells, strict=True))
+    except csv.Error as error:
+        raise ImportFileError(
+            input_file.name, f"is not valid CSV ({error})", location=f"line {line_number + 1}"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            input_file.name, f"is not valid {input_file.encoding} text ({error.reason})"
+        ) from None
