@@ -17,8 +17,12 @@ from logs.ingest.values import MAX_TEXT_CHARS
 csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT_CHARS + 1))
 
 
-def iter_csv_rows(input_file):
-    """Yield (location, {header: cell} or RecordError) for each data row."""
+def iter_csv_rows(input_file, required_columns=()):
+    """Yield (location, {header: cell} or RecordError) for each data row.
+
+    A header without one of ``required_columns`` fails the file at once: it is another export,
+    or the columns were renamed, and every row would be rejected for the same reason.
+    """
     line_number = 1
     try:
         with input_file.open_text() as stream:
@@ -26,6 +30,7 @@ def iter_csv_rows(input_file):
             delimiter = csv_delimiter(first_line)
             header = next(csv.reader([first_line], delimiter=delimiter), [])
             names = [name.lstrip("\ufeff").strip() for name in header]
+            _check_columns(input_file, names, required_columns)
             reader = csv.reader(stream, delimiter=delimiter)
             for cells in reader:
                 location = f"line {line_number + 1}"
@@ -54,3 +59,16 @@ def iter_csv_rows(input_file):
         raise ImportFileError(
             input_file.name, f"is not valid {input_file.encoding} text ({error.reason})"
         ) from None
+
+
+def _check_columns(input_file, names: list[str], required_columns) -> None:
+    folded = {name.lower() for name in names}
+    missing = [column for column in required_columns if column.lower() not in folded]
+    if missing:
+        raise ImportFileError(
+            input_file.name,
+            f"lacks the column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(f'"{column}"' for column in missing)
+            + f"; its header starts {', '.join(names[:4])}, so it is not this format's export",
+            location="line 1",
+        )

@@ -53,7 +53,7 @@ _COLUMN_OF_FIELD = {
 
 def parse(input_file, layout: str):
     if layout == "csv":
-        rows = iter_csv_rows(input_file)
+        rows = iter_csv_rows(input_file, required_columns=("Id",))
     elif layout == "tables":
         rows = iter_json_table_rows(input_file)
     elif layout == "lines":

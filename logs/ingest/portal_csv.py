@@ -56,7 +56,7 @@ _APP_ACTOR_TYPES = {"app", "application", "serviceprincipal", "service principal
 
 
 def parse(input_file, layout: str = "csv"):
-    for location, row in iter_csv_rows(input_file):
+    for location, row in iter_csv_rows(input_file, required_columns=("Date (UTC)", "Activity")):
         yield record_or_error(input_file, location, row, normalize_portal_csv_row)
 
 
