@@ -22,7 +22,9 @@ from logs.models import (
     Target,
 )
 
-DEFAULT_BATCH_SIZE = 2000
+# Measured with python -m benchmarks: 10,000 beats 2,000 by a few percent (fewer round trips)
+# and keeps a batch's records to a few tens of MB whatever the file size.
+DEFAULT_BATCH_SIZE = 10_000
 
 EVENT_COLUMNS = [
     "id",
@@ -87,23 +89,23 @@ class LookupCache:
         return known
 
     def initiator_ids(self, initiators) -> dict:
+        """InitiatorRecord → id. Keyed by the record itself: hashing the frozen record is much
+        cheaper than its SHA-256 identity key, which is computed only for new initiators."""
         known = self._initiators
-        missing = {
-            initiator.identity_key: initiator
-            for initiator in initiators
-            if initiator.identity_key not in known
-        }
+        missing = {initiator for initiator in initiators if initiator not in known}
         if missing:
+            by_key = {initiator.identity_key: initiator for initiator in missing}
             Initiator.objects.bulk_create(
                 [
                     Initiator(identity_key=key, **_initiator_fields(initiator))
-                    for key, initiator in missing.items()
+                    for key, initiator in by_key.items()
                 ],
                 ignore_conflicts=True,
             )
-            known.update(
-                Initiator.objects.filter(identity_key__in=missing).values_list("identity_key", "id")
+            stored = Initiator.objects.filter(identity_key__in=by_key).values_list(
+                "identity_key", "id"
             )
+            known.update((by_key[key], pk) for key, pk in stored)
         return known
 
 
@@ -143,9 +145,7 @@ class EventLoader:
         by_id = {}
         for record in records:
             by_id.setdefault(record.entra_id, record)
-        stored = set(
-            AuditEvent.objects.filter(entra_id__in=list(by_id)).values_list("entra_id", flat=True)
-        )
+        stored = _stored_entra_ids(list(by_id))
         return [record for entra_id, record in by_id.items() if entra_id not in stored]
 
     def _insert(self, records: list[AuditRecord]) -> None:
@@ -178,10 +178,12 @@ class EventLoader:
                     r.result,
                     r.result_reason,
                     r.correlation_id,
-                    initiators[r.initiator.identity_key] if r.initiator else None,
+                    initiators[r.initiator] if r.initiator else None,
                     r.initiator_ip_address,
                     r.initiator_user_agent,
-                    json.dumps(r.additional_details, ensure_ascii=False),
+                    json.dumps(r.additional_details, ensure_ascii=False)
+                    if r.additional_details
+                    else "[]",
                     r.original,
                     self.source_format,
                     batch_id,
@@ -211,3 +213,22 @@ class EventLoader:
                 for index, prop in enumerate(target.modified_properties)
             )
         return BatchRows(event_rows, target_rows, property_rows)
+
+
+def _stored_entra_ids(entra_ids: list[str]) -> set[str]:
+    """Which of ``entra_ids`` are already stored, in one query with one parameter.
+
+    An ``IN (%s, %s, ...)`` list of thousands of parameters costs more to build, send and plan
+    than the index lookups themselves; an array (PostgreSQL) or a JSON list (SQLite) does not,
+    and has no limit on the number of ids.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    if connection.vendor == "postgresql":
+        sql = f"SELECT entra_id FROM {table} WHERE entra_id = ANY(%s)"
+        parameter = entra_ids
+    else:
+        sql = f"SELECT entra_id FROM {table} WHERE entra_id IN (SELECT value FROM json_each(%s))"
+        parameter = json.dumps(entra_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [parameter])
+        return {row[0] for row in cursor.fetchall()}
