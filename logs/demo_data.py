@@ -59,6 +59,9 @@ def _person() -> tuple[str, str]:
     return f"{first} {last}", upn
 
 
+DEFAULT_WINDOW_END = datetime(2024, 11, 30, tzinfo=UTC)
+
+
 def entra_timestamp(moment: datetime) -> str:
     """Entra's own form: UTC, 7 fractional digits, "Z"."""
     tick = _rng().randrange(10)
@@ -164,9 +167,11 @@ class GraphDirectoryAuditFactory(factory.DictFactory):
 
     class Params:
         entry = factory.LazyFunction(lambda: _pick(CATALOGUE))
-        moment = factory.LazyFunction(
-            lambda: (
-                datetime(2024, 11, 30, tzinfo=UTC)
+        # Records fall in the 90 days before window_end; a fixed default keeps tests repeatable.
+        window_end = DEFAULT_WINDOW_END
+        moment = factory.LazyAttribute(
+            lambda o: (
+                o.window_end
                 - timedelta(
                     seconds=_rng().randrange(90 * 24 * 3600), microseconds=_rng().randrange(10**6)
                 )
@@ -217,8 +222,15 @@ class ActorPool:
         return {"user": user, "app": None}
 
 
-def generate_records(count: int, seed: int | None = None, failure_rate=0.05, substrate_rate=0.05):
-    """Yield ``count`` records: mostly successes, some failures and Substrate write-backs."""
+def generate_records(
+    count: int,
+    seed: int | None = None,
+    failure_rate=0.05,
+    substrate_rate=0.05,
+    window_end: datetime = DEFAULT_WINDOW_END,
+):
+    """Yield ``count`` records dated in the 90 days before ``window_end``: mostly successes,
+    some failures and Substrate write-backs."""
     if seed is not None:
         factory.random.reseed_random(seed)
     rng = _rng()
@@ -226,10 +238,16 @@ def generate_records(count: int, seed: int | None = None, failure_rate=0.05, sub
     for _ in range(count):
         roll = rng.random()
         if roll < failure_rate:
-            yield GraphDirectoryAuditFactory(failure=True, initiatedBy=actors.initiated_by())
+            yield GraphDirectoryAuditFactory(
+                failure=True, initiatedBy=actors.initiated_by(), window_end=window_end
+            )
         elif roll < failure_rate + substrate_rate:
             yield GraphDirectoryAuditFactory(
-                initiatedBy=actors.substrate, entry=_pick(SUBSTRATE_WRITE_BACKS)
+                initiatedBy=actors.substrate,
+                entry=_pick(SUBSTRATE_WRITE_BACKS),
+                window_end=window_end,
             )
         else:
-            yield GraphDirectoryAuditFactory(initiatedBy=actors.initiated_by())
+            yield GraphDirectoryAuditFactory(
+                initiatedBy=actors.initiated_by(), window_end=window_end
+            )

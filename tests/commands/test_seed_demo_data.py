@@ -1,9 +1,12 @@
 """Demo data: realistic records, repeatable with a seed, including failures and Substrate."""
 
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Max, Min
+from django.utils import timezone
 
 from logs.activity_catalogue import CATALOGUE, SUBSTRATE_APP_ID
 from logs.models import AuditEvent, Initiator
@@ -41,10 +44,31 @@ def test_includes_failures_and_substrate_write_backs():
 
 
 def test_same_seed_same_records_so_reseeding_adds_nothing():
-    seed("--events", "50", "--seed", "3")
-    out = seed("--events", "50", "--seed", "3")
+    seed("--events", "50", "--seed", "3", "--until", "2026-11-01T00:00Z")
+    out = seed("--events", "50", "--seed", "3", "--until", "2026-11-01T00:00Z")
     assert "50 read, 0 new, 50 duplicate" in out
     assert AuditEvent.objects.count() == 50
+
+
+def test_records_fall_in_the_90_days_before_until():
+    seed("--events", "200", "--seed", "5", "--until", "2026-11-01T00:00Z")
+    until = datetime(2026, 11, 1, tzinfo=UTC)
+    dates = AuditEvent.objects.aggregate(
+        first=Min("activity_datetime"), last=Max("activity_datetime")
+    )
+    assert until - timedelta(days=90) <= dates["first"] < dates["last"] <= until
+    assert dates["last"] - dates["first"] > timedelta(days=60)
+
+
+def test_default_window_ends_now():
+    seed("--events", "50", "--seed", "5")
+    newest = AuditEvent.objects.aggregate(last=Max("activity_datetime"))["last"]
+    assert timezone.now() - timedelta(days=90) < newest <= timezone.now()
+
+
+def test_bad_until_is_refused():
+    with pytest.raises(CommandError, match="--until 'soon' is not an ISO 8601 date-time"):
+        seed("--events", "5", "--until", "soon")
 
 
 def test_needs_a_positive_count():
