@@ -5,6 +5,7 @@ from logs.models.annotations import Annotation
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.imports import ImportBatch
 from logs.models.lookups import Activity, Category, Initiator, Service
+from logs.models.preferences import ColumnPreference
 
 __all__ = [
     "AccessRecord",
@@ -12,6 +13,7 @@ __all__ = [
     "Annotation",
     "AuditEvent",
     "Category",
+    "ColumnPreference",
     "ImportBatch",
     "Initiator",
     "ModifiedProperty",

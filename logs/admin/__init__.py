@@ -1,0 +1,16 @@
+"""The portal: the Django admin, customised into a read-only audit-log browser."""
+
+from django.contrib import admin
+
+from logs.admin.events import AuditEventAdmin
+from logs.admin.imports import ImportBatchAdmin
+from logs.models import AuditEvent, ImportBatch
+
+admin.site.site_header = "auditportal"
+admin.site.site_title = "auditportal"
+admin.site.index_title = "Entra ID audit logs"
+# The changelist needs the width for its columns more than a second navigation menu.
+admin.site.enable_nav_sidebar = False
+
+admin.site.register(AuditEvent, AuditEventAdmin)
+admin.site.register(ImportBatch, ImportBatchAdmin)

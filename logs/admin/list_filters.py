@@ -1,0 +1,230 @@
+"""Admin sidebar filters that delegate to the shared AuditEventFilterSet.
+
+Each filter consumes its query parameters (named as in the API) and applies them through the
+FilterSet, so the admin and the API select the same rows for the same parameters. Choices come
+from the lookup tables (or fixed vocabularies), never from a scan of the event table.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+
+from logs.filters import PERIODS, AuditEventFilterSet
+from logs.models import Activity, AuditEvent, Category, Service
+
+# Target types Entra writes (Graph targetResource.type) and operation types (operationType).
+TARGET_TYPES = [
+    "User",
+    "Group",
+    "Application",
+    "ServicePrincipal",
+    "Device",
+    "Role",
+    "Policy",
+    "Directory",
+    "Other",
+]
+OPERATION_TYPES = ["Add", "Update", "Delete", "Assign", "Unassign", "Other"]
+
+
+class FilterSetListFilter(admin.ListFilter):
+    """One or more FilterSet parameters shown as a sidebar filter."""
+
+    parameter_names: tuple[str, ...] = ()
+    template = "admin/logs/filters/links.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.parameter_names:
+            if name in params:
+                self.used_parameters[name] = params.pop(name)[-1]
+
+    def expected_parameters(self):
+        return list(self.parameter_names)
+
+    def has_output(self):
+        return True
+
+    def value(self, name=None):
+        return self.used_parameters.get(name or self.parameter_names[0])
+
+    def other_parameters(self) -> list[tuple[str, str]]:
+        """The request's other parameters (filters, search, sort), for a form to carry along;
+        the page number is dropped, as a new filter starts on page one."""
+        own = {*self.parameter_names, "p", "e"}
+        return [
+            (key, value)
+            for key, values in self.request.GET.lists()
+            if key not in own
+            for value in values
+        ]
+
+    def queryset(self, request, queryset):
+        data = {name: value for name, value in self.used_parameters.items() if value != ""}
+        if not data:
+            return queryset
+        filterset = AuditEventFilterSet(data=data, queryset=queryset, request=request)
+        if not filterset.is_valid():
+            raise IncorrectLookupParameters(filterset.errors.as_text())
+        return filterset.qs
+
+
+class ChoicesFilter(FilterSetListFilter):
+    """A filter with a known set of values, shown as links or, when long, a drop-down."""
+
+    # Above this many choices the sidebar shows a drop-down instead of links.
+    max_links = 12
+
+    def lookups(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def choices(self, changelist):
+        name = self.parameter_names[0]
+        current = self.value()
+        yield {
+            "selected": current is None,
+            "query_string": changelist.get_query_string(remove=self.expected_parameters()),
+            "display": "All",
+        }
+        for value, label in self.lookups():
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({name: value}),
+                "display": label,
+            }
+
+    @property
+    def template(self):
+        if len(self.lookups()) > self.max_links:
+            return "admin/logs/filters/select.html"
+        return "admin/logs/filters/links.html"
+
+
+class LookupTableFilter(ChoicesFilter):
+    lookup_model = None
+
+    def lookups(self):
+        if not hasattr(self, "_lookups"):
+            names = self.lookup_model.objects.order_by("name").values_list("name", flat=True)
+            self._lookups = [(name, name) for name in names]
+        return self._lookups
+
+
+class ServiceFilter(LookupTableFilter):
+    title = "service"
+    parameter_names = ("service",)
+    lookup_model = Service
+
+
+class CategoryFilter(LookupTableFilter):
+    title = "category"
+    parameter_names = ("category",)
+    lookup_model = Category
+
+
+class ActivityFilter(LookupTableFilter):
+    title = "activity"
+    parameter_names = ("activity",)
+    lookup_model = Activity
+
+
+class StatusFilter(ChoicesFilter):
+    title = "status"
+    parameter_names = ("result",)
+
+    def lookups(self):
+        return list(AuditEvent.Result.choices)
+
+
+class TargetTypeFilter(ChoicesFilter):
+    title = "target type"
+    parameter_names = ("target_type",)
+
+    def lookups(self):
+        return [(value, value) for value in TARGET_TYPES]
+
+
+class OperationTypeFilter(ChoicesFilter):
+    title = "operation type"
+    parameter_names = ("operation_type",)
+
+    def lookups(self):
+        return [(value, value) for value in OPERATION_TYPES]
+
+
+class InformationalFilter(ChoicesFilter):
+    title = "informational"
+    parameter_names = ("informational",)
+
+    def lookups(self):
+        return [("false", "Hide informational"), ("true", "Only informational")]
+
+
+class TextFilter(FilterSetListFilter):
+    """A free-text parameter (too many values to list): a small form in the sidebar."""
+
+    template = "admin/logs/filters/text.html"
+    placeholder = ""
+
+    def choices(self, changelist):
+        # The template renders the form; these are the other parameters it must carry along.
+        name = self.parameter_names[0]
+        yield {
+            "name": name,
+            "value": self.value() or "",
+            "placeholder": self.placeholder,
+            "hidden": self.other_parameters(),
+            "clear_query_string": changelist.get_query_string(remove=[name]),
+        }
+
+
+class InitiatorFilter(TextFilter):
+    title = "initiated by"
+    parameter_names = ("initiator",)
+    placeholder = "UPN, name or app"
+
+
+class TargetFilter(TextFilter):
+    title = "target"
+    parameter_names = ("target",)
+    placeholder = "name, UPN or object id"
+
+
+class CorrelationFilter(TextFilter):
+    title = "correlation id"
+    parameter_names = ("correlation_id",)
+    placeholder = "correlation id"
+
+
+class DateRangeFilter(FilterSetListFilter):
+    """Presets (last 24 hours, 7 days, 30 days) and a custom from/to range."""
+
+    title = "date (UTC)"
+    parameter_names = ("period", "since", "until")
+    template = "admin/logs/filters/date_range.html"
+
+    def choices(self, changelist):
+        remove = self.expected_parameters()
+        current = self.value("period")
+        custom = bool(self.value("since") or self.value("until"))
+        presets = [
+            {
+                "selected": current is None and not custom,
+                "query_string": changelist.get_query_string(remove=remove),
+                "display": "Any time",
+            }
+        ]
+        for key, (label, _) in PERIODS.items():
+            presets.append(
+                {
+                    "selected": current == key,
+                    "query_string": changelist.get_query_string({"period": key}, remove=remove),
+                    "display": label,
+                }
+            )
+        yield {
+            "presets": presets,
+            "since": self.value("since") or "",
+            "until": self.value("until") or "",
+            "custom": custom,
+            "hidden": self.other_parameters(),
+        }

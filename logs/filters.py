@@ -1,0 +1,175 @@
+"""The one definition of every event filter: the REST API, the admin sidebar and the export
+command all select events through ``AuditEventFilterSet``, so a filter means the same thing
+everywhere.
+
+Names follow DESIGN.md (``since``, ``until``, ``service``, ``category``, ``activity``,
+``result``, ``operation_type``, ``initiator``, ``target``, ``target_type``,
+``correlation_id``, ``informational``, ``search``, ``ordering``), plus ``period`` for the
+portal's presets. Filters on names resolve against the small lookup tables first, so a filter
+never scans the event table for its choices.
+"""
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from logs.models import (
+    Activity,
+    Annotation,
+    AuditEvent,
+    Category,
+    Initiator,
+    Service,
+    Target,
+)
+
+PERIODS = {
+    "24h": ("Last 24 hours", timedelta(hours=24)),
+    "7d": ("Last 7 days", timedelta(days=7)),
+    "30d": ("Last 30 days", timedelta(days=30)),
+}
+ORDERINGS = {
+    "-date": ("Newest first", ("-activity_datetime", "-id")),
+    "date": ("Oldest first", ("activity_datetime", "id")),
+}
+MAX_TEXT_FILTER_LENGTH = 1024
+
+
+def initiators_named(value: str):
+    """Initiators whose UPN, display name, app name or one of their ids is ``value``."""
+    return Initiator.objects.filter(
+        Q(user_principal_name__iexact=value)
+        | Q(user_display_name__iexact=value)
+        | Q(app_display_name__iexact=value)
+        | Q(service_principal_name__iexact=value)
+        | Q(user_object_id=value)
+        | Q(app_id=value)
+        | Q(service_principal_id=value)
+    )
+
+
+def targets_named(value: str):
+    """Targets whose display name, UPN or object id is ``value``."""
+    return Target.objects.filter(
+        Q(display_name=value) | Q(user_principal_name=value) | Q(object_id=value)
+    )
+
+
+def informational_annotations():
+    return Annotation.objects.filter(kind=Annotation.Kind.INFORMATIONAL, event=OuterRef("pk"))
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(
+        field_name="activity_datetime",
+        lookup_expr="gte",
+        label="Since",
+        help_text="Events at or after this ISO 8601 date-time (UTC if no offset).",
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="activity_datetime",
+        lookup_expr="lte",
+        label="Until",
+        help_text="Events at or before this ISO 8601 date-time (UTC if no offset).",
+    )
+    period = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in PERIODS.items()],
+        method="filter_period",
+        label="Period",
+        help_text="A preset date range ending now: 24h, 7d or 30d.",
+    )
+    service = django_filters.ModelChoiceFilter(
+        queryset=Service.objects.all(), to_field_name="name", label="Service"
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), to_field_name="name", label="Category"
+    )
+    activity = django_filters.ModelChoiceFilter(
+        queryset=Activity.objects.all(), to_field_name="name", label="Activity"
+    )
+    result = django_filters.ChoiceFilter(
+        choices=AuditEvent.Result.choices, label="Status", help_text="The activity's result."
+    )
+    operation_type = django_filters.CharFilter(
+        max_length=64, label="Operation type", help_text="Add, Update, Delete, Assign, ..."
+    )
+    initiator = django_filters.CharFilter(
+        method="filter_initiator",
+        max_length=MAX_TEXT_FILTER_LENGTH,
+        label="Initiated by",
+        help_text="The initiator's UPN, display name, app name or object/app id (exact, any case).",
+    )
+    target = django_filters.CharFilter(
+        method="filter_target",
+        max_length=MAX_TEXT_FILTER_LENGTH,
+        label="Target",
+        help_text="A target's display name, UPN or object id (exact).",
+    )
+    target_type = django_filters.CharFilter(
+        method="filter_target_type",
+        max_length=64,
+        label="Target type",
+        help_text="User, Group, Application, ServicePrincipal, Role, Policy, Device, ...",
+    )
+    correlation_id = django_filters.CharFilter(max_length=64, label="Correlation id")
+    informational = django_filters.BooleanFilter(
+        method="filter_informational",
+        label="Informational",
+        help_text="true: only events annotated informational (e.g. Microsoft Substrate "
+        "Management write-backs); false: only the others.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=MAX_TEXT_FILTER_LENGTH,
+        label="Search",
+        help_text="Activity name or initiator name/UPN/app (contains, any case); target name, "
+        "UPN or id, correlation id or activity id (exact).",
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in ORDERINGS.items()],
+        method="filter_ordering",
+        label="Ordering",
+        help_text="-date (newest first, the default) or date.",
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = []
+
+    def filter_period(self, queryset, name, value):
+        return queryset.filter(activity_datetime__gte=timezone.now() - PERIODS[value][1])
+
+    def filter_initiator(self, queryset, name, value):
+        return queryset.filter(initiator__in=initiators_named(value).values("pk"))
+
+    def filter_target(self, queryset, name, value):
+        return queryset.filter(pk__in=targets_named(value).values("event_id"))
+
+    def filter_target_type(self, queryset, name, value):
+        return queryset.filter(Exists(Target.objects.filter(event=OuterRef("pk"), type=value)))
+
+    def filter_informational(self, queryset, name, value):
+        informational = Exists(informational_annotations())
+        return queryset.filter(informational if value else ~informational)
+
+    def filter_search(self, queryset, name, value):
+        text = value.strip()
+        if not text:
+            return queryset
+        initiators = Initiator.objects.filter(
+            Q(user_principal_name__icontains=text)
+            | Q(user_display_name__icontains=text)
+            | Q(app_display_name__icontains=text)
+        )
+        return queryset.filter(
+            Q(activity__in=Activity.objects.filter(name__icontains=text).values("pk"))
+            | Q(initiator__in=initiators.values("pk"))
+            | Q(pk__in=targets_named(text).values("event_id"))
+            | Q(correlation_id=text)
+            | Q(entra_id=text)
+        )
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset.order_by(*ORDERINGS[value][1])

@@ -1,0 +1,17 @@
+"""Per-user settings of the portal (not audit data, so ordinary mutable rows)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ColumnPreference(models.Model):
+    """The changelist columns a user chose, remembered across sessions."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="column_preference"
+    )
+    columns = models.JSONField(default=list, help_text="Column keys from logs.columns, in order.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}: {', '.join(self.columns)}"
