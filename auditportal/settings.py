@@ -7,6 +7,7 @@ Environment:
   ALLOWED_HOSTS   comma-separated host names (default: localhost names when DEBUG is on)
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "knox",
     "logs",
 ]
 
@@ -115,13 +118,34 @@ STATIC_ROOT = DATA_DIR / "static"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first, so that an anonymous request is answered 401 with a WWW-Authenticate header.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "URL_FORMAT_OVERRIDE": "format",
+}
+
+# API tokens are stored hashed and expire; a new one is needed after TOKEN_TTL.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=30),
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "auditportal API",
     "DESCRIPTION": "Read-only access to stored Microsoft Entra ID audit events.",
     "VERSION": "1",
+    # The interactive docs load their scripts from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 LOGGING = {
