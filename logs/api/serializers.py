@@ -1,0 +1,198 @@
+"""How events and lookups read in the API: flat, named the way Entra's documentation names them.
+
+The list shape is what a page of results needs (names, initiator, targets); the detail shape adds
+what only one record needs (modified properties, annotations, the original record), so that a
+list page never loads modified properties.
+"""
+
+import json
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from logs.models import (
+    Activity,
+    Annotation,
+    AuditEvent,
+    Category,
+    Initiator,
+    ModifiedProperty,
+    Service,
+    Target,
+)
+
+
+class ReadOnlyFieldsMixin:
+    """Every field read-only, so the schema says so: the API never writes audit evidence."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+
+class InitiatedBySerializer(ReadOnlyFieldsMixin, serializers.Serializer):
+    """Who initiated the event; the IP address and user agent are the event's own."""
+
+    type = serializers.CharField(source="initiator.kind", help_text="user, app or system")
+    display_name = serializers.SerializerMethodField()
+    user_principal_name = serializers.CharField(source="initiator.user_principal_name")
+    user_object_id = serializers.CharField(source="initiator.user_object_id")
+    user_type = serializers.CharField(source="initiator.user_type")
+    home_tenant_id = serializers.CharField(source="initiator.home_tenant_id")
+    home_tenant_name = serializers.CharField(source="initiator.home_tenant_name")
+    app_id = serializers.CharField(source="initiator.app_id")
+    app_display_name = serializers.CharField(source="initiator.app_display_name")
+    service_principal_id = serializers.CharField(source="initiator.service_principal_id")
+    service_principal_name = serializers.CharField(source="initiator.service_principal_name")
+    ip_address = serializers.CharField(source="initiator_ip_address")
+    user_agent = serializers.CharField(source="initiator_user_agent")
+
+    def to_representation(self, event):
+        if event.initiator_id is None:
+            return None
+        return super().to_representation(event)
+
+    def get_display_name(self, event) -> str:
+        initiator = event.initiator
+        if initiator.kind == Initiator.Kind.USER:
+            return initiator.user_display_name
+        if initiator.kind == Initiator.Kind.APP:
+            return initiator.app_display_name or initiator.service_principal_name
+        return initiator.name
+
+
+class TargetSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Target
+        fields = ["type", "object_id", "display_name", "user_principal_name", "group_type"]
+
+
+class ModifiedPropertySerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = ModifiedProperty
+        fields = ["name", "old_value", "new_value"]
+
+
+class TargetDetailSerializer(TargetSerializer):
+    modified_properties = ModifiedPropertySerializer(many=True, read_only=True)
+
+    class Meta(TargetSerializer.Meta):
+        fields = [*TargetSerializer.Meta.fields, "modified_properties"]
+
+
+class AnnotationSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Annotation
+        fields = ["kind", "text", "created_at", "source"]
+
+
+class EventLinksSerializer(ReadOnlyFieldsMixin, serializers.Serializer):
+    self = serializers.URLField(help_text="This event's detail.")
+
+
+class AuditEventSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    activity_id = serializers.CharField(source="entra_id", help_text="The Entra record id.")
+    service = serializers.CharField(source="service.name")
+    category = serializers.CharField(source="category.name")
+    activity = serializers.CharField(source="activity.name")
+    # Nested over the event itself (source="*"), bound once per page rather than once per row.
+    initiated_by = InitiatedBySerializer(source="*", read_only=True, allow_null=True)
+    targets = TargetSerializer(many=True, read_only=True)
+    informational = serializers.BooleanField(
+        read_only=True, help_text="Annotated informational, e.g. a Substrate write-back."
+    )
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "activity_id",
+            "activity_datetime",
+            "service",
+            "category",
+            "activity",
+            "operation_type",
+            "result",
+            "result_reason",
+            "correlation_id",
+            "initiated_by",
+            "targets",
+            "informational",
+            "links",
+        ]
+
+    @extend_schema_field(EventLinksSerializer)
+    def get_links(self, event):
+        url = reverse("api:event-detail", args=[event.pk], request=self.context.get("request"))
+        return {"self": url}
+
+
+class AuditEventDetailSerializer(AuditEventSerializer):
+    targets = TargetDetailSerializer(many=True, read_only=True)
+    annotations = AnnotationSerializer(many=True, read_only=True)
+    original = serializers.SerializerMethodField(
+        help_text="The record exactly as the source sent it, parsed from its JSON text."
+    )
+
+    class Meta(AuditEventSerializer.Meta):
+        fields = [
+            *AuditEventSerializer.Meta.fields,
+            "additional_details",
+            "annotations",
+            "source_format",
+            "original",
+        ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_original(self, event):
+        try:
+            return json.loads(event.original)
+        except ValueError:
+            # Every importer stores JSON; should a row hold anything else, show it as it is.
+            return event.original
+
+
+class ServiceSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "name"]
+
+
+class CategorySerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name"]
+
+
+class ActivitySerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Activity
+        fields = ["id", "name"]
+
+
+class InitiatorSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
+    type = serializers.CharField(source="kind", help_text="user, app or system")
+    name = serializers.CharField(help_text="What the portal shows as the actor.")
+
+    class Meta:
+        model = Initiator
+        fields = [
+            "id",
+            "type",
+            "name",
+            "user_object_id",
+            "user_display_name",
+            "user_principal_name",
+            "user_type",
+            "home_tenant_id",
+            "home_tenant_name",
+            "app_id",
+            "app_display_name",
+            "service_principal_id",
+            "service_principal_name",
+        ]

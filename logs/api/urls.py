@@ -1,0 +1,16 @@
+"""``/api/v1/`` routes; the schema and docs are mounted beside it in auditportal/urls.py."""
+
+from rest_framework.routers import DefaultRouter
+
+from logs.api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("events", views.AuditEventViewSet, basename="event")
+router.register("services", views.ServiceViewSet, basename="service")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("activities", views.ActivityViewSet, basename="activity")
+router.register("initiators", views.InitiatorViewSet, basename="initiator")
+
+urlpatterns = router.urls
