@@ -103,7 +103,9 @@ class AuditEventSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
     initiated_by = InitiatedBySerializer(source="*", read_only=True, allow_null=True)
     targets = TargetSerializer(many=True, read_only=True)
     informational = serializers.BooleanField(
-        read_only=True, help_text="Annotated informational, e.g. a Substrate write-back."
+        source="is_informational",
+        read_only=True,
+        help_text="Annotated informational, e.g. a Substrate write-back.",
     )
     links = serializers.SerializerMethodField()
 

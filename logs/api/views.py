@@ -1,7 +1,7 @@
 """Read-only endpoints. Views stay thin: the FilterSet selects, the paginator pages, the
 serializers shape; what is here is which rows are loaded, and in how many queries."""
 
-from django.db.models import Exists, Prefetch
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -21,7 +21,7 @@ from logs.api.serializers import (
     InitiatorSerializer,
     ServiceSerializer,
 )
-from logs.filters import ORDERINGS, AuditEventFilterSet, informational_annotations
+from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Initiator, Service, Target
 
 PAGING_PARAMETERS = frozenset({"cursor", "page_size", "format"})
@@ -60,17 +60,20 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
     filterset_class = AuditEventFilterSet
 
     def get_queryset(self):
-        # One query for the page (names, initiator and the informational flag joined in), one
-        # for its targets; modified properties and annotations only for a single event.
-        events = self.queryset.select_related(
-            "service", "category", "activity", "initiator"
-        ).annotate(informational=Exists(informational_annotations()))
+        # The portal's listing: lookups and initiator joined, targets in one prefetch, the
+        # informational flag as a subquery, the original left out. One event adds back the
+        # original and loads its modified properties and annotations, one query each.
+        events = AuditEvent.objects.for_listing()
         if self.action == "retrieve":
-            return events.prefetch_related(
-                Prefetch("targets", Target.objects.prefetch_related("modified_properties")),
-                "annotations",
+            return (
+                events.defer(None)
+                .prefetch_related(None)
+                .prefetch_related(
+                    Prefetch("targets", Target.objects.prefetch_related("modified_properties")),
+                    "annotations",
+                )
             )
-        return events.prefetch_related("targets")
+        return events
 
     def get_serializer_class(self):
         if self.action == "retrieve":
