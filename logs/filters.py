@@ -12,6 +12,7 @@ never scans the event table for its choices.
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -59,6 +60,17 @@ def targets_named(value: str):
 
 def informational_annotations():
     return Annotation.objects.filter(kind=Annotation.Kind.INFORMATIONAL, event=OuterRef("pk"))
+
+
+class AuditEventFilterForm(forms.Form):
+    """Checks that need two parameters at once."""
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("since", "Must not be later than until.")
+        return cleaned
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -114,7 +126,10 @@ class AuditEventFilterSet(django_filters.FilterSet):
         help_text="User, Group, Application, ServicePrincipal, Role, Policy, Device, ...",
     )
     correlation_id = django_filters.CharFilter(max_length=64, label="Correlation id")
-    informational = django_filters.BooleanFilter(
+    # A choice, not a BooleanFilter: that one reads "yes" or "1" as "not given" and would
+    # return unfiltered rows instead of an error.
+    informational = django_filters.ChoiceFilter(
+        choices=[("true", "Only informational"), ("false", "Hide informational")],
         method="filter_informational",
         label="Informational",
         help_text="true: only events annotated informational (e.g. Microsoft Substrate "
@@ -137,6 +152,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = []
+        form = AuditEventFilterForm
 
     def filter_period(self, queryset, name, value):
         return queryset.filter(activity_datetime__gte=timezone.now() - PERIODS[value][1])
@@ -152,7 +168,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
 
     def filter_informational(self, queryset, name, value):
         informational = Exists(informational_annotations())
-        return queryset.filter(informational if value else ~informational)
+        return queryset.filter(informational if value == "true" else ~informational)
 
     def filter_search(self, queryset, name, value):
         text = value.strip()

@@ -9,7 +9,7 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -21,7 +21,7 @@ from logs.admin import list_filters
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
-from logs.filters import AuditEventFilterSet
+from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.ingest.graph_shape import ZERO_GUID
 from logs.models import AuditEvent, ColumnPreference
 from logs.property_values import is_decoded, readable_value
@@ -44,6 +44,9 @@ class AuditEventChangeList(ChangeList):
     """Keeps the (date, id) order total, so paging never skips or repeats a row."""
 
     def get_ordering(self, request, queryset):
+        requested = request.GET.get("ordering")
+        if requested in ORDERINGS and ORDER_VAR not in request.GET:
+            return list(ORDERINGS[requested][1])
         ordering = super().get_ordering(request, queryset)
         if "-pk" in ordering or "pk" in ordering:
             return ordering
@@ -65,6 +68,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         list_filters.InitiatorFilter,
         list_filters.TargetFilter,
         list_filters.CorrelationFilter,
+        list_filters.OrderingParameter,
     ]
     search_fields = ["entra_id"]  # shows the search box; the FilterSet does the searching
     search_help_text = (

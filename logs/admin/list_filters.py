@@ -195,6 +195,17 @@ class CorrelationFilter(TextFilter):
     placeholder = "correlation id"
 
 
+class OrderingParameter(FilterSetListFilter):
+    """Accepts the API's ``ordering`` parameter in portal URLs (the column headers sort too);
+    AuditEventChangeList applies it, as the changelist orders after filtering."""
+
+    title = "ordering"
+    parameter_names = ("ordering",)
+
+    def has_output(self):
+        return False
+
+
 class DateRangeFilter(FilterSetListFilter):
     """Presets (last 24 hours, 7 days, 30 days) and a custom from/to range."""
 

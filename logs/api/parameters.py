@@ -29,7 +29,7 @@ class StrictFilterBackend(DjangoFilterBackend):
 
     Django's forms read a value they cannot parse in some widgets (a boolean such as
     ``informational=yes``) as "not given", which would return unfiltered rows; here that is an
-    error, as is a date range that ends before it starts.
+    error.
     """
 
     def filter_queryset(self, request, queryset, view):
@@ -39,10 +39,6 @@ class StrictFilterBackend(DjangoFilterBackend):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         errors = unapplied_values(filterset, request.query_params)
-        since = filterset.form.cleaned_data.get("since")
-        until = filterset.form.cleaned_data.get("until")
-        if since and until and since > until:
-            errors.setdefault("since", []).append("Must not be later than until.")
         if errors:
             raise ValidationError(errors)
         return filterset.qs

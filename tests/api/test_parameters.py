@@ -2,6 +2,8 @@
 
 import pytest
 
+from logs.filters import AuditEventFilterSet
+from logs.models import AuditEvent
 from tests.api.conftest import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST, activities
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +104,13 @@ def test_json_and_browsable_formats_are_accepted(api, six_events):
     assert page.status_code == 200
     assert page["Content-Type"].startswith("text/html")
     assert "Update policy" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_since_after_until_is_refused_by_the_shared_filter_set():
+    filterset = AuditEventFilterSet(
+        data={"since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"},
+        queryset=AuditEvent.objects.all(),
+    )
+    assert not filterset.is_valid()
+    assert filterset.errors["since"] == ["Must not be later than until."]
