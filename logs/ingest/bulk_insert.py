@@ -6,6 +6,8 @@ targets and modified properties reference their parents without a round trip, an
 to the database in one statement per table per batch.
 """
 
+import threading
+
 from django.db import connection
 
 
@@ -32,17 +34,93 @@ def reserve_ids(model, count: int) -> list[int]:
         return list(range(start, start + count))
 
 
-def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (values already in database form) into ``model``'s table."""
+def insert_rows(model, columns: list[str], rows: list[tuple], *, dbapi=None, vendor=None) -> None:
+    """Insert ``rows`` (values already in database form) into ``model``'s table.
+
+    ``dbapi`` is the driver connection to use (another thread may pass the importing thread's
+    connection, so that its inserts join that transaction); by default, this thread's.
+    """
     if not rows:
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+    if dbapi is None:
+        connection.ensure_connection()
+        dbapi, vendor = connection.connection, connection.vendor
+    table = f'"{model._meta.db_table}"'
+    column_list = ", ".join(f'"{column}"' for column in columns)
+    if vendor == "postgresql":
+        with (
+            dbapi.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join(["?"] * len(columns))
+        dbapi.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+
+
+# SQLite page cache while importing (KiB, as PRAGMA cache_size takes negative values): a
+# million events carry unique and secondary indexes of a few hundred MB that are updated in
+# random order, so a larger cache saves many page reads; the rest of the time the connection
+# keeps the settings' smaller cache.
+IMPORT_CACHE_KIB = 128 * 1024
+
+
+def set_import_cache() -> int | None:
+    """On SQLite, enlarge this connection's page cache; returns the size to restore.
+
+    PRAGMA cache_size is not part of any transaction, so it goes straight to the driver: the
+    restore must work even inside a transaction already marked for rollback.
+    """
+    if connection.vendor != "sqlite":
+        return None
+    connection.ensure_connection()
+    dbapi = connection.connection
+    previous = dbapi.execute("PRAGMA cache_size").fetchone()[0]
+    dbapi.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    return previous
+
+
+def restore_cache(previous: int | None) -> None:
+    if previous is not None:
+        connection.connection.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+class BackgroundWriter:
+    """Runs one batch of inserts at a time on a second thread, in the caller's transaction.
+
+    The database does most of its insert work (index upkeep, page writes, PostgreSQL's side of
+    COPY) without holding Python's GIL, so the importing thread can parse the next batch
+    meanwhile: on two cores that overlap is most of the speed-up. The caller must ``wait()``
+    before any other use of the connection and before its transaction ends; the writer then
+    has nothing in flight.
+    """
+
+    def __init__(self):
+        connection.ensure_connection()
+        self._dbapi = connection.connection
+        self._vendor = connection.vendor
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, inserts: list[tuple]) -> None:
+        """Start ``inserts`` — (model, columns, rows) in order — once the previous batch is done."""
+        self.wait()
+        self._thread = threading.Thread(target=self._run, args=(inserts,), daemon=True)
+        self._thread.start()
+
+    def _run(self, inserts) -> None:
+        try:
+            for model, columns, rows in inserts:
+                insert_rows(model, columns, rows, dbapi=self._dbapi, vendor=self._vendor)
+        except BaseException as error:  # handed to the importing thread by wait()
+            self._error = error
+
+    def wait(self) -> None:
+        """Block until the batch in flight is written; raise what writing it raised."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error

@@ -15,7 +15,7 @@ def store_generated_records(records, *, label: str, on_progress=None) -> ImportR
     result = ImportResult(path=label, format="graph")
     batch = ImportBatch.objects.create(file_name=label, format="graph")
     loader = EventLoader(source_format="graph", import_batch=batch)
-    with transaction.atomic():
+    with transaction.atomic(), loader:
         for number, record in enumerate(records, start=1):
             result.read += 1
             try:

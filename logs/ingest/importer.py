@@ -119,7 +119,9 @@ def import_file(
     loader = EventLoader(source_format=detected.format, import_batch=batch, batch_size=batch_size)
     parse = PARSERS[detected.format]
     try:
-        with transaction.atomic():
+        # The loader writes in the background inside the transaction; leaving its block waits
+        # for the write in flight, so a rollback never races a batch being inserted.
+        with transaction.atomic(), loader:
             try:
                 for item in parse(input_file, detected.layout):
                     result.read += 1

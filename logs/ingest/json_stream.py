@@ -7,13 +7,19 @@ compactly (key order and values kept) as the stored original.
 import json
 
 import ijson
+import orjson
 
 from logs.ingest.errors import FieldError, ImportFileError, RecordError
 from logs.ingest.sources import InputFile
 
 
 def to_original(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON text of a parsed record (orjson: several times faster than json here)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # Numbers beyond 64 bits (orjson refuses them) are kept by the standard library.
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def iter_json_items(input_file: InputFile, prefix: str):

@@ -2,15 +2,23 @@
 
 One batch costs a handful of queries whatever its size: one to find ids already stored, one
 bulk insert per table, and lookups (services, categories, activities, initiators) only for
-names not seen before in this run.
+names not seen before in this run. Used as a context manager, the loader writes each batch on a
+background thread while the caller parses the next one (see BackgroundWriter).
 """
 
 import json
 from dataclasses import dataclass
 
+import orjson
 from django.db import connection
 
-from logs.ingest.bulk_insert import insert_rows, reserve_ids
+from logs.ingest.bulk_insert import (
+    BackgroundWriter,
+    insert_rows,
+    reserve_ids,
+    restore_cache,
+    set_import_cache,
+)
 from logs.ingest.records import AuditRecord
 from logs.models import (
     Activity,
@@ -114,7 +122,12 @@ def _initiator_fields(initiator) -> dict:
 
 
 class EventLoader:
-    """Buffers records and writes them a batch at a time; call ``flush`` at the end."""
+    """Buffers records and writes them a batch at a time; call ``flush`` at the end.
+
+    Inside ``with loader:`` (itself inside the caller's transaction) batches are written in the
+    background; leaving the block waits for the last one, also when an error unwinds it, so the
+    transaction never ends under a write in flight. Outside it every write is synchronous.
+    """
 
     def __init__(
         self, *, source_format: str, import_batch=None, batch_size: int = DEFAULT_BATCH_SIZE
@@ -125,16 +138,44 @@ class EventLoader:
         self.lookups = LookupCache()
         self.counts = LoadCounts()
         self._pending: list[AuditRecord] = []
+        self._writer: BackgroundWriter | None = None
+        self._cache_to_restore: int | None = None
+
+    def __enter__(self):
+        self._cache_to_restore = set_import_cache()
+        self._writer = BackgroundWriter()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        writer, self._writer = self._writer, None
+        try:
+            writer.wait()
+        except Exception:
+            if exc_type is None:
+                raise
+            # Already unwinding: the first error is the one to report.
+        finally:
+            restore_cache(self._cache_to_restore)
+        return False
 
     def add(self, record: AuditRecord) -> None:
         self._pending.append(record)
         if len(self._pending) >= self.batch_size:
-            self.flush()
+            self._write_pending()
 
     def flush(self) -> None:
+        """Write everything added so far, and wait until it is written."""
+        self._write_pending()
+        if self._writer is not None:
+            self._writer.wait()
+
+    def _write_pending(self) -> None:
         records, self._pending = self._pending, []
         if not records:
             return
+        if self._writer is not None:
+            # The duplicate check and the id reservation must see the previous batch stored.
+            self._writer.wait()
         fresh = self._without_duplicates(records)
         self.counts.duplicate += len(records) - len(fresh)
         if fresh:
@@ -150,9 +191,16 @@ class EventLoader:
 
     def _insert(self, records: list[AuditRecord]) -> None:
         rows = self.prepare_rows(records)
-        insert_rows(AuditEvent, EVENT_COLUMNS, rows.events)
-        insert_rows(Target, TARGET_COLUMNS, rows.targets)
-        insert_rows(ModifiedProperty, MODIFIED_PROPERTY_COLUMNS, rows.modified_properties)
+        inserts = [
+            (AuditEvent, EVENT_COLUMNS, rows.events),
+            (Target, TARGET_COLUMNS, rows.targets),
+            (ModifiedProperty, MODIFIED_PROPERTY_COLUMNS, rows.modified_properties),
+        ]
+        if self._writer is not None:
+            self._writer.submit(inserts)
+        else:
+            for model, columns, table_rows in inserts:
+                insert_rows(model, columns, table_rows)
 
     def prepare_rows(self, records: list[AuditRecord]) -> BatchRows:
         """Rows for new ``records``, with ids reserved and lookups resolved (created if new)."""
@@ -181,9 +229,7 @@ class EventLoader:
                     initiators[r.initiator] if r.initiator else None,
                     r.initiator_ip_address,
                     r.initiator_user_agent,
-                    json.dumps(r.additional_details, ensure_ascii=False)
-                    if r.additional_details
-                    else "[]",
+                    orjson.dumps(r.additional_details).decode() if r.additional_details else "[]",
                     r.original,
                     self.source_format,
                     batch_id,

@@ -13,6 +13,8 @@ from logs.ingest.errors import FieldError
 # Longest text we accept in one value: large policy documents fit, a runaway field does not.
 MAX_TEXT_CHARS = 1_000_000
 
+_ABSENT = object()
+
 _TYPE_NAMES = {
     dict: "an object",
     list: "a list",
@@ -29,19 +31,33 @@ def describe_type(value) -> str:
 
 
 class SourceObject:
-    """A JSON object from a source, read with case-insensitive keys and a path for messages."""
+    """A JSON object from a source, read with case-insensitive keys and a path for messages.
 
-    __slots__ = ("_folded", "_values", "path")
+    Every record of every import passes through here some thirty times, so the common case (the
+    key spelled as expected, a string within its limit) takes the shortest path, and the path
+    for messages is only built when a message needs it.
+    """
 
-    def __init__(self, value, path: str):
-        if not isinstance(value, dict):
-            raise FieldError(path or "record", f"expected an object, got {describe_type(value)}")
+    __slots__ = ("_folded", "_index", "_parent", "_values")
+
+    def __init__(self, value, path: str, index: int | None = None):
+        if type(value) is not dict and not isinstance(value, dict):
+            where = f"{path}[{index}]" if index is not None else path
+            raise FieldError(where or "record", f"expected an object, got {describe_type(value)}")
         self._values = value
         self._folded = None
-        self.path = path
+        self._parent = path
+        self._index = index
+
+    @property
+    def path(self) -> str:
+        if self._index is None:
+            return self._parent
+        return f"{self._parent}[{self._index}]"
 
     def field_path(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
+        path = self.path
+        return f"{path}.{key}" if path else key
 
     def raw(self, key: str):
         """The value under ``key``; the exact spelling is tried first (it nearly always fits)."""
@@ -58,7 +74,14 @@ class SourceObject:
 
     def text(self, key: str, max_length: int = MAX_TEXT_CHARS, required: bool = False) -> str:
         """A string value; null or absent becomes "" unless required."""
-        value = self.raw(key)
+        value = self._values.get(key, _ABSENT)
+        if type(value) is str and len(value) <= max_length and (not required or value.strip()):
+            return value
+        if value is _ABSENT:
+            value = self.raw(key)
+        return self._checked_text(key, value, max_length, required)
+
+    def _checked_text(self, key: str, value, max_length: int, required: bool) -> str:
         if value is None:
             if required:
                 raise FieldError(self.field_path(key), "is missing")
@@ -76,9 +99,16 @@ class SourceObject:
 
     def nullable_text(self, key: str, max_length: int = MAX_TEXT_CHARS) -> str | None:
         """A string value that keeps null apart from ""."""
-        if self.raw(key) is None:
+        value = self._values.get(key, _ABSENT)
+        if value is None:
             return None
-        return self.text(key, max_length)
+        if type(value) is str and len(value) <= max_length:
+            return value
+        if value is _ABSENT:
+            value = self.raw(key)
+            if value is None:
+                return None
+        return self._checked_text(key, value, max_length, required=False)
 
     def obj(self, key: str) -> "SourceObject | None":
         value = self.raw(key)
@@ -91,10 +121,12 @@ class SourceObject:
         value = self.raw(key)
         if value is None:
             return []
-        if not isinstance(value, list):
+        if type(value) is not list:
             raise FieldError(self.field_path(key), f"expected a list, got {describe_type(value)}")
+        if not value:
+            return []
         path = self.field_path(key)
-        return [SourceObject(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [SourceObject(item, path, index) for index, item in enumerate(value)]
 
     def datetime(self, key: str) -> datetime:
         return parse_datetime(self.text(key, max_length=64, required=True), self.field_path(key))

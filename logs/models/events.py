@@ -135,7 +135,10 @@ class ModifiedProperty(ImmutableModel):
     empty string are kept apart.
     """
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="modified_properties")
+    # The (target, position) constraint's index serves lookups by target.
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="modified_properties", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=512, blank=True)
     # null and "" mean different things in the source, so both are kept.

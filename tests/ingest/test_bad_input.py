@@ -157,3 +157,24 @@ def test_continue_on_error_keeps_records_before_truncation(tmp_path):
     assert result.new == 2
     assert result.rejected == 1
     assert "truncated" in str(rejected[0])
+
+
+def test_bad_record_after_batches_were_written_keeps_nothing(tmp_path):
+    # Batches of 2: four records are written (in the background) before record 5 fails.
+    records = [GraphDirectoryAuditFactory() for _ in range(6)]
+    records[4]["activityDateTime"] = "not a date"
+    path = write_json(tmp_path / "late-error.json", graph_page(*records))
+    result = import_file(path, batch_size=2)
+    assert_failed_with(result, "record 5", "activityDateTime")
+    assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
+
+
+def test_continue_on_error_keeps_every_good_batch(tmp_path):
+    records = [GraphDirectoryAuditFactory() for _ in range(7)]
+    records[2]["id"] = None
+    path = write_json(tmp_path / "partial.json", graph_page(*records))
+    rejected = []
+    result = import_file(path, batch_size=2, continue_on_error=True, on_reject=rejected.append)
+    assert (result.read, result.new, result.rejected) == (7, 6, 1)
+    assert AuditEvent.objects.count() == 6
+    assert [error.location for error in rejected] == ["record 3"]
