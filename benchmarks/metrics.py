@@ -10,6 +10,9 @@ class Metric:
     measure: str  # "module.function" in benchmarks/, run by the worker; returns {"rate": ...}
     raw_limit: str | None  # the same work done by the plain driver, or None if there is none
     report_memory: bool = False  # add a row with the measuring process's peak RSS
+    # "empty": every run on a fresh empty database; "populated": all runs on one database
+    # holding the N events (imported once and kept in benchmarks/out/ for later invocations).
+    database: str = "empty"
 
 
 METRICS = {
@@ -22,5 +25,7 @@ METRICS = {
             raw_limit="ingest.raw_insert_rate",
             report_memory=True,
         ),
+        # Returns {"rows": {page: ms}}: one table row per page (changelist views, detail, API).
+        Metric("browse", "ms", measure="browse.page_times", raw_limit=None, database="populated"),
     ]
 }

@@ -24,6 +24,8 @@ def run(
 
 
 def _measure(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
+    if metric.database == "populated":
+        return _measure_pages(metric, databases, path, events, runs, log)
     rate = Row(metric.name, databases.engine, metric.unit)
     memory = Row(f"{metric.name} peak RSS", databases.engine, "MiB")
     for number in range(1, runs + 1):
@@ -44,3 +46,20 @@ def _checked(function: str, database_url: str, path: Path, events: int) -> dict:
     if figures.get("events", events) != events:
         raise RuntimeError(f"{function} stored {figures['events']} events, expected {events}")
     return figures
+
+
+def _measure_pages(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
+    """A metric that reports several figures ({"rows": {name: value}}) on the populated data."""
+    database_url = databases.populated(path, events, log=log)
+    rows: dict[str, Row] = {}
+    for number in range(1, runs + 1):
+        figures = _checked(metric.measure, database_url, path, events)
+        for name, value in figures["rows"].items():
+            rows.setdefault(name, Row(name, databases.engine, metric.unit)).values.append(value)
+        slowest = max(figures["rows"].items(), key=lambda item: item[1])
+        print(
+            f"{metric.name} {databases.engine} run {number}/{runs}: slowest {slowest[0]} "
+            f"{slowest[1]:,.0f} {metric.unit}",
+            file=log,
+        )
+    return list(rows.values())

@@ -1,0 +1,100 @@
+"""Page times of the portal and the API on a populated database (run by ``benchmarks.worker``).
+
+Each page is requested in-process through Django's test client, signed in as a superuser, once
+to warm up and then ``REPEATS`` times; the figure is the median in milliseconds. Filter values
+are taken from the data (the busiest initiator, a real target, the newest month), so every
+filtered page has rows to show.
+"""
+
+import base64
+import json
+import statistics
+import time
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max
+from django.test import Client
+
+from logs.models import AuditEvent, Initiator, Target
+
+REPEATS = 7
+CHANGELIST = "/admin/logs/auditevent/"
+EVENTS_API = "/api/v1/events/"
+BENCH_USER = "benchmark-admin"
+
+
+def page_times(path: str) -> dict:
+    """Median milliseconds per page; ``path`` (the data file) is unused: the data is stored."""
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(_superuser())
+    figures = {}
+    for name, url in pages():
+        times = []
+        for attempt in range(REPEATS + 1):
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"{name}: {url} answered {response.status_code}")
+            if attempt:  # the first request warms caches
+                times.append(elapsed)
+        figures[name] = statistics.median(times)
+    return {"rows": figures, "events": AuditEvent.objects.count()}
+
+
+def pages() -> list[tuple[str, str]]:
+    newest = AuditEvent.objects.aggregate(newest=Max("activity_datetime"))["newest"]
+    month = {"since": (newest.replace(day=1)).isoformat(), "until": newest.isoformat()}
+    busiest = (
+        Initiator.objects.filter(kind="user")
+        .annotate(event_count=Count("events"))
+        .order_by("-event_count")
+        .values_list("user_principal_name", flat=True)[:1]
+        .get()
+    )
+    target = (
+        Target.objects.filter(type="User").order_by("-id").values_list("object_id", flat=True)[0]
+    )
+    middle = AuditEvent.objects.order_by("-activity_datetime", "-id")[
+        AuditEvent.objects.count() // 2
+    ]
+    single = [
+        ("date range", month),
+        ("service", {"service": "Self-service Password Management"}),
+        ("category", {"category": "GroupManagement"}),
+        ("activity", {"activity": "Add member to group"}),
+        ("status", {"result": "failure"}),
+        ("operation type", {"operation_type": "Delete"}),
+        ("initiator", {"initiator": busiest}),
+        ("target", {"target": target}),
+        ("target type", {"target_type": "Application"}),
+    ]
+    combined = {"category": "UserManagement", "result": "success", **month}
+    event_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True)[0]
+    return [
+        ("changelist default", CHANGELIST),
+        *[(f"changelist {name}", f"{CHANGELIST}?{urlencode(query)}") for name, query in single],
+        ("changelist 3 filters", f"{CHANGELIST}?{urlencode(combined)}"),
+        ("changelist search", f"{CHANGELIST}?{urlencode({'q': busiest})}"),
+        ("detail page", f"{CHANGELIST}{event_id}/change/"),
+        ("api first page", EVENTS_API),
+        (
+            "api filtered",
+            f"{EVENTS_API}?{urlencode({'category': 'GroupManagement', 'result': 'success'})}",
+        ),
+        ("api deep cursor", f"{EVENTS_API}?{urlencode({'cursor': _cursor_at(middle)})}"),
+    ]
+
+
+def _cursor_at(event) -> str:
+    """The API's cursor for the page after ``event`` (see logs.api.pagination)."""
+    payload = {"p": [event.activity_datetime.isoformat(), event.id], "r": 0}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _superuser():
+    user, _ = get_user_model().objects.get_or_create(
+        username=BENCH_USER, defaults={"is_staff": True, "is_superuser": True}
+    )
+    return user
