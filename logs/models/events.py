@@ -94,6 +94,9 @@ class AuditEvent(ImmutableModel):
             ),
             models.Index(fields=["correlation_id"], name="event_correlation_idx"),
         ]
+        # Viewing is Django's own permission; exporting a whole view is a separate right (the
+        # Audit Exporter role), because a file leaves the portal's access controls.
+        permissions = [("export_auditevent", "Can export audit events (CSV, JSON, NDJSON)")]
 
     def __str__(self):
         return f"{self.activity_datetime:%Y-%m-%d %H:%M:%S} {self.entra_id}"
