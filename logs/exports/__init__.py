@@ -1,0 +1,141 @@
+"""Exports of stored events: CSV (two shapes), JSON and NDJSON, streamed chunk by chunk.
+
+The admin's *Download* button and actions, the API's ``format=csv|json|ndjson`` and the
+``export_audit_logs`` command all write through :class:`Export`, so a format means the same
+bytes everywhere. ``selection`` reads the events (keyset chunks, a fixed number of queries per
+chunk, no transaction held), ``graph_records`` shapes JSON records, ``csv_files`` writes CSV,
+``access`` records web exports in the portal's own audit trail.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from logs.exports import csv_files
+from logs.exports.graph_records import graph_record_text, needs_targets
+from logs.exports.selection import (
+    CHUNK_SIZE,
+    count_events,
+    iter_event_rows,
+    iter_listing_events,
+)
+
+FORMATS = ("csv", "json", "ndjson")
+# The Entra portal downloads at most 250,000 records; the portal and the API keep that limit.
+WEB_EXPORT_LIMIT = 250_000
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+}
+
+
+class Export:
+    """The text of one export, produced lazily: iterate to get it chunk by chunk.
+
+    ``queryset`` is the filtered AuditEvent queryset (for example ``AuditEventFilterSet.qs``);
+    ``columns`` (keys of ``logs.columns``) selects the chosen-columns CSV instead of the
+    portal form; ``limit`` keeps the newest ``limit`` events. After (or while) iterating,
+    ``rows_written`` says how many events have been written, and ``truncated`` whether the
+    selection held more than ``limit``.
+    """
+
+    def __init__(
+        self,
+        queryset,
+        format: str = "csv",
+        *,
+        columns: list[str] | None = None,
+        oldest_first: bool = False,
+        limit: int | None = None,
+        neutralise_formulas: bool = True,
+        chunk_size: int = CHUNK_SIZE,
+    ):
+        if format not in FORMATS:
+            raise ValueError(f"unknown export format {format!r}; choose one of {FORMATS}")
+        if columns is not None and format != "csv":
+            raise ValueError("columns apply to CSV only")
+        self.queryset = queryset
+        self.format = format
+        self.columns = columns
+        self.oldest_first = oldest_first
+        self.limit = limit
+        self.neutralise_formulas = neutralise_formulas
+        self.chunk_size = chunk_size
+        self.rows_written = 0
+        self.truncated = False
+        self.finished = False
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
+
+    def file_name(self, now: datetime | None = None) -> str:
+        moment = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+        return f"auditlogs-{moment}.{self.format}"
+
+    def count(self) -> int:
+        """How many events the export will hold (one COUNT query)."""
+        return count_events(self.queryset, self.limit)
+
+    def __iter__(self) -> Iterator[str]:
+        if self.format == "csv" and self.columns is not None:
+            body = self._column_csv()
+        elif self.format == "csv":
+            body = self._portal_csv()
+        else:
+            body = self._json()
+        yield from body
+        if self.limit is not None and self.rows_written >= self.limit:
+            self.truncated = self.queryset.order_by()[self.limit : self.limit + 1].exists()
+        self.finished = True
+
+    def _chunks(self, **options):
+        return iter_event_rows(
+            self.queryset,
+            oldest_first=self.oldest_first,
+            limit=self.limit,
+            chunk_size=self.chunk_size,
+            **options,
+        )
+
+    def _portal_csv(self):
+        writer = csv_files.CsvChunkWriter(
+            csv_files.PORTAL_HEADER, neutralise_formulas=self.neutralise_formulas
+        )
+        yield writer.header
+        for events in self._chunks():
+            text = writer.chunk([csv_files.portal_row(event) for event in events])
+            self.rows_written += len(events)
+            yield text
+
+    def _column_csv(self):
+        writer = csv_files.CsvChunkWriter(
+            csv_files.column_header(self.columns), neutralise_formulas=self.neutralise_formulas
+        )
+        yield writer.header
+        for events in iter_listing_events(
+            self.queryset,
+            oldest_first=self.oldest_first,
+            limit=self.limit,
+            chunk_size=self.chunk_size,
+        ):
+            text = writer.chunk([csv_files.column_row(event, self.columns) for event in events])
+            self.rows_written += len(events)
+            yield text
+
+    def _json(self):
+        ndjson = self.format == "ndjson"
+        if not ndjson:
+            yield "["
+        separator = "\n" if ndjson else ",\n"
+        for events in self._chunks(with_original=True, with_targets=needs_targets):
+            records = separator.join(graph_record_text(event) for event in events)
+            if ndjson:
+                text = records + "\n"
+            else:
+                text = ("\n" if self.rows_written == 0 else ",\n") + records
+            self.rows_written += len(events)
+            yield text
+        if not ndjson:
+            yield "\n]\n" if self.rows_written else "]\n"

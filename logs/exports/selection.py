@@ -1,0 +1,245 @@
+"""Reading the events an export holds, chunk by chunk, in the listing's (date, id) order.
+
+Each chunk is one short query "the next N events after the last key" (keyset pagination on
+(activity_datetime, id), served by ``event_date_idx``), plus one query for the chunk's targets
+and one for their modified properties. So:
+
+- memory holds one chunk, whatever the number of events;
+- no query or transaction stays open between chunks (each runs in autocommit), so a client that
+  disconnects mid-download, or an export that runs for minutes, holds nothing on the database
+  (a server-side cursor over the whole result would keep a transaction open on PostgreSQL for
+  as long as the download lasts);
+- the number of queries per chunk is fixed, and offsets are never used (an offset re-reads every
+  row before it).
+
+Rows are plain tuples rather than model instances: building a model per event, target and
+modified property costs several times the query itself at hundreds of thousands of events.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import F, Q
+
+from logs.models import ModifiedProperty, Target
+
+CHUNK_SIZE = 2000
+
+# The normalised event as the exports read it, in this order (see EventRow).
+EVENT_COLUMNS = {
+    "pk": F("id"),
+    "activity_datetime": F("activity_datetime"),
+    "entra_id": F("entra_id"),
+    "service_name": F("service__name"),
+    "category_name": F("category__name"),
+    "activity_name": F("activity__name"),
+    "operation_type": F("operation_type"),
+    "result": F("result"),
+    "result_reason": F("result_reason"),
+    "correlation_id": F("correlation_id"),
+    "ip_address": F("initiator_ip_address"),
+    "user_agent": F("initiator_user_agent"),
+    "additional_details": F("additional_details"),
+    "source_format": F("source_format"),
+    "initiator_kind": F("initiator__kind"),
+    "user_object_id": F("initiator__user_object_id"),
+    "user_display_name": F("initiator__user_display_name"),
+    "user_principal_name": F("initiator__user_principal_name"),
+    "user_type": F("initiator__user_type"),
+    "home_tenant_id": F("initiator__home_tenant_id"),
+    "home_tenant_name": F("initiator__home_tenant_name"),
+    "app_id": F("initiator__app_id"),
+    "app_display_name": F("initiator__app_display_name"),
+    "service_principal_id": F("initiator__service_principal_id"),
+    "service_principal_name": F("initiator__service_principal_name"),
+}
+
+
+@dataclass(slots=True)
+class PropertyRow:
+    name: str
+    old_value: str | None
+    new_value: str | None
+
+
+@dataclass(slots=True)
+class TargetRow:
+    type: str
+    object_id: str
+    display_name: str
+    user_principal_name: str
+    group_type: str
+    modified_properties: list[PropertyRow] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EventRow:
+    """One event's normalised fields; ``original`` and ``targets`` only when asked for."""
+
+    pk: int
+    activity_datetime: datetime
+    entra_id: str
+    service_name: str
+    category_name: str
+    activity_name: str
+    operation_type: str
+    result: str
+    result_reason: str
+    correlation_id: str
+    ip_address: str
+    user_agent: str
+    additional_details: list
+    source_format: str
+    initiator_kind: str | None  # None: the source named no initiator
+    user_object_id: str
+    user_display_name: str
+    user_principal_name: str
+    user_type: str
+    home_tenant_id: str
+    home_tenant_name: str
+    app_id: str
+    app_display_name: str
+    service_principal_id: str
+    service_principal_name: str
+    original: str = ""
+    targets: list[TargetRow] = field(default_factory=list)
+
+
+def keyset_after(key: tuple[datetime, int], oldest_first: bool) -> Q:
+    """Events strictly after ``key`` in the export's order.
+
+    Spelled "date on or past the key's, and past the key" so that the (date, id) index bounds
+    the scan instead of the database testing every row against an OR.
+    """
+    moment, pk = key
+    if oldest_first:
+        return Q(activity_datetime__gte=moment) & (
+            Q(activity_datetime__gt=moment) | Q(activity_datetime=moment, id__gt=pk)
+        )
+    return Q(activity_datetime__lte=moment) & (
+        Q(activity_datetime__lt=moment) | Q(activity_datetime=moment, id__lt=pk)
+    )
+
+
+def _ordering(oldest_first: bool) -> tuple[str, str]:
+    return ("activity_datetime", "id") if oldest_first else ("-activity_datetime", "-id")
+
+
+def newest_boundary(queryset, limit: int):
+    """The key of the ``limit``-th newest event of ``queryset``, or None if it holds fewer.
+
+    An oldest-first export under a cap still holds the *newest* ``limit`` events: it starts at
+    this key rather than at the oldest event.
+    """
+    rows = queryset.order_by(*_ordering(False)).values_list("activity_datetime", "id")
+    return next(iter(rows[limit - 1 : limit]), None)
+
+
+def iter_event_rows(
+    queryset,
+    *,
+    oldest_first: bool = False,
+    limit: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    with_original: bool = False,
+    with_targets=True,
+):
+    """Yield lists of EventRow, ``chunk_size`` at a time, in the export's order.
+
+    ``queryset`` is the filtered AuditEvent queryset (its ordering is replaced). ``limit`` keeps
+    the newest ``limit`` events. ``with_targets`` is True (every event's targets and modified
+    properties), False, or a predicate on an EventRow saying which events need them (JSON needs
+    them only for events rebuilt from their normalised fields).
+    """
+    columns = dict(EVENT_COLUMNS)
+    if with_original:
+        columns["original"] = F("original")
+    # Prefixed aliases: annotations may not reuse the model's field names.
+    rows = queryset.annotate(**{f"x_{name}": expression for name, expression in columns.items()})
+    rows = rows.values_list(*(f"x_{name}" for name in columns))
+    for chunk in _keyset_chunks(rows, oldest_first, limit, chunk_size):
+        events = [EventRow(*values) for values in chunk]
+        if with_targets:
+            wanted = events if with_targets is True else [e for e in events if with_targets(e)]
+            if wanted:
+                _attach_targets(wanted)
+        yield events
+
+
+def iter_listing_events(
+    queryset, *, oldest_first: bool = False, limit: int | None = None, chunk_size=CHUNK_SIZE
+):
+    """Yield lists of AuditEvent loaded as the changelist loads them (lookups joined, targets
+    prefetched, the informational flag annotated), for the chosen-columns CSV: its values are
+    the changelist's own column functions, so the file shows what the screen shows."""
+    yield from _keyset_chunks(queryset.for_listing(), oldest_first, limit, chunk_size)
+
+
+def _key(item) -> tuple:
+    if isinstance(item, tuple):  # a values_list row: (pk, activity_datetime, ...)
+        return item[1], item[0]
+    return item.activity_datetime, item.pk
+
+
+def _keyset_chunks(queryset, oldest_first: bool, limit: int | None, chunk_size: int):
+    """Lists of up to ``chunk_size`` results of ``queryset``, each list one short query."""
+    base = queryset
+    if limit is not None and oldest_first:
+        boundary = newest_boundary(queryset, limit)
+        if boundary is not None:
+            base = base.filter(
+                Q(activity_datetime__gt=boundary[0])
+                | Q(activity_datetime=boundary[0], id__gte=boundary[1])
+            )
+    ordered = base.order_by(*_ordering(oldest_first))
+    key = None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = chunk_size if remaining is None else min(chunk_size, remaining)
+        page = ordered if key is None else ordered.filter(keyset_after(key, oldest_first))
+        chunk = list(page[:size])
+        if not chunk:
+            return
+        yield chunk
+        if len(chunk) < size:
+            return
+        key = _key(chunk[-1])
+        if remaining is not None:
+            remaining -= len(chunk)
+
+
+def _attach_targets(rows: list[EventRow]) -> None:
+    """Targets and their modified properties for a chunk: two queries, in source order."""
+    by_event = {row.pk: row for row in rows}
+    targets = {}
+    for target_id, event_id, *values in (
+        Target.objects.filter(event_id__in=list(by_event))
+        .order_by("event_id", "position")
+        .values_list(
+            "id",
+            "event_id",
+            "type",
+            "object_id",
+            "display_name",
+            "user_principal_name",
+            "group_type",
+        )
+    ):
+        target = TargetRow(*values)
+        targets[target_id] = target
+        by_event[event_id].targets.append(target)
+    if not targets:
+        return
+    for target_id, *values in (
+        ModifiedProperty.objects.filter(target__event_id__in=list(by_event))
+        .order_by("target_id", "position")
+        .values_list("target_id", "name", "old_value", "new_value")
+    ):
+        targets[target_id].modified_properties.append(PropertyRow(*values))
+
+
+def count_events(queryset, limit: int | None = None) -> int:
+    """How many events an export of ``queryset`` holds (for a progress bar)."""
+    if limit is None:
+        return queryset.order_by().count()
+    return queryset.order_by()[:limit].count()

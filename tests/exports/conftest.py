@@ -1,0 +1,102 @@
+"""Export test helpers: every real sample file, and events compared by their normalised fields."""
+
+import pytest
+
+from logs.immutability import retention_purge
+from logs.ingest.importer import import_file
+from logs.models import AuditEvent
+from tests.conftest import FIXTURES_DIR
+
+SAMPLE_FILES = sorted(
+    str(path.relative_to(FIXTURES_DIR))
+    for path in FIXTURES_DIR.rglob("*")
+    if path.suffix in {".json", ".csv"}
+)
+
+
+def imported(path) -> None:
+    result = import_file(path)
+    assert result.ok, result.errors
+    assert result.new > 0
+
+
+def normalised_events() -> list[tuple]:
+    """Every stored event as a tuple of its normalised fields, targets and modified properties
+    (not the database ids, the import batch, the source format or the original)."""
+    events = (
+        AuditEvent.objects.select_related("service", "category", "activity", "initiator")
+        .prefetch_related("targets__modified_properties")
+        .order_by("activity_datetime", "entra_id")
+    )
+    return [
+        (
+            event.entra_id,
+            event.activity_datetime,
+            event.service.name,
+            event.category.name,
+            event.activity.name,
+            event.operation_type,
+            event.result,
+            event.result_reason,
+            event.correlation_id,
+            initiator_fields(event.initiator),
+            event.initiator_ip_address,
+            event.initiator_user_agent,
+            event.additional_details,
+            tuple(
+                (
+                    target.position,
+                    target.type,
+                    target.object_id,
+                    target.display_name,
+                    target.user_principal_name,
+                    target.group_type,
+                    tuple(
+                        (prop.position, prop.name, prop.old_value, prop.new_value)
+                        for prop in target.modified_properties.all()
+                    ),
+                )
+                for target in event.targets.all()
+            ),
+        )
+        for event in events
+    ]
+
+
+def initiator_fields(initiator) -> tuple | None:
+    if initiator is None:
+        return None
+    return (
+        initiator.kind,
+        initiator.user_object_id,
+        initiator.user_display_name,
+        initiator.user_principal_name,
+        initiator.user_type,
+        initiator.home_tenant_id,
+        initiator.home_tenant_name,
+        initiator.app_id,
+        initiator.app_display_name,
+        initiator.service_principal_id,
+        initiator.service_principal_name,
+    )
+
+
+def purge_all_events() -> None:
+    """An empty event table, the only way audit events may be deleted."""
+    with retention_purge():
+        AuditEvent.objects.all().delete()
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.fixture
+def write_export(tmp_path):
+    """Write an Export to a file the way the command does, and return the path."""
+
+    def write(export, name: str):
+        path = tmp_path / name
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            for text in export:
+                stream.write(text)
+        return path
+
+    return write
