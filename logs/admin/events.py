@@ -1,15 +1,22 @@
 """The audit-log blade: a read-only changelist and detail page for AuditEvent.
 
 Nobody — superusers included — can add, change or delete events here; the only actions are
-looking, filtering and (in the export issue) downloading. Columns come from the shared column
-registry and each user's choice is remembered; filters are the shared FilterSet's.
+looking, filtering and downloading. Columns come from the shared column registry and each user's
+choice is remembered; filters are the shared FilterSet's.
+
+*Download* exports the current filtered view — every matching event, not only the page on
+screen, up to ``WEB_EXPORT_LIMIT`` (the newest ones) — as CSV with the columns the user chose,
+or as Graph-shaped JSON. The actions "Export selected as CSV/JSON" do the same for ticked rows.
+Both need the ``logs.export_auditevent`` permission and are recorded as AccessRecords.
 """
 
 import json
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -21,6 +28,8 @@ from logs.admin import list_filters
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
+from logs.exports import WEB_EXPORT_LIMIT, Export
+from logs.exports.web import EXPORT_PERMISSION, export_response
 from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.ingest.graph_shape import ZERO_GUID
 from logs.models import AuditEvent, ColumnPreference
@@ -53,6 +62,20 @@ class AuditEventChangeList(ChangeList):
         descending = any(field.startswith("-activity_datetime") for field in ordering)
         return [*ordering, "-id" if descending or not ordering else "id"]
 
+    @property
+    def export_limit(self) -> int:
+        return WEB_EXPORT_LIMIT
+
+    @property
+    def export_exceeds_limit(self) -> bool:
+        """Whether a download of this view holds only its newest events (said before it starts;
+        beyond the exact-count limit the count is PostgreSQL's estimate)."""
+        return self.result_count > WEB_EXPORT_LIMIT
+
+    @property
+    def export_query_string(self) -> str:
+        return self.get_query_string(remove=[PAGE_VAR, ERROR_FLAG])
+
 
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = [f"column_{key}" for key in DEFAULT_COLUMN_KEYS]
@@ -81,7 +104,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts would scan the event table
     paginator = EstimatedCountPaginator
-    actions = None
+    actions = ["export_selected_csv", "export_selected_json"]
     change_list_template = "admin/logs/auditevent/change_list.html"
 
     # Registry columns become methods named column_<key>, so list_display can name them.
@@ -98,6 +121,9 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_export_permission(self, request):
+        return request.user.has_perm(EXPORT_PERMISSION)
 
     # -- listing --------------------------------------------------------------------------
     def get_queryset(self, request):
@@ -134,14 +160,57 @@ class AuditEventAdmin(admin.ModelAdmin):
                 {"key": c.key, "header": c.header, "chosen": c.key in chosen} for c in COLUMNS
             ],
             "columns_url": reverse("admin:logs_auditevent_columns"),
+            "has_export_permission": self.has_export_permission(request),
         }
         return super().changelist_view(request, extra_context)
+
+    # -- download -------------------------------------------------------------------------
+    def export_view(self, request, format):
+        """The current filtered view as a file: the changelist's own query, every page."""
+        if format not in ("csv", "json"):
+            raise Http404("Downloads are CSV or JSON.")
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "The download's filters are not valid; nothing was exported.")
+            return HttpResponseRedirect(reverse("admin:logs_auditevent_changelist"))
+        events = changelist.get_queryset(request)
+        return self._export(request, events, format, via="admin download")
+
+    @admin.action(description="Export selected as CSV", permissions=["export"])
+    def export_selected_csv(self, request, queryset):
+        return self._export(request, queryset, "csv", via="admin action")
+
+    @admin.action(description="Export selected as JSON", permissions=["export"])
+    def export_selected_json(self, request, queryset):
+        return self._export(request, queryset, "json", via="admin action")
+
+    def _export(self, request, events, format, *, via):
+        export = Export(
+            events,
+            format,
+            columns=self.chosen_column_keys(request) if format == "csv" else None,
+            limit=WEB_EXPORT_LIMIT,
+        )
+        filters = {
+            key: value
+            for key, value in request.GET.items()
+            if key not in (PAGE_VAR, ERROR_FLAG, "_changelist_filters")
+        }
+        if via == "admin action":
+            filters["selected"] = len(request.POST.getlist(ACTION_CHECKBOX_NAME))
+            filters["select_across"] = request.POST.get("select_across") == "1"
+        return export_response(request, export, filters=filters, via=via)
 
     # -- column chooser -------------------------------------------------------------------
     def get_urls(self):
         columns_view = self.admin_site.admin_view(require_POST(self.save_columns_view))
+        export_view = self.admin_site.admin_view(self.export_view)
         return [
             path("columns/", columns_view, name="logs_auditevent_columns"),
+            path("export/<str:format>/", export_view, name="logs_auditevent_export"),
             *super().get_urls(),
         ]
 

@@ -2,8 +2,15 @@
 serializers shape; what is here is which rows are loaded, and in how many queries."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from logs.api.pagination import KeysetCursorPagination
@@ -13,6 +20,7 @@ from logs.api.parameters import (
     reject_unknown_parameters,
 )
 from logs.api.permissions import CanViewAuditEvents
+from logs.api.renderers import EXPORT_RENDERERS
 from logs.api.serializers import (
     ActivitySerializer,
     AuditEventDetailSerializer,
@@ -21,6 +29,9 @@ from logs.api.serializers import (
     InitiatorSerializer,
     ServiceSerializer,
 )
+from logs.columns import COLUMNS_BY_KEY
+from logs.exports import FORMATS, WEB_EXPORT_LIMIT, Export
+from logs.exports.web import export_response, may_export
 from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Initiator, Service, Target
 
@@ -48,8 +59,49 @@ class ReadOnlyAPIViewSet(viewsets.ReadOnlyModelViewSet):
         return self.cursor_ordering
 
 
+EXPORT_DESCRIPTION = (
+    "Without `format` (or with `Accept: application/json`): one page of events as JSON, "
+    "followed through `next`. With `format=csv`, `format=json` or `format=ndjson`: the whole "
+    f"filtered list (at most its newest {WEB_EXPORT_LIMIT:,} events) as one streamed file: "
+    "CSV in the Entra portal's download layout, or the columns named in `columns`; JSON, an "
+    "array of Graph-shaped directoryAudit records as imported; NDJSON, one such record per "
+    "line. Exports need the `logs.export_auditevent` permission (Audit Exporter) and are "
+    "recorded in the access trail. `X-Export-Truncated: true` says the list held more than "
+    "the limit."
+)
+
+
 @extend_schema_view(
-    list=extend_schema(summary="List audit events, newest first"),
+    list=extend_schema(
+        summary="List audit events, newest first; or export them as CSV, JSON or NDJSON",
+        description=EXPORT_DESCRIPTION,
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["api", *FORMATS],
+                description="`csv`, `json` or `ndjson`: export the whole filtered list as a "
+                "file; `api`: the browsable page. Absent: one page of JSON.",
+            ),
+            OpenApiParameter(
+                "columns",
+                str,
+                description="With format=csv: comma-separated column keys ("
+                + ", ".join(COLUMNS_BY_KEY)
+                + "); without it the CSV has the Entra portal download's columns.",
+            ),
+        ],
+        responses={
+            (200, "application/json"): AuditEventSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="format=csv: the filtered events as CSV."
+            ),
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="format=ndjson: one Graph-shaped record per line.",
+            ),
+        },
+    ),
     retrieve=extend_schema(summary="One audit event with its modified properties and original"),
 )
 class AuditEventViewSet(ReadOnlyAPIViewSet):
@@ -58,6 +110,59 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
     queryset = AuditEvent.objects.all()
     filter_backends = [StrictFilterBackend]
     filterset_class = AuditEventFilterSet
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action == "list":
+            renderers += [renderer() for renderer in EXPORT_RENDERERS]
+        return renderers
+
+    def list(self, request, *args, **kwargs):
+        export_format = self.export_format(request)
+        if export_format is None:
+            if "columns" in request.query_params:
+                raise ValidationError({"columns": ["Columns apply to format=csv only."]})
+            return super().list(request, *args, **kwargs)
+        return self.export(request, export_format)
+
+    def export_format(self, request) -> str | None:
+        """csv, json or ndjson when the request asks for a file, None for a page of JSON.
+
+        ``format=json`` asks for the file; a plain request (``Accept: application/json``)
+        still gets pages, so existing API clients are unchanged.
+        """
+        requested = request.query_params.get("format")
+        if requested in FORMATS:
+            return requested
+        if requested is None and request.accepted_renderer.format in ("csv", "ndjson"):
+            return request.accepted_renderer.format
+        return None
+
+    def export(self, request, export_format: str):
+        if not may_export(request.user):
+            raise PermissionDenied(
+                "You need the permission to export audit events (the Audit Exporter role)."
+            )
+        params = request.query_params
+        paging = sorted({"cursor", "page_size"} & set(params))
+        if paging:
+            message = "An export holds the whole filtered list; pages do not apply."
+            raise ValidationError({name: [message] for name in paging})
+        columns = parse_columns(params.get("columns"), export_format)
+        events = self.filter_queryset(AuditEvent.objects.all())
+        export = Export(
+            events,
+            export_format,
+            columns=columns,
+            oldest_first=params.get("ordering") == "date",
+            limit=WEB_EXPORT_LIMIT,
+        )
+        filters = {name: value for name, value in params.items() if name in self.filter_names()}
+        return export_response(request, export, filters=filters, via="api")
+
+    @staticmethod
+    def filter_names():
+        return set(AuditEventFilterSet.base_filters)
 
     def get_queryset(self):
         # The portal's listing: lookups and initiator joined, targets in one prefetch, the
@@ -81,11 +186,31 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
         return AuditEventSerializer
 
     def known_query_parameters(self):
-        return PAGING_PARAMETERS | set(AuditEventFilterSet.base_filters)
+        return PAGING_PARAMETERS | self.filter_names() | {"columns"}
 
     def get_cursor_ordering(self, request):
         # The FilterSet has validated ``ordering`` by the time the page is cut.
         return ORDERINGS[request.query_params.get("ordering") or "-date"][1]
+
+
+def parse_columns(value: str | None, export_format: str) -> list[str] | None:
+    """The ``columns`` parameter as registry keys, in the order given; refused if unknown."""
+    if value is None:
+        return None
+    if export_format != "csv":
+        raise ValidationError({"columns": ["Columns apply to format=csv only."]})
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in COLUMNS_BY_KEY]
+    if unknown or not keys:
+        raise ValidationError(
+            {
+                "columns": [
+                    f"Unknown column {', '.join(map(repr, unknown)) or '(none given)'}. "
+                    f"Known: {', '.join(COLUMNS_BY_KEY)}."
+                ]
+            }
+        )
+    return list(dict.fromkeys(keys))
 
 
 @extend_schema_view(list=extend_schema(summary="Services that logged events"))

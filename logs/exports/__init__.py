@@ -10,14 +10,9 @@ chunk, no transaction held), ``graph_records`` shapes JSON records, ``csv_files`
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from logs.exports import csv_files
+from logs.exports import csv_files, selection
 from logs.exports.graph_records import graph_record_text, needs_targets
-from logs.exports.selection import (
-    CHUNK_SIZE,
-    count_events,
-    iter_event_rows,
-    iter_listing_events,
-)
+from logs.exports.selection import count_events, iter_event_rows, iter_listing_events
 
 FORMATS = ("csv", "json", "ndjson")
 # The Entra portal downloads at most 250,000 records; the portal and the API keep that limit.
@@ -30,14 +25,22 @@ CONTENT_TYPES = {
 }
 
 
+def is_oldest_first(queryset) -> bool:
+    """Whether ``queryset`` is ordered oldest first (the FilterSet's ``ordering=date`` or the
+    changelist's date column sorted ascending); exports keep the listing's order."""
+    ordering = queryset.query.order_by or queryset.model._meta.ordering
+    return bool(ordering) and ordering[0] == "activity_datetime"
+
+
 class Export:
     """The text of one export, produced lazily: iterate to get it chunk by chunk.
 
     ``queryset`` is the filtered AuditEvent queryset (for example ``AuditEventFilterSet.qs``);
     ``columns`` (keys of ``logs.columns``) selects the chosen-columns CSV instead of the
-    portal form; ``limit`` keeps the newest ``limit`` events. After (or while) iterating,
-    ``rows_written`` says how many events have been written, and ``truncated`` whether the
-    selection held more than ``limit``.
+    portal form; ``limit`` keeps the newest ``limit`` events; the order is the queryset's
+    (newest first unless it is ordered oldest first), unless ``oldest_first`` says otherwise.
+    After (or while) iterating, ``rows_written`` says how many events have been written, and
+    ``truncated`` whether the selection held more than ``limit``.
     """
 
     def __init__(
@@ -46,10 +49,10 @@ class Export:
         format: str = "csv",
         *,
         columns: list[str] | None = None,
-        oldest_first: bool = False,
+        oldest_first: bool | None = None,
         limit: int | None = None,
         neutralise_formulas: bool = True,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int | None = None,
     ):
         if format not in FORMATS:
             raise ValueError(f"unknown export format {format!r}; choose one of {FORMATS}")
@@ -58,10 +61,10 @@ class Export:
         self.queryset = queryset
         self.format = format
         self.columns = columns
-        self.oldest_first = oldest_first
+        self.oldest_first = is_oldest_first(queryset) if oldest_first is None else oldest_first
         self.limit = limit
         self.neutralise_formulas = neutralise_formulas
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size or selection.CHUNK_SIZE
         self.rows_written = 0
         self.truncated = False
         self.finished = False
@@ -78,6 +81,12 @@ class Export:
         """How many events the export will hold (one COUNT query)."""
         return count_events(self.queryset, self.limit)
 
+    def exceeds_limit(self) -> bool:
+        """Whether the selection holds more events than ``limit`` (one short query)."""
+        if self.limit is None:
+            return False
+        return self.queryset.order_by()[self.limit : self.limit + 1].exists()
+
     def __iter__(self) -> Iterator[str]:
         if self.format == "csv" and self.columns is not None:
             body = self._column_csv()
@@ -87,7 +96,7 @@ class Export:
             body = self._json()
         yield from body
         if self.limit is not None and self.rows_written >= self.limit:
-            self.truncated = self.queryset.order_by()[self.limit : self.limit + 1].exists()
+            self.truncated = self.exceeds_limit()
         self.finished = True
 
     def _chunks(self, **options):

@@ -155,7 +155,9 @@ def iter_event_rows(
     if with_original:
         columns["original"] = F("original")
     # Prefixed aliases: annotations may not reuse the model's field names.
-    rows = queryset.annotate(**{f"x_{name}": expression for name, expression in columns.items()})
+    rows = queryset.prefetch_related(None).annotate(
+        **{f"x_{name}": expression for name, expression in columns.items()}
+    )
     rows = rows.values_list(*(f"x_{name}" for name in columns))
     for chunk in _keyset_chunks(rows, oldest_first, limit, chunk_size):
         events = [EventRow(*values) for values in chunk]
@@ -172,7 +174,9 @@ def iter_listing_events(
     """Yield lists of AuditEvent loaded as the changelist loads them (lookups joined, targets
     prefetched, the informational flag annotated), for the chosen-columns CSV: its values are
     the changelist's own column functions, so the file shows what the screen shows."""
-    yield from _keyset_chunks(queryset.for_listing(), oldest_first, limit, chunk_size)
+    if "is_informational" not in queryset.query.annotations:
+        queryset = queryset.for_listing()
+    yield from _keyset_chunks(queryset, oldest_first, limit, chunk_size)
 
 
 def _key(item) -> tuple:
