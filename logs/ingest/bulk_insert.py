@@ -8,7 +8,7 @@ to the database in one statement per table per batch.
 
 import threading
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def reserve_ids(model, count: int) -> list[int]:
@@ -34,17 +34,12 @@ def reserve_ids(model, count: int) -> list[int]:
         return list(range(start, start + count))
 
 
-def insert_rows(model, columns: list[str], rows: list[tuple], *, dbapi=None, vendor=None) -> None:
-    """Insert ``rows`` (values already in database form) into ``model``'s table.
-
-    ``dbapi`` is the driver connection to use (another thread may pass the importing thread's
-    connection, so that its inserts join that transaction); by default, this thread's.
-    """
+def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (values already in database form) into ``model``'s table."""
     if not rows:
         return
-    if dbapi is None:
-        connection.ensure_connection()
-        dbapi, vendor = connection.connection, connection.vendor
+    connection.ensure_connection()
+    dbapi, vendor = connection.connection, connection.vendor
     table = f'"{model._meta.db_table}"'
     column_list = ", ".join(f'"{column}"' for column in columns)
     if vendor == "postgresql":
@@ -86,41 +81,62 @@ def restore_cache(previous: int | None) -> None:
         connection.connection.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
-class BackgroundWriter:
-    """Runs one batch of inserts at a time on a second thread, in the caller's transaction.
+def check_references_as_written() -> None:
+    """On PostgreSQL, check foreign keys as rows arrive rather than all at COMMIT.
 
-    The database does most of its insert work (index upkeep, page writes, PostgreSQL's side of
-    COPY) without holding Python's GIL, so the importing thread can parse the next batch
-    meanwhile: on two cores that overlap is most of the speed-up. The caller must ``wait()``
-    before any other use of the connection and before its transaction ends; the writer then
-    has nothing in flight.
+    Django declares them deferred, which would leave every check of a large import to the
+    COMMIT, after the last batch, when nothing else can run beside it; checked as each batch is
+    written, they overlap the parsing of the next one. Applies to the current transaction only.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+class BackgroundWriter:
+    """Runs one storing job at a time on a second thread, in the caller's transaction.
+
+    The job thread uses the caller's own database connection (Django's thread sharing, as its
+    live test server does), so its queries and inserts are part of the caller's transaction.
+    Storing a batch spends most of its time waiting for the database (the duplicate check, id
+    reservation, index upkeep, PostgreSQL's side of COPY) without holding Python's GIL, so the
+    caller can read and parse the next batch meanwhile. The caller must not touch the
+    connection while a job runs: it calls ``wait()`` first, and ``close()`` before its
+    transaction ends.
     """
 
     def __init__(self):
-        connection.ensure_connection()
-        self._dbapi = connection.connection
-        self._vendor = connection.vendor
+        self._connection = connections[DEFAULT_DB_ALIAS]
+        self._connection.ensure_connection()
+        self._connection.inc_thread_sharing()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def submit(self, inserts: list[tuple]) -> None:
-        """Start ``inserts`` — (model, columns, rows) in order — once the previous batch is done."""
+    def submit(self, job) -> None:
+        """Start ``job()`` once the previous job is done."""
         self.wait()
-        self._thread = threading.Thread(target=self._run, args=(inserts,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
         self._thread.start()
 
-    def _run(self, inserts) -> None:
+    def _run(self, job) -> None:
+        connections[DEFAULT_DB_ALIAS] = self._connection
         try:
-            for model, columns, rows in inserts:
-                insert_rows(model, columns, rows, dbapi=self._dbapi, vendor=self._vendor)
-        except BaseException as error:  # handed to the importing thread by wait()
+            job()
+        except BaseException as error:  # handed to the caller's thread by wait()
             self._error = error
 
     def wait(self) -> None:
-        """Block until the batch in flight is written; raise what writing it raised."""
+        """Block until the job in flight is done; raise what it raised."""
         if self._thread is not None:
             self._thread.join()
             self._thread = None
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+
+    def close(self) -> None:
+        """Wait for the job in flight and stop sharing the connection."""
+        try:
+            self.wait()
+        finally:
+            self._connection.dec_thread_sharing()

@@ -18,6 +18,7 @@ from logs.ingest.detect import Detected, detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import PARSERS, accepts_layout
 from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
+from logs.ingest.parallel import PARALLEL_MIN_BYTES, ParallelParse
 from logs.ingest.sources import open_input, sha256_of
 from logs.models import ImportBatch
 
@@ -89,8 +90,13 @@ def import_file(
     username: str = "",
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
+    parallel: bool | None = None,
 ) -> ImportResult:
-    """Import one file; never raises for bad input, the result says what went wrong."""
+    """Import one file; never raises for bad input, the result says what went wrong.
+
+    ``parallel`` parses in a second process (see logs.ingest.parallel); by default it does so
+    for files large enough to gain from it.
+    """
     result = ImportResult(path=str(path))
     provenance = {
         "file_name": str(path),
@@ -117,20 +123,27 @@ def import_file(
         )
         result.batch = batch
     loader = EventLoader(source_format=detected.format, import_batch=batch, batch_size=batch_size)
-    parse = PARSERS[detected.format]
+    if parallel is None:
+        parallel = input_file.size >= PARALLEL_MIN_BYTES
+    if parallel:
+        items = ParallelParse(input_file, detected.format, detected.layout)
+        position = items.bytes_consumed
+    else:
+        items = PARSERS[detected.format](input_file, detected.layout)
+        position = input_file.bytes_consumed
     try:
         # The loader writes in the background inside the transaction; leaving its block waits
         # for the write in flight, so a rollback never races a batch being inserted.
         with transaction.atomic(), loader:
             try:
-                for item in parse(input_file, detected.layout):
+                for item in items:
                     result.read += 1
                     if isinstance(item, RecordError):
                         _reject(result, item, continue_on_error, on_reject)
                     else:
                         loader.add(item)
                     if on_progress and result.read % batch_size == 0:
-                        on_progress(input_file.bytes_consumed(), input_file.size)
+                        on_progress(position(), input_file.size)
             except ImportFileError as error:
                 _reject(result, error, continue_on_error, on_reject)
             loader.flush()

@@ -14,6 +14,7 @@ from django.db import connection
 
 from logs.ingest.bulk_insert import (
     BackgroundWriter,
+    check_references_as_written,
     insert_rows,
     reserve_ids,
     restore_cache,
@@ -143,13 +144,14 @@ class EventLoader:
 
     def __enter__(self):
         self._cache_to_restore = set_import_cache()
+        check_references_as_written()
         self._writer = BackgroundWriter()
         return self
 
     def __exit__(self, exc_type, exc, traceback):
         writer, self._writer = self._writer, None
         try:
-            writer.wait()
+            writer.close()
         except Exception:
             if exc_type is None:
                 raise
@@ -174,8 +176,13 @@ class EventLoader:
         if not records:
             return
         if self._writer is not None:
-            # The duplicate check and the id reservation must see the previous batch stored.
-            self._writer.wait()
+            # One job at a time, so each duplicate check and id reservation sees the previous
+            # batch stored.
+            self._writer.submit(lambda: self._store(records))
+        else:
+            self._store(records)
+
+    def _store(self, records: list[AuditRecord]) -> None:
         fresh = self._without_duplicates(records)
         self.counts.duplicate += len(records) - len(fresh)
         if fresh:
@@ -196,11 +203,8 @@ class EventLoader:
             (Target, TARGET_COLUMNS, rows.targets),
             (ModifiedProperty, MODIFIED_PROPERTY_COLUMNS, rows.modified_properties),
         ]
-        if self._writer is not None:
-            self._writer.submit(inserts)
-        else:
-            for model, columns, table_rows in inserts:
-                insert_rows(model, columns, table_rows)
+        for model, columns, table_rows in inserts:
+            insert_rows(model, columns, table_rows)
 
     def prepare_rows(self, records: list[AuditRecord]) -> BatchRows:
         """Rows for new ``records``, with ids reserved and lookups resolved (created if new)."""

@@ -4,7 +4,7 @@ and nothing of the transaction survives them."""
 import pytest
 from django.db import transaction
 
-from logs.ingest import bulk_insert
+from logs.ingest import bulk_insert, loader
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent, Target
 from tests.factories import GraphDirectoryAuditFactory
@@ -14,17 +14,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_writer_error_is_raised_in_the_caller_and_rolls_back(tmp_path, monkeypatch):
-    real_insert = bulk_insert.insert_rows
+    real_insert = loader.insert_rows
     calls = []
 
-    def failing_on_third_batch(model, columns, rows, **kwargs):
+    def failing_on_third_batch(model, columns, rows):
         if model is AuditEvent:
             calls.append(len(rows))
             if len(calls) == 3:
                 raise RuntimeError("disk full")
-        return real_insert(model, columns, rows, **kwargs)
+        return real_insert(model, columns, rows)
 
-    monkeypatch.setattr(bulk_insert, "insert_rows", failing_on_third_batch)
+    monkeypatch.setattr(loader, "insert_rows", failing_on_third_batch)
     path = write_json(
         tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(9)])
     )
@@ -45,9 +45,22 @@ def test_background_writer_waits_before_the_transaction_ends(tmp_path):
     assert Target.objects.values("event").distinct().count() == 25
 
 
-def test_writer_is_idle_after_the_block(db):
+def test_jobs_run_in_the_callers_transaction():
     writer = bulk_insert.BackgroundWriter()
+    seen = []
     with transaction.atomic():
-        writer.submit([])
+        writer.submit(lambda: seen.append(transaction.get_connection().in_atomic_block))
+        writer.close()
+    assert seen == [True]
+
+
+def test_a_job_error_is_raised_by_wait():
+    writer = bulk_insert.BackgroundWriter()
+
+    def fail():
+        raise ValueError("boom")
+
+    writer.submit(fail)
+    with pytest.raises(ValueError, match="boom"):
         writer.wait()
-    writer.wait()  # nothing in flight, nothing raised
+    writer.close()

@@ -1,0 +1,106 @@
+"""Parsing in a second process gives exactly what the serial parser gives, errors included."""
+
+import json
+
+import pytest
+
+from logs.ingest.detect import detect
+from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.formats import PARSERS
+from logs.ingest.importer import import_file
+from logs.ingest.parallel import ParallelParse
+from logs.ingest.sources import open_input
+from logs.models import AuditEvent
+from tests.conftest import FIXTURES_DIR
+from tests.factories import GraphDirectoryAuditFactory
+from tests.ingest.test_bad_input import graph_page, write_json
+
+FIXTURE_FILES = sorted(
+    path for path in FIXTURES_DIR.rglob("*") if path.is_file() and path.suffix in (".json", ".csv")
+)
+
+
+def both_ways(path):
+    input_file = open_input(path)
+    detected = detect(input_file)
+    serial = list(PARSERS[detected.format](input_file, detected.layout))
+    parallel = list(ParallelParse(input_file, detected.format, detected.layout))
+    return serial, parallel
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda path: path.name)
+def test_same_records_as_the_serial_parser(path):
+    serial, parallel = both_ways(path)
+    assert parallel == serial
+    assert all(type(a) is type(b) for a, b in zip(parallel, serial, strict=True))
+
+
+def test_rejected_records_come_back_in_place(tmp_path):
+    records = [GraphDirectoryAuditFactory() for _ in range(5)]
+    records[1]["id"] = 7
+    records[3]["activityDateTime"] = "soon"
+    serial, parallel = both_ways(write_json(tmp_path / "bad.json", graph_page(*records)))
+    assert [type(item).__name__ for item in parallel] == [
+        "AuditRecord",
+        "RecordError",
+        "AuditRecord",
+        "RecordError",
+        "AuditRecord",
+    ]
+    assert [str(item) for item in parallel if isinstance(item, RecordError)] == [
+        str(item) for item in serial if isinstance(item, RecordError)
+    ]
+
+
+def test_a_damaged_file_fails_at_the_same_record(tmp_path):
+    text = json.dumps(graph_page(*[GraphDirectoryAuditFactory() for _ in range(4)]))
+    path = tmp_path / "cut.json"
+    path.write_text(text[: len(text) * 2 // 3], encoding="utf-8")
+    input_file = open_input(path)
+    detected = detect(input_file)
+    seen = []
+    with pytest.raises(ImportFileError) as error:
+        seen.extend(ParallelParse(input_file, detected.format, detected.layout))
+    with pytest.raises(ImportFileError) as serial_error:
+        list(PARSERS[detected.format](input_file, detected.layout))
+    assert str(error.value) == str(serial_error.value)
+    assert len(seen) == 2
+
+
+def test_stopping_early_ends_the_child(tmp_path):
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(50)])
+    )
+    input_file = open_input(path)
+    detected = detect(input_file)
+    items = iter(ParallelParse(input_file, detected.format, detected.layout))
+    assert next(items).entra_id
+    items.close()  # what the importer's loop does when a bad record stops it
+
+
+@pytest.mark.django_db
+def test_import_in_parallel_stores_the_same_events(tmp_path):
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(30)])
+    )
+    progress = []
+    result = import_file(
+        path,
+        parallel=True,
+        batch_size=7,
+        on_progress=lambda done, size: progress.append((done, size)),
+    )
+    assert (result.new, result.errors) == (30, [])
+    stored = json.loads(AuditEvent.objects.order_by("id").first().original)
+    assert stored == json.loads(path.read_text())["value"][0]
+    assert progress[-1][0] == progress[-1][1] == path.stat().st_size
+
+
+@pytest.mark.django_db
+def test_import_in_parallel_keeps_nothing_from_a_bad_file(tmp_path):
+    records = [GraphDirectoryAuditFactory() for _ in range(12)]
+    records[9]["result"] = "maybe"
+    path = write_json(tmp_path / "page.json", graph_page(*records))
+    result = import_file(path, parallel=True, batch_size=3)
+    assert result.failed and "record 10" in result.errors[0]
+    assert AuditEvent.objects.count() == 0
