@@ -12,7 +12,8 @@ class ExportRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        # Only error responses (400, 403) reach a renderer; they are short JSON documents.
+        # The view answers errors in JSON (AuditEventViewSet.finalize_response); this is the
+        # fallback should a short document still reach here.
         return json.dumps(data, ensure_ascii=False).encode()
 
 

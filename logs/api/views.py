@@ -20,7 +20,7 @@ from logs.api.parameters import (
     reject_unknown_parameters,
 )
 from logs.api.permissions import CanViewAuditEvents
-from logs.api.renderers import EXPORT_RENDERERS
+from logs.api.renderers import EXPORT_RENDERERS, ExportRenderer
 from logs.api.serializers import (
     ActivitySerializer,
     AuditEventDetailSerializer,
@@ -116,6 +116,13 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
         if self.action == "list":
             renderers += [renderer() for renderer in EXPORT_RENDERERS]
         return renderers
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # A refused export (400, 403) is explained in JSON, like every other API error.
+        if isinstance(getattr(request, "accepted_renderer", None), ExportRenderer):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
         export_format = self.export_format(request)

@@ -99,7 +99,7 @@ def test_sql_looking_text_is_just_text(api, six_events, value):
 
 
 def test_json_pages_and_browsable_formats_are_accepted(api, six_events):
-    """A page of JSON is the default; ``format=json`` asks for the export (tests/api/test_export.py)."""
+    """A page of JSON is the default; format=json asks for the export (see test_export.py)."""
     assert activities(api.get(EVENTS_URL)) == SIX_ACTIVITIES_NEWEST_FIRST
     accepting_json = api.get(EVENTS_URL, HTTP_ACCEPT="application/json")
     assert activities(accepting_json) == SIX_ACTIVITIES_NEWEST_FIRST

@@ -1,0 +1,123 @@
+"""Download from the changelist: the current filtered view, the chosen columns, the cap's notice,
+the export actions, and the permission."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from logs.admin.pagination import EstimatedCountPaginator
+from logs.models import AccessRecord, AuditEvent, ColumnPreference
+from tests.admin.conftest import CHANGELIST
+
+pytestmark = pytest.mark.django_db
+
+EXPORT_CSV = f"{CHANGELIST}export/csv/"
+EXPORT_JSON = f"{CHANGELIST}export/json/"
+
+
+@pytest.fixture
+def exporter_client(client, reader):
+    reader.user_permissions.add(Permission.objects.get(codename="export_auditevent"))
+    client.force_login(reader)
+    return client
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200, response
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_download_is_the_filtered_view_with_the_chosen_columns(exporter_client, reader, imported):
+    ColumnPreference.objects.create(user=reader, columns=["activity", "status"])
+    rows = csv_rows(exporter_client.get(EXPORT_CSV, {"category": "GroupManagement"}))
+    expected = AuditEvent.objects.filter(category__name="GroupManagement").order_by(
+        "-activity_datetime", "-id"
+    )
+    assert rows[0] == ["Activity", "Status"]
+    assert [row[0] for row in rows[1:]] == [event.activity.name for event in expected]
+    assert len(rows) - 1 == expected.count() > 0
+
+
+def test_download_holds_every_page_not_only_the_one_on_screen(exporter_client, imported):
+    rows = csv_rows(exporter_client.get(EXPORT_CSV, {"p": "1"}))
+    assert len(rows) - 1 == AuditEvent.objects.count()
+
+
+def test_download_follows_search_and_sort(exporter_client, imported):
+    newest_first = csv_rows(exporter_client.get(EXPORT_CSV, {"q": "Update"}))[1:]
+    oldest_first = csv_rows(exporter_client.get(EXPORT_CSV, {"q": "Update", "ordering": "date"}))
+    assert newest_first == oldest_first[1:][::-1]
+    assert all("Update" in row[3] for row in newest_first)
+
+
+def test_json_download_is_the_imported_records(exporter_client, imported):
+    response = exporter_client.get(EXPORT_JSON, {"result": "failure"})
+    records = json.loads(b"".join(response.streaming_content))
+    expected = AuditEvent.objects.filter(result="failure").order_by("-activity_datetime", "-id")
+    assert records == [json.loads(event.original) for event in expected]
+
+
+def test_download_needs_the_export_permission(reader_client, imported):
+    assert reader_client.get(EXPORT_CSV).status_code == 403
+    html = reader_client.get(CHANGELIST).content.decode()
+    assert "Download" not in html and "export_selected_csv" not in html
+
+
+def test_download_button_carries_the_current_filters(exporter_client, imported):
+    html = exporter_client.get(CHANGELIST, {"category": "GroupManagement", "p": "1"}).content
+    assert f'href="{EXPORT_CSV}?category=GroupManagement"'.encode() in html
+
+
+def test_each_download_is_recorded(exporter_client, reader, imported):
+    csv_rows(exporter_client.get(EXPORT_CSV, {"category": "GroupManagement"}))
+    record = AccessRecord.objects.get()
+    assert record.user == reader and record.action == AccessRecord.Action.EXPORT
+    assert record.detail["filters"] == {"category": "GroupManagement"}
+    assert record.detail["via"] == "admin download" and record.detail["format"] == "csv"
+    assert record.row_count == AuditEvent.objects.filter(category__name="GroupManagement").count()
+
+
+def test_the_page_says_before_the_download_when_the_cap_applies(
+    exporter_client, imported, monkeypatch
+):
+    monkeypatch.setattr("logs.admin.events.WEB_EXPORT_LIMIT", 3)
+    html = exporter_client.get(CHANGELIST).content.decode()
+    assert 'class="export-limit-notice"' in html
+    assert "a download will hold the newest 3" in " ".join(html.split())
+    rows = csv_rows(exporter_client.get(EXPORT_CSV))
+    assert len(rows) - 1 == 3
+    assert AccessRecord.objects.get().detail["truncated"] is True
+    assert (
+        'class="export-limit-notice"'
+        not in exporter_client.get(CHANGELIST, {"result": "failure"}).content.decode()
+    )
+
+
+def test_the_notice_uses_the_estimate_beyond_the_exact_count(
+    exporter_client, imported, monkeypatch
+):
+    monkeypatch.setattr("logs.admin.events.WEB_EXPORT_LIMIT", 3)
+    monkeypatch.setattr(EstimatedCountPaginator, "is_estimate", True)
+    assert "holds about 8 events" in " ".join(
+        exporter_client.get(CHANGELIST).content.decode().split()
+    )
+
+
+@pytest.mark.parametrize("action", ["export_selected_csv", "export_selected_json"])
+def test_export_selected_actions(exporter_client, imported, action):
+    chosen = list(AuditEvent.objects.order_by("id").values_list("pk", flat=True)[:2])
+    response = exporter_client.post(
+        CHANGELIST, {"action": action, "_selected_action": [str(pk) for pk in chosen]}
+    )
+    assert response.status_code == 200 and response.streaming
+    text = b"".join(response.streaming_content).decode()
+    if action.endswith("json"):
+        assert len(json.loads(text)) == 2
+    else:
+        assert len(list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))) == 3
+    assert AccessRecord.objects.get().detail["via"] == "admin action"
