@@ -1,0 +1,52 @@
+"""Download from the portal in a real browser: filter, click Download, read the file."""
+
+import csv
+import json
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from logs.ingest.importer import import_file
+from logs.models import AccessRecord, AuditEvent
+from tests.browser.test_portal import PASSWORD, log_in
+from tests.conftest import FIXTURES_DIR
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def exporter(django_user_model):
+    user = django_user_model.objects.create_user("auditor", password=PASSWORD, is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(codename="view_auditevent"),
+        Permission.objects.get(codename="export_auditevent"),
+    )
+    return user
+
+
+def test_download_the_filtered_view_as_csv_and_json(page, live_server, exporter, tmp_path):
+    assert import_file(FIXTURES_DIR / "portal-json" / "AuditLogs_2026-11-02.json").new == 6
+    log_in(page, live_server)
+    page.click("#changelist-filter >> text=GroupManagement")
+    page.wait_for_url("**category=GroupManagement**")
+
+    page.click(".export-download summary")
+    with page.expect_download() as csv_download:
+        page.click("#download-csv")
+    path = tmp_path / "download.csv"
+    csv_download.value.save_as(path)
+    with open(path, encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.reader(stream))
+    expected = AuditEvent.objects.filter(category__name="GroupManagement").order_by(
+        "-activity_datetime", "-id"
+    )
+    assert rows[0][:4] == ["Date (UTC)", "Service", "Category", "Activity"]
+    assert [row[3] for row in rows[1:]] == [event.activity.name for event in expected]
+    assert csv_download.value.suggested_filename.endswith(".csv")
+
+    with page.expect_download() as json_download:
+        page.click("#download-json")
+    records = json.loads(json_download.value.path().read_text(encoding="utf-8"))
+    assert [record["id"] for record in records] == [event.entra_id for event in expected]
+
+    assert AccessRecord.objects.filter(action="export").count() == 2
