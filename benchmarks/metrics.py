@@ -27,5 +27,9 @@ METRICS = {
         ),
         # Returns {"rows": {page: ms}}: one table row per page (changelist views, detail, API).
         Metric("browse", "ms", measure="browse.page_times", raw_limit=None, database="populated"),
+        # Rows: seconds per export (CSV beside its raw limit) and each one's peak-memory growth.
+        Metric(
+            "export", "s", measure="export.export_figures", raw_limit=None, database="populated"
+        ),
     ]
 }

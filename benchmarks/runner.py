@@ -49,13 +49,19 @@ def _checked(function: str, database_url: str, path: Path, events: int) -> dict:
 
 
 def _measure_pages(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
-    """A metric that reports several figures ({"rows": {name: value}}) on the populated data."""
+    """A metric that reports several figures ({"rows": {name: value}}) on the populated data;
+    optionally {"units": {name: unit}} where a row's unit is not the metric's, and
+    {"raw": {name: value}}: the raw limit measured in the same run for that row."""
     database_url = databases.populated(path, events, log=log)
     rows: dict[str, Row] = {}
     for number in range(1, runs + 1):
         figures = _checked(metric.measure, database_url, path, events)
+        units = figures.get("units", {})
         for name, value in figures["rows"].items():
-            rows.setdefault(name, Row(name, databases.engine, metric.unit)).values.append(value)
+            row = rows.setdefault(name, Row(name, databases.engine, units.get(name, metric.unit)))
+            row.values.append(value)
+            if name in figures.get("raw", {}):
+                row.raw_values.append(figures["raw"][name])
         slowest = max(figures["rows"].items(), key=lambda item: item[1])
         print(
             f"{metric.name} {databases.engine} run {number}/{runs}: slowest {slowest[0]} "

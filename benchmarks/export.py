@@ -1,0 +1,102 @@
+"""Export speed and memory on a populated database (run by ``benchmarks.worker``).
+
+Every stored event is exported as portal-form CSV and as JSON through ``logs.exports.Export``,
+the code path of ``export_audit_logs``, and written to /dev/null. The raw limit is the same
+data read with plain SQL (events joined with their lookups and initiator, targets, modified
+properties) and written by ``csv.writer`` (SQLite) or by PostgreSQL's ``COPY (SELECT ...) TO
+STDOUT`` itself, in the same run.
+
+Memory is the growth of the process's peak resident set during each export, above what it held
+before (the peak is reset first, through /proc/self/clear_refs), so Django's own footprint is
+not counted: it must stay flat as the number of events grows.
+"""
+
+import csv
+import os
+import time
+
+from django.db import connection
+
+from logs.exports import Export
+from logs.models import AuditEvent
+
+RAW_QUERIES = [
+    """SELECT e.activity_datetime, e.correlation_id, s.name, c.name, a.name, e.result,
+              e.result_reason, e.initiator_user_agent, i.kind, i.user_display_name,
+              i.app_display_name, i.user_object_id, i.user_principal_name,
+              e.initiator_ip_address, i.home_tenant_id, i.home_tenant_name,
+              i.service_principal_id, i.service_principal_name, e.additional_details
+         FROM logs_auditevent e
+         JOIN logs_service s ON s.id = e.service_id
+         JOIN logs_category c ON c.id = e.category_id
+         JOIN logs_activity a ON a.id = e.activity_id
+         LEFT JOIN logs_initiator i ON i.id = e.initiator_id
+        ORDER BY e.activity_datetime DESC, e.id DESC""",
+    """SELECT event_id, position, type, display_name, object_id, user_principal_name
+         FROM logs_target ORDER BY event_id, position""",
+    """SELECT target_id, position, name, old_value, new_value
+         FROM logs_modifiedproperty ORDER BY target_id, position""",
+]
+
+
+def export_figures(path: str) -> dict:
+    """Seconds per export and peak-memory growth; ``path`` is unused: the data is stored."""
+    rows, units, raw = {}, {}, {}
+    raw_seconds = raw_csv_seconds()
+    for format in ("csv", "json"):
+        baseline = _reset_peak_rss()
+        started = time.perf_counter()
+        with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
+            export = Export(AuditEvent.objects.all(), format)
+            for text in export:
+                sink.write(text)
+        rows[f"export {format}"] = time.perf_counter() - started
+        units[f"export {format}"] = "s"
+        rows[f"export {format} RSS growth"] = _peak_rss_mb() - baseline
+        units[f"export {format} RSS growth"] = "MiB"
+    raw["export csv"] = raw_seconds
+    return {"rows": rows, "units": units, "raw": raw, "events": export.rows_written}
+
+
+def raw_csv_seconds() -> float:
+    """The same columns by plain SQL, to CSV: the fastest this database can hand them out."""
+    connection.ensure_connection()
+    started = time.perf_counter()
+    with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
+        if connection.vendor == "postgresql":
+            with connection.connection.cursor() as cursor:
+                for query in RAW_QUERIES:
+                    with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+                        for block in copy:
+                            sink.write(bytes(block).decode())
+        else:
+            writer = csv.writer(sink, quoting=csv.QUOTE_ALL)
+            cursor = connection.connection.cursor()
+            for query in RAW_QUERIES:
+                cursor.execute(query)
+                while batch := cursor.fetchmany(2000):
+                    writer.writerows(batch)
+            cursor.close()
+    return time.perf_counter() - started
+
+
+def _peak_rss_mb() -> float:
+    return _status_mb("VmHWM")
+
+
+def _reset_peak_rss() -> float:
+    """Reset the peak to the current resident set (Linux 4.0+); return the current one."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+    return _status_mb("VmRSS")
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not found in /proc/self/status")
