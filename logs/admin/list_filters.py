@@ -122,9 +122,40 @@ class CategoryFilter(LookupTableFilter):
 
 
 class ActivityFilter(LookupTableFilter):
+    """Takes several names (``?activity=A&activity=B``, as the Insights page links); the
+    drop-down shows one, and choosing there replaces them all."""
+
     title = "activity"
     parameter_names = ("activity",)
     lookup_model = Activity
+
+    def __init__(self, request, params, model, model_admin):
+        names = params.get("activity")
+        super().__init__(request, params, model, model_admin)
+        if names is not None:
+            self.used_parameters["activity"] = [name for name in names if name != ""]
+
+    def value(self, name=None):
+        names = self.used_parameters.get("activity") or []
+        return names[0] if len(names) == 1 else None
+
+    def choices(self, changelist):
+        names = self.used_parameters.get("activity") or []
+        for choice in super().choices(changelist):
+            if len(names) > 1 and choice["display"] == "All":
+                yield {**choice, "selected": False}
+                yield {
+                    "selected": True,
+                    "query_string": changelist.get_query_string(),
+                    "display": f"Any of {len(names)} activities",
+                }
+                continue
+            yield choice
+
+    def queryset(self, request, queryset):
+        if not self.used_parameters.get("activity"):
+            return queryset
+        return super().queryset(request, queryset)
 
 
 class StatusFilter(ChoicesFilter):

@@ -7,16 +7,19 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from logs.filters import MULTI_VALUED_FILTERS
+
 
 def reject_unknown_parameters(query_params, known) -> None:
     """Refuse parameter names the endpoint does not know, a parameter given twice (only one value
-    would be used), and NUL characters (the database cannot compare them)."""
+    would be used; filters that take several values, such as ``activity``, excepted), and NUL
+    characters (the database cannot compare them)."""
     errors = {}
     for name in query_params:
         values = query_params.getlist(name)
         if name not in known:
             errors[name] = [f"Unknown parameter. Known: {', '.join(sorted(known))}."]
-        elif len(values) > 1:
+        elif len(values) > 1 and name not in MULTI_VALUED_FILTERS:
             errors[name] = ["Give this parameter once."]
         elif any("\x00" in value for value in values):
             errors[name] = ["Null characters are not allowed."]
