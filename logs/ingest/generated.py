@@ -2,12 +2,13 @@
 
 from django.db import transaction
 
+from logs.annotations import annotate_substrate
 from logs.ingest.errors import FieldError
 from logs.ingest.graph_shape import normalize_graph_record
 from logs.ingest.importer import ImportResult, finish_batch
 from logs.ingest.json_stream import to_original
 from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
-from logs.models import ImportBatch
+from logs.models import AuditEvent, ImportBatch
 
 
 def store_generated_records(records, *, label: str, on_progress=None) -> ImportResult:
@@ -30,6 +31,7 @@ def store_generated_records(records, *, label: str, on_progress=None) -> ImportR
             if on_progress and number % DEFAULT_BATCH_SIZE == 0:
                 on_progress(number)
         loader.flush()
+        annotate_substrate(AuditEvent.objects.filter(import_batch=batch), source="import")
     result.new, result.duplicate = loader.counts.new, loader.counts.duplicate
     finish_batch(batch, result)
     return result

@@ -14,13 +14,14 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from logs.annotations import annotate_substrate
 from logs.ingest.detect import Detected, detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import PARSERS, accepts_layout
 from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
 from logs.ingest.parallel import PARALLEL_MIN_BYTES, ParallelParse
 from logs.ingest.sources import open_input, sha256_of
-from logs.models import ImportBatch
+from logs.models import AuditEvent, ImportBatch
 
 
 class _StopImport(Exception):
@@ -149,6 +150,9 @@ def import_file(
             loader.flush()
             if dry_run:
                 transaction.set_rollback(True)
+            else:
+                # In the import's transaction, so no reader ever sees a write-back unannotated.
+                annotate_substrate(AuditEvent.objects.filter(import_batch=batch), source="import")
     except _StopImport:
         result.failed = True
     if on_progress:
