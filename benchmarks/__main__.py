@@ -1,8 +1,9 @@
 """``python -m benchmarks [--events N] [--db sqlite|postgres|both] [--runs R] [--metric M]``."""
 
 import argparse
+from pathlib import Path
 
-from benchmarks.databases import ENGINES
+from benchmarks.databases import ENGINES, OUT_DIR
 from benchmarks.metrics import METRICS
 from benchmarks.report import format_table
 from benchmarks.runner import run
@@ -19,11 +20,24 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--metric", action="append", choices=list(METRICS), help="default: every metric"
     )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=OUT_DIR,
+        help="where data files and SQLite databases go (default: benchmarks/out/); the "
+        "PostgreSQL database is named by BENCHMARK_POSTGRES_URL",
+    )
     args = parser.parse_args(argv)
     if args.events < 1 or args.runs < 1:
         parser.error("--events and --runs must be at least 1")
     engines = ENGINES if args.db == "both" else (args.db,)
-    rows = run(args.metric or list(METRICS), engines, events=args.events, runs=args.runs)
+    rows = run(
+        args.metric or list(METRICS),
+        engines,
+        events=args.events,
+        runs=args.runs,
+        out_dir=args.out_dir,
+    )
     print(format_table(rows))
 
 

@@ -84,14 +84,7 @@ class Databases:
             raise RuntimeError(f"populating stored {figures['events']} events, not {events}")
 
     def _postgres_exists(self, name: str) -> bool:
-        settings = dj_database_url.parse(self.postgres_url)
-        with psycopg.connect(
-            dbname="postgres",
-            host=settings["HOST"],
-            port=settings["PORT"] or 5432,
-            user=settings["USER"],
-            password=settings["PASSWORD"] or None,
-        ) as connection:
+        with self._maintenance_connection() as connection:
             row = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             return row.fetchone() is not None
 
@@ -118,17 +111,21 @@ class Databases:
         return dj_database_url.parse(self.postgres_url)["NAME"]
 
     def _postgres_admin(self, *statements: str) -> None:
+        with self._maintenance_connection() as connection:
+            for statement in statements:
+                connection.execute(statement)
+
+    def _maintenance_connection(self):
+        """A connection to the server's "postgres" database, for creating and dropping ours."""
         settings = dj_database_url.parse(self.postgres_url)
-        with psycopg.connect(
+        return psycopg.connect(
             dbname="postgres",
             host=settings["HOST"],
             port=settings["PORT"] or 5432,
             user=settings["USER"],
             password=settings["PASSWORD"] or None,
             autocommit=True,
-        ) as connection:
-            for statement in statements:
-                connection.execute(statement)
+        )
 
 
 def _libpq_url(database_url: str) -> str:

@@ -10,7 +10,7 @@ the outer columns as fallbacks for the few fields it may leave out.
 
 from logs.ingest.errors import FieldError
 from logs.ingest.graph_shape import normalize_graph_record
-from logs.ingest.json_stream import iter_json_items, iter_json_lines, record_or_error
+from logs.ingest.json_stream import iter_json_layout, record_or_error
 from logs.ingest.values import SourceObject
 
 NAME = "azure-monitor"
@@ -27,11 +27,7 @@ _FALLBACKS = {
 
 
 def parse(input_file, layout: str):
-    if layout == "lines":
-        items = iter_json_lines(input_file)
-    else:
-        items = iter_json_items(input_file, PREFIXES[layout])
-    for location, item in items:
+    for location, item in iter_json_layout(input_file, layout, PREFIXES):
         yield record_or_error(input_file, location, item, normalize_azure_monitor_record)
 
 

@@ -9,7 +9,7 @@ come from the reader, not from counting rows.
 import csv
 
 from logs.ingest.detect import csv_delimiter
-from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.errors import ImportFileError, rejected_row
 from logs.ingest.values import MAX_TEXT_CHARS
 
 # A modified property can hold a large policy document; the csv module's default cell limit
@@ -38,16 +38,12 @@ def iter_csv_rows(input_file, required_columns=()):
                 if not any(cells):
                     continue
                 if len(cells) != len(names):
-                    yield (
+                    yield rejected_row(
+                        input_file.name,
                         location,
-                        RecordError(
-                            input_file.name,
-                            location,
-                            "",
-                            f"has {len(cells)} cells but the header has {len(names)}; the row may "
-                            "be cut short or hold an unquoted delimiter",
-                            raw=delimiter.join(cells),
-                        ),
+                        f"has {len(cells)} cells but the header has {len(names)}; the row may "
+                        "be cut short or hold an unquoted delimiter",
+                        delimiter.join(cells),
                     )
                     continue
                 yield location, dict(zip(names, cells, strict=True))

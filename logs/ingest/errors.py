@@ -42,3 +42,8 @@ class RecordError(Exception):
             "error": self.message,
             "record": self.raw,
         }
+
+
+def rejected_row(path: str, location: str, message: str, raw: str) -> tuple[str, RecordError]:
+    """(location, RecordError) for a row that is wrong as a whole (no single field to name)."""
+    return location, RecordError(path, location, "", message, raw=raw)

@@ -9,7 +9,7 @@ import json
 import ijson
 import orjson
 
-from logs.ingest.errors import FieldError, ImportFileError, RecordError
+from logs.ingest.errors import FieldError, ImportFileError, RecordError, rejected_row
 from logs.ingest.sources import InputFile
 
 
@@ -43,6 +43,13 @@ def iter_json_items(input_file: InputFile, prefix: str):
         ) from None
 
 
+def iter_json_layout(input_file: InputFile, layout: str, prefixes: dict):
+    """(location, item) for a JSON file: one object a line, or the items at ``prefixes[layout]``."""
+    if layout == "lines":
+        return iter_json_lines(input_file)
+    return iter_json_items(input_file, prefixes[layout])
+
+
 def iter_json_lines(input_file: InputFile):
     """Yield (location, item or RecordError) for each non-blank line of a JSON-lines file."""
     try:
@@ -55,15 +62,11 @@ def iter_json_lines(input_file: InputFile):
                 try:
                     yield location, json.loads(text)
                 except json.JSONDecodeError as error:
-                    yield (
+                    yield rejected_row(
+                        input_file.name,
                         location,
-                        RecordError(
-                            input_file.name,
-                            location,
-                            "",
-                            f"is not valid JSON ({error.msg} at column {error.colno})",
-                            raw=text,
-                        ),
+                        f"is not valid JSON ({error.msg} at column {error.colno})",
+                        text,
                     )
     except UnicodeDecodeError as error:
         raise ImportFileError(
@@ -109,15 +112,11 @@ def iter_json_table_rows(input_file: InputFile):
                     count += 1
                     location = f"row {count}"
                     if len(row) != len(columns):
-                        yield (
+                        yield rejected_row(
+                            input_file.name,
                             location,
-                            RecordError(
-                                input_file.name,
-                                location,
-                                "",
-                                f"has {len(row)} values but the table has {len(columns)} columns",
-                                raw=to_original(row),
-                            ),
+                            f"has {len(row)} values but the table has {len(columns)} columns",
+                            to_original(row),
                         )
                         continue
                     yield location, dict(zip(columns, row, strict=True))

@@ -14,8 +14,7 @@ from logs.ingest.csv_rows import iter_csv_rows
 from logs.ingest.errors import FieldError
 from logs.ingest.graph_shape import normalize_graph_record
 from logs.ingest.json_stream import (
-    iter_json_items,
-    iter_json_lines,
+    iter_json_layout,
     iter_json_table_rows,
     record_or_error,
 )
@@ -56,10 +55,8 @@ def parse(input_file, layout: str):
         rows = iter_csv_rows(input_file, required_columns=("Id",))
     elif layout == "tables":
         rows = iter_json_table_rows(input_file)
-    elif layout == "lines":
-        rows = iter_json_lines(input_file)
     else:
-        rows = iter_json_items(input_file, PREFIXES[layout])
+        rows = iter_json_layout(input_file, layout, PREFIXES)
     for location, row in rows:
         yield record_or_error(input_file, location, row, normalize_log_analytics_row)
 
