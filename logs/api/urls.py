@@ -1,8 +1,9 @@
 """``/api/v1/`` routes; the schema and docs are mounted beside it in auditportal/urls.py."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from logs.api import views
+from logs.api import reports, views
 
 app_name = "api"
 
@@ -13,4 +14,7 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("activities", views.ActivityViewSet, basename="activity")
 router.register("initiators", views.InitiatorViewSet, basename="initiator")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("reports/", reports.ComplianceReportView.as_view(), name="reports"),
+    *router.urls,
+]

@@ -1,0 +1,50 @@
+import getpass
+
+from django.core.management.base import BaseCommand
+
+from logs.annotations import annotate_substrate
+from logs.models import AccessRecord
+
+SOURCE = "annotate_substrate"
+
+
+class Command(BaseCommand):
+    help = (
+        "Annotate stored Microsoft Substrate Management write-backs (Exchange Online's "
+        "create/update/delete entries) as informational. Idempotent: events already annotated "
+        "are counted, not annotated again. Imports do this for new events by themselves."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dry-run", action="store_true", help="count what would be annotated; write nothing"
+        )
+
+    def handle(self, *args, dry_run=False, **options):
+        counts = annotate_substrate(source=SOURCE, dry_run=dry_run)
+        if dry_run:
+            self.stdout.write(
+                f"Dry run: {counts.matched} Substrate write-backs found, {counts.already} "
+                f"already annotated, {counts.to_annotate} would be annotated."
+            )
+            return
+        if counts.annotated:
+            AccessRecord.objects.create(
+                username=_os_user(),
+                action=AccessRecord.Action.ANNOTATE,
+                detail={"command": SOURCE, "matched": counts.matched},
+                row_count=counts.annotated,
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{counts.matched} Substrate write-backs found, {counts.already} already "
+                f"annotated, {counts.annotated} annotated now."
+            )
+        )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return ""

@@ -1,0 +1,635 @@
+"""The compliance questions auditors ask, answered once for the admin, the API and the command.
+
+For a period (default: the 30 days up to now), optionally one service and optionally without
+informational events (Microsoft Substrate Management write-backs, see logs.annotations):
+
+- Users: the changes applied to users, per activity; how many distinct users were changed; how
+  many passwords were changed or reset (admin and self-service).
+- Groups: the groups added; the owner changes (group, owner, added or removed); the licences
+  assigned to groups and users.
+- Applications: the applications added, updated or removed; the service principals changed; the
+  applications renamed (old name → new name).
+
+How each answer reads real Entra records (activity names and services from Microsoft's "Microsoft
+Entra audit log activity reference"; target types and modified-property names as real records
+write them, see fixtures/ and logs.activity_catalogue):
+
+- user changes: ``USER_ACTIVITIES`` (Core Directory and Self-service Password Management,
+  category UserManagement), counted per activity;
+- distinct users: the same events' targets of type ``User``, distinct object id;
+- password changes: ``PASSWORD_ACTIVITIES``, per activity; failures counted apart;
+- groups added: "Add group", the ``Group`` target;
+- owner changes: "Add owner to group" (added), "Remove owner from group" (removed); the owner is
+  the first target (User or ServicePrincipal), the group the ``Group.DisplayName`` and
+  ``Group.ObjectID`` modified properties, else the ``Group`` target;
+- licences: "Change user license" (users), "Set group license" (groups); the
+  ``AssignedLicense`` modified property holds ``[SkuName=..., SkuId=...]`` entries: those in the
+  new value and not the old are assigned, the reverse removed;
+- applications: ``APPLICATION_ACTIVITIES``, per activity, and the ``Application`` targets;
+- service principals: ``SERVICE_PRINCIPAL_ACTIVITIES``, per activity, and the
+  ``ServicePrincipal`` targets;
+- renames: "Update application" events whose ``Application`` target's ``DisplayName`` modified
+  property has an old value different from the new (values are JSON in strings:
+  ``["Payroll Sync"]`` → ``["Payroll Connector"]``).
+
+Only applied changes count (result ``success``): a failed attempt changed nothing. Failed
+password changes are reported beside the count, as auditors ask about them.
+
+Every answer carries ``changelist_url`` (the portal's changelist filtered to exactly the events
+counted: the shared FilterSet's parameters, ``activity`` repeated when an answer spans several)
+and ``api_url`` (the same filters on ``/api/v1/events/``); listed items link to their event.
+Renames are a property of some "Update application" events, which no filter selects, so each
+rename links to its event.
+
+Performance: every query starts from the date range (``event_date_idx``) or from activity ids
+resolved first in the small Activity table (``event_activity_date_idx``), aggregates in the
+database, and reads targets and modified properties only for the few events an answer lists.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import CharField, Count, Exists, Func, Prefetch, Q
+from django.db.models.functions import Cast, Substr, TruncDate
+from django.urls import reverse
+from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
+
+from logs.filters import informational_annotations
+from logs.models import Activity, AuditEvent, Category, ModifiedProperty, Service, Target
+from logs.property_values import readable_value
+
+DEFAULT_DAYS = 30
+# Listed items per answer; the count and the links always cover every event.
+ITEM_LIMIT = 100
+TOP_ACTIVITIES = 10
+CHART_CATEGORIES = 6
+
+USER_ACTIVITIES = [
+    "Add user",
+    "Update user",
+    "Delete user",
+    "Hard Delete user",
+    "Restore user",
+    "Disable account",
+    "Enable account",
+    "Change user license",
+    "Set force change user password",
+    "Change user password",
+    "Reset password",
+    "Reset user password",  # not in the reference, but real logs write it
+    "Change password (self-service)",
+    "Reset password (self-service)",
+    "Reset password (by admin)",
+]
+PASSWORD_ACTIVITIES = [
+    "Change user password",
+    "Reset password",
+    "Reset user password",
+    "Change password (self-service)",
+    "Reset password (self-service)",
+    "Reset password (by admin)",
+]
+GROUP_ADDED_ACTIVITIES = ["Add group"]
+OWNER_CHANGE_ACTIVITIES = {"Add owner to group": "added", "Remove owner from group": "removed"}
+LICENCE_ACTIVITIES = ["Change user license", "Set group license"]
+LICENCE_PROPERTY = "AssignedLicense"
+APPLICATION_ACTIVITIES = {
+    "Add application": "added",
+    "Update application": "updated",
+    "Delete application": "removed",
+    "Hard Delete application": "removed",
+    "Restore application": "restored",
+}
+SERVICE_PRINCIPAL_ACTIVITIES = [
+    "Add service principal",
+    "Update service principal",
+    "Remove service principal",
+    "Add service principal credentials",
+    "Remove service principal credentials",
+]
+RENAME_ACTIVITIES = ["Update application"]
+RENAME_PROPERTY = "DisplayName"
+
+SUCCESS = AuditEvent.Result.SUCCESS
+FAILURE = AuditEvent.Result.FAILURE
+SKU_NAME = re.compile(r"SkuName=([^,\]\s]+)")
+
+
+class UTCDay(Func):
+    """The UTC calendar day of a date-time as ``YYYY-MM-DD`` text, computed in the database.
+
+    SQLite stores date-times as UTC text, so the first ten characters are the day (Django's
+    TruncDate there calls back into Python for every row); PostgreSQL converts natively.
+    """
+
+    output_field = CharField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return compiler.compile(Substr(self.source_expressions[0], 1, 10))
+
+    def as_sql(self, compiler, connection, **extra):
+        day = TruncDate(self.source_expressions[0], tzinfo=UTC)
+        return compiler.compile(Cast(day, CharField()))
+
+
+@dataclass
+class Period:
+    since: datetime
+    until: datetime
+    service: str | None = None
+    exclude_informational: bool = False
+
+    @classmethod
+    def default(cls, since=None, until=None, service=None, exclude_informational=False):
+        until = until or timezone.now()
+        since = since or until - timedelta(days=DEFAULT_DAYS)
+        return cls(since, until, service or None, exclude_informational)
+
+    def filters(self) -> dict:
+        """The FilterSet parameters that select this period's events."""
+        params = {"since": _iso(self.since), "until": _iso(self.until)}
+        if self.service:
+            params["service"] = self.service
+        if self.exclude_informational:
+            params["informational"] = "false"
+        return params
+
+
+@dataclass
+class Answer:
+    question: str
+    count: int
+    changelist_url: str | None = None
+    api_url: str | None = None
+    by_activity: list[dict] = field(default_factory=list)
+    items: list[dict] = field(default_factory=list)
+    items_total: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def items_truncated(self) -> bool:
+        return self.items_total > len(self.items)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["items_truncated"] = self.items_truncated
+        return data
+
+
+@dataclass
+class Report:
+    period: Period
+    users: dict[str, Answer]
+    groups: dict[str, Answer]
+    applications: dict[str, Answer]
+    charts: dict
+    totals: dict
+
+    def sections(self) -> list[tuple[str, dict[str, Answer]]]:
+        return [("Users", self.users), ("Groups", self.groups), ("Applications", self.applications)]
+
+    def as_dict(self) -> dict:
+        return {
+            "period": {
+                "since": _iso(self.period.since),
+                "until": _iso(self.period.until),
+                "service": self.period.service,
+                "exclude_informational": self.period.exclude_informational,
+            },
+            "totals": self.totals,
+            "users": {key: answer.as_dict() for key, answer in self.users.items()},
+            "groups": {key: answer.as_dict() for key, answer in self.groups.items()},
+            "applications": {key: answer.as_dict() for key, answer in self.applications.items()},
+            "charts": self.charts,
+        }
+
+
+def compliance_report(period: Period) -> Report:
+    return ReportBuilder(period).build()
+
+
+class ReportBuilder:
+    def __init__(self, period: Period):
+        self.period = period
+        self.activity_ids = dict(Activity.objects.values_list("name", "pk"))
+        self.activity_names = {pk: name for name, pk in self.activity_ids.items()}
+        events = AuditEvent.objects.filter(
+            activity_datetime__gte=period.since, activity_datetime__lte=period.until
+        ).order_by()
+        if period.service:
+            service = Service.objects.filter(name=period.service).first()
+            events = events.filter(service=service.pk) if service else events.none()
+        if period.exclude_informational:
+            events = events.filter(~Exists(informational_annotations()))
+        self.events = events
+        # One pass over the range: (activity, result) → count. Most answers are read from it.
+        self.counts = defaultdict(int)
+        for activity_id, result, count in (
+            events.values_list("activity_id", "result").annotate(n=Count("id")).order_by()
+        ):
+            self.counts[(activity_id, result)] = count
+
+    # -- building blocks ----------------------------------------------------------------
+    def ids(self, names) -> list[int]:
+        return [self.activity_ids[name] for name in names if name in self.activity_ids]
+
+    def applied(self, names):
+        """This period's successful events of the named activities."""
+        return self.events.filter(activity__in=self.ids(names), result=SUCCESS)
+
+    def count(self, names, result=SUCCESS) -> int:
+        return sum(self.counts[(pk, result)] for pk in self.ids(names))
+
+    def links(self, names=None, **filters) -> tuple[str, str]:
+        params = self.period.filters()
+        if names is not None:
+            # A name never stored has no events; the filter would refuse it as unknown.
+            params["activity"] = [name for name in names if name in self.activity_ids]
+        params.update(filters)
+        query = urlencode(params, doseq=True)
+        return (
+            f"{reverse('admin:logs_auditevent_changelist')}?{query}",
+            f"{reverse('api:event-list')}?{query}",
+        )
+
+    def answer(self, question, names, result=SUCCESS, **kwargs) -> Answer:
+        count = self.count(names, result)
+        # No events, nothing to check: and a filter refuses an activity name never stored.
+        changelist, api = self.links(names, result=result) if count else (None, None)
+        return Answer(
+            question,
+            count,
+            changelist,
+            api,
+            by_activity=self.by_activity(names, result),
+            **kwargs,
+        )
+
+    def by_activity(self, names, result=SUCCESS) -> list[dict]:
+        rows = []
+        for name in names:
+            pk = self.activity_ids.get(name)
+            count = self.counts[(pk, result)] if pk else 0
+            if count:
+                changelist, api = self.links([name], result=result)
+                rows.append(
+                    {"activity": name, "count": count, "changelist_url": changelist, "api_url": api}
+                )
+        return sorted(rows, key=lambda row: -row["count"])
+
+    def listed(self, names):
+        """The newest ``ITEM_LIMIT`` applied events of the activities, targets and their
+        properties in two more queries."""
+        return list(
+            self.applied(names)
+            .defer("original")
+            .select_related("initiator")
+            .prefetch_related(
+                Prefetch("targets", Target.objects.prefetch_related("modified_properties"))
+            )
+            .order_by("-activity_datetime", "-id")[:ITEM_LIMIT]
+        )
+
+    # -- the questions ------------------------------------------------------------------
+    def build(self) -> Report:
+        return Report(
+            period=self.period,
+            users={
+                "changes": self.user_changes(),
+                "distinct_users": self.distinct_users(),
+                "password_changes": self.password_changes(),
+            },
+            groups={
+                "groups_added": self.groups_added(),
+                "owner_changes": self.owner_changes(),
+                "licences": self.licences(),
+            },
+            applications={
+                "applications": self.applications(),
+                "service_principals": self.service_principals(),
+                "renames": self.renames(),
+            },
+            charts=self.charts(),
+            totals={
+                "events": sum(self.counts.values()),
+                "failures": sum(n for (_, result), n in self.counts.items() if result == FAILURE),
+            },
+        )
+
+    def user_changes(self) -> Answer:
+        return self.answer("Changes applied to users, by activity", USER_ACTIVITIES)
+
+    def distinct_users(self) -> Answer:
+        users = (
+            Target.objects.filter(event__in=self.applied(USER_ACTIVITIES).values("pk"), type="User")
+            .exclude(object_id="")
+            .values("object_id")
+            .distinct()
+            .count()
+        )
+        changelist, api = self.links(USER_ACTIVITIES, result=SUCCESS) if users else (None, None)
+        return Answer("Distinct users changed", users, changelist, api)
+
+    def password_changes(self) -> Answer:
+        answer = self.answer("Passwords changed or reset", PASSWORD_ACTIVITIES)
+        failed = self.count(PASSWORD_ACTIVITIES, FAILURE)
+        failed_changelist, failed_api = (
+            self.links(PASSWORD_ACTIVITIES, result=FAILURE) if failed else (None, None)
+        )
+        answer.extra = {
+            "failed": {
+                "count": failed,
+                "changelist_url": failed_changelist,
+                "api_url": failed_api,
+            }
+        }
+        return answer
+
+    def groups_added(self) -> Answer:
+        answer = self.answer("Groups added", GROUP_ADDED_ACTIVITIES)
+        for event in self.listed(GROUP_ADDED_ACTIVITIES):
+            group = _first_target(event, "Group")
+            answer.items.append(
+                {
+                    **_event_item(event),
+                    "group": group.display_name if group else "",
+                    "group_id": group.object_id if group else "",
+                }
+            )
+        answer.items_total = answer.count
+        return answer
+
+    def owner_changes(self) -> Answer:
+        answer = self.answer("Group owner changes", list(OWNER_CHANGE_ACTIVITIES))
+        for event in self.listed(list(OWNER_CHANGE_ACTIVITIES)):
+            targets = list(event.targets.all())
+            owner = targets[0] if targets else None
+            properties = {
+                prop.name: readable_value(prop.new_value)
+                for target in targets
+                for prop in target.modified_properties.all()
+            }
+            group = _first_target(event, "Group")
+            answer.items.append(
+                {
+                    **_event_item(event),
+                    "change": OWNER_CHANGE_ACTIVITIES[self.activity_names[event.activity_id]],
+                    "group": properties.get("Group.DisplayName")
+                    or (group.display_name if group else ""),
+                    "group_id": properties.get("Group.ObjectID")
+                    or (group.object_id if group else ""),
+                    "owner": _target_name(owner) if owner else "",
+                    "owner_id": owner.object_id if owner else "",
+                }
+            )
+        answer.items_total = answer.count
+        return answer
+
+    def licences(self) -> Answer:
+        answer = self.answer("Licences assigned to groups and users", LICENCE_ACTIVITIES)
+        rows = (
+            ModifiedProperty.objects.filter(
+                name=LICENCE_PROPERTY,
+                target__event__in=self.applied(LICENCE_ACTIVITIES).values("pk"),
+            )
+            .order_by("-target__event__activity_datetime", "-target__event_id", "position")
+            .values_list(
+                "target__event_id",
+                "target__event__activity_datetime",
+                "target__type",
+                "target__display_name",
+                "target__user_principal_name",
+                "target__object_id",
+                "old_value",
+                "new_value",
+            )
+        )
+        per_sku = defaultdict(lambda: {"assigned": 0, "removed": 0})
+        for event_id, when, kind, name, upn, object_id, old, new in rows:
+            old_skus, new_skus = _skus(old), _skus(new)
+            assigned = sorted(new_skus - old_skus)
+            removed = sorted(old_skus - new_skus)
+            for sku in assigned:
+                per_sku[sku]["assigned"] += 1
+            for sku in removed:
+                per_sku[sku]["removed"] += 1
+            answer.items_total += 1
+            if len(answer.items) < ITEM_LIMIT:
+                answer.items.append(
+                    {
+                        **_event_ref(event_id, when),
+                        "target_type": kind,
+                        "target": name or upn or object_id,
+                        "target_id": object_id,
+                        "assigned": assigned,
+                        "removed": removed,
+                    }
+                )
+        answer.extra = {
+            "licences": [
+                {"sku": sku, **counts}
+                for sku, counts in sorted(per_sku.items(), key=lambda kv: -kv[1]["assigned"])
+            ]
+        }
+        return answer
+
+    def applications(self) -> Answer:
+        names = list(APPLICATION_ACTIVITIES)
+        answer = self.answer("Applications added, updated or removed", names)
+        self._changed_objects(answer, names, "Application", APPLICATION_ACTIVITIES)
+        return answer
+
+    def service_principals(self) -> Answer:
+        answer = self.answer("Service principals changed", SERVICE_PRINCIPAL_ACTIVITIES)
+        self._changed_objects(answer, SERVICE_PRINCIPAL_ACTIVITIES, "ServicePrincipal")
+        return answer
+
+    def _changed_objects(self, answer, names, target_type, verbs=None) -> None:
+        """Which objects changed: per object, its name and how many events of each activity."""
+        rows = (
+            Target.objects.filter(event__in=self.applied(names).values("pk"), type=target_type)
+            .values_list("object_id", "display_name", "event__activity_id")
+            .annotate(n=Count("event_id", distinct=True))
+            .order_by()
+        )
+        objects = {}
+        for object_id, name, activity_id, count in rows:
+            entry = objects.setdefault(
+                object_id, {"object_id": object_id, "name": name, "changes": {}, "total": 0}
+            )
+            entry["name"] = entry["name"] or name
+            activity = self.activity_names[activity_id]
+            key = verbs[activity] if verbs else activity
+            entry["changes"][key] = entry["changes"].get(key, 0) + count
+            entry["total"] += count
+        ranked = sorted(objects.values(), key=lambda entry: (-entry["total"], entry["name"]))
+        for entry in ranked[:ITEM_LIMIT]:
+            changelist, api = self.links(names, result=SUCCESS, target=entry["object_id"])
+            answer.items.append({**entry, "changelist_url": changelist, "api_url": api})
+        answer.items_total = len(objects)
+
+    def renames(self) -> Answer:
+        rows = (
+            ModifiedProperty.objects.filter(
+                name=RENAME_PROPERTY,
+                target__type="Application",
+                target__event__in=self.applied(RENAME_ACTIVITIES).values("pk"),
+            )
+            .order_by("-target__event__activity_datetime", "-target__event_id")
+            .values_list(
+                "target__event_id",
+                "target__event__activity_datetime",
+                "target__object_id",
+                "old_value",
+                "new_value",
+            )
+        )
+        answer = Answer("Applications renamed", 0)
+        for event_id, when, object_id, old, new in rows:
+            old_name, new_name = readable_value(old), readable_value(new)
+            if old_name == new_name:
+                continue
+            answer.count += 1
+            if len(answer.items) < ITEM_LIMIT:
+                changelist, _ = self.links(RENAME_ACTIVITIES, result=SUCCESS, target=object_id)
+                answer.items.append(
+                    {
+                        **_event_ref(event_id, when),
+                        "application_id": object_id,
+                        "old_name": old_name,
+                        "new_name": new_name,
+                        "application_changelist_url": changelist,
+                    }
+                )
+        answer.items_total = answer.count
+        return answer
+
+    # -- charts ---------------------------------------------------------------------------
+    def charts(self) -> dict:
+        per_day = (
+            self.events.annotate(day=UTCDay("activity_datetime"))
+            .values_list("day", "category_id")
+            .annotate(n=Count("id"), failures=Count("id", filter=Q(result=FAILURE)))
+            .order_by()
+        )
+        categories = dict(Category.objects.values_list("pk", "name"))
+        days = _days(self.period.since, self.period.until)
+        totals_by_category = defaultdict(int)
+        cells = defaultdict(int)
+        failures = defaultdict(int)
+        for day, category_id, count, failed in per_day:
+            name = categories.get(category_id, "")
+            totals_by_category[name] += count
+            cells[(day, name)] += count
+            failures[day] += failed
+        ranked = sorted(totals_by_category, key=lambda name: -totals_by_category[name])
+        shown, rest = ranked[:CHART_CATEGORIES], set(ranked[CHART_CATEGORIES:])
+        series = [*shown, "Other"] if rest else shown
+        events_per_day = []
+        for day in days:
+            values = {name: cells[(day, name)] for name in shown}
+            if rest:
+                values["Other"] = sum(cells[(day, name)] for name in rest)
+            events_per_day.append({"day": day, "total": sum(values.values()), "by": values})
+        top = sorted(
+            (
+                (
+                    self.activity_names.get(pk, ""),
+                    sum(n for (activity_id, _), n in self.counts.items() if activity_id == pk),
+                )
+                for pk in {activity_id for activity_id, _ in self.counts}
+            ),
+            key=lambda pair: (-pair[1], pair[0]),
+        )[:TOP_ACTIVITIES]
+        top_activities = []
+        for name, count in top:
+            changelist, api = self.links([name])
+            top_activities.append(
+                {"activity": name, "count": count, "changelist_url": changelist, "api_url": api}
+            )
+        return {
+            "categories": series,
+            "events_per_day": events_per_day,
+            "failures_per_day": [{"day": day, "count": failures[day]} for day in days],
+            "top_activities": top_activities,
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _days(since: datetime, until: datetime) -> list[str]:
+    first = since.astimezone(UTC).date()
+    last = until.astimezone(UTC).date()
+    return [str(first + timedelta(days=n)) for n in range((last - first).days + 1)]
+
+
+def _event_ref(event_id: int, when: datetime) -> dict:
+    return {
+        "event_id": event_id,
+        "activity_datetime": _iso(when),
+        "url": reverse("admin:logs_auditevent_change", args=[event_id]),
+        "api_url": reverse("api:event-detail", args=[event_id]),
+    }
+
+
+def _event_item(event) -> dict:
+    return {
+        **_event_ref(event.pk, event.activity_datetime),
+        "initiated_by": event.initiator.name if event.initiator else "",
+    }
+
+
+def _first_target(event, target_type: str):
+    return next((t for t in event.targets.all() if t.type == target_type), None)
+
+
+def _target_name(target) -> str:
+    return target.display_name or target.user_principal_name or target.object_id
+
+
+def _skus(value: str | None) -> set[str]:
+    return set(SKU_NAME.findall(value or ""))
+
+
+class ReportParametersForm(forms.Form):
+    """The report's parameters as the API, the command and the Insights page take them: checked,
+    never guessed (a bad date or an unknown service is an error, not a default)."""
+
+    since = IsoDateTimeField(required=False, help_text="ISO 8601; default: 30 days before until")
+    until = IsoDateTimeField(required=False, help_text="ISO 8601; default: now")
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.all(), to_field_name="name", required=False
+    )
+    exclude_informational = forms.ChoiceField(
+        choices=[("true", "true"), ("false", "false")], required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("since", "Must not be later than until.")
+        if since and not until and since > timezone.now():
+            self.add_error("since", "Must not be in the future when until is not given.")
+        return cleaned
+
+    def period(self) -> Period:
+        data = self.cleaned_data
+        until = data.get("until")
+        since = data.get("since")
+        if since and not until:
+            until = timezone.now()
+        return Period.default(
+            since=since,
+            until=until,
+            service=data["service"].name if data.get("service") else None,
+            exclude_informational=data.get("exclude_informational") == "true",
+        )
