@@ -11,6 +11,7 @@ Both need the ``logs.export_auditevent`` permission and are recorded as AccessRe
 """
 
 import json
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -25,6 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from logs.admin import list_filters
+from logs.admin.insights import insights_view
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
@@ -208,7 +210,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     def get_urls(self):
         columns_view = self.admin_site.admin_view(require_POST(self.save_columns_view))
         export_view = self.admin_site.admin_view(self.export_view)
+        insights = self.admin_site.admin_view(partial(insights_view, self))
         return [
+            path("insights/", insights, name="logs_auditevent_insights"),
             path("columns/", columns_view, name="logs_auditevent_columns"),
             path("export/<str:format>/", export_view, name="logs_auditevent_export"),
             *super().get_urls(),

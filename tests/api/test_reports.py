@@ -1,0 +1,80 @@
+"""``/api/v1/reports/``: the compliance answers as JSON, checked parameters, same permission."""
+
+import pytest
+from rest_framework.test import APIClient
+
+REPORTS_URL = "/api/v1/reports/"
+DAY = {"since": "2026-11-02T00:00:00Z", "until": "2026-11-03T00:00:00Z"}
+
+pytestmark = pytest.mark.django_db
+
+
+def test_answers_for_the_sample_day(api, six_events):
+    response = api.get(REPORTS_URL, DAY)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["period"] == {
+        "since": "2026-11-02T00:00:00Z",
+        "until": "2026-11-03T00:00:00Z",
+        "service": None,
+        "exclude_informational": False,
+    }
+    assert body["totals"] == {"events": 6, "failures": 1}
+    assert body["users"]["changes"]["count"] == 1
+    assert body["users"]["password_changes"]["extra"]["failed"]["count"] == 1
+    [rename] = body["applications"]["renames"]["items"]
+    assert (rename["old_name"], rename["new_name"]) == ("Payroll Sync", "Payroll Connector")
+    assert rename["api_url"] == f"/api/v1/events/{rename['event_id']}/"
+    owners = body["groups"]["owner_changes"]
+    linked = api.get(owners["api_url"]).json()["results"]
+    assert [event["activity"] for event in linked] == ["Add owner to group"]
+
+
+def test_informational_write_back_can_be_excluded(api, six_events):
+    body = api.get(REPORTS_URL, {**DAY, "exclude_informational": "true"}).json()
+    assert body["totals"]["events"] == 5
+    assert body["period"]["exclude_informational"] is True
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"since": "yesterday"}, "since"),
+        ({"service": "No such service"}, "service"),
+        ({"exclude_informational": "maybe"}, "exclude_informational"),
+        ({"since": "2026-11-03T00:00:00Z", "until": "2026-11-02T00:00:00Z"}, "since"),
+        ({"sinse": "2026-11-02"}, "sinse"),
+    ],
+)
+def test_bad_parameters_are_refused(api, six_events, params, field):
+    response = api.get(REPORTS_URL, params)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_needs_the_view_permission(django_user_model, six_events):
+    client = APIClient()
+    assert client.get(REPORTS_URL).status_code == 401
+    client.force_login(django_user_model.objects.create_user("nobody", password="unused-pw"))
+    assert client.get(REPORTS_URL).status_code == 403
+
+
+def test_documented_in_the_schema(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/reports/"]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {
+        "since",
+        "until",
+        "service",
+        "exclude_informational",
+    }
+    reference = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    report = schema["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+    assert set(report["properties"]) == {
+        "period",
+        "totals",
+        "users",
+        "groups",
+        "applications",
+        "charts",
+    }
