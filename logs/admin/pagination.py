@@ -1,9 +1,9 @@
-"""A changelist paginator that never counts a whole large table on PostgreSQL.
+"""A changelist paginator that never counts a whole large result.
 
-Counting a million rows on PostgreSQL reads them all (MVCC has no cheap row count). Up to
-EXACT_COUNT_LIMIT matches the count is exact and cheap (it stops there); beyond that the
-planner's estimate is shown as "about N". SQLite counts from its smallest index quickly, so it
-stays exact there.
+Counting a million rows reads them all (PostgreSQL's MVCC has no cheap row count, and SQLite
+counts row by row too, slowly when a filter needs a subquery per row). Up to EXACT_COUNT_LIMIT
+matches the count is exact and cheap (it stops there). Beyond that PostgreSQL's planner
+estimate is shown as "about N"; SQLite has no estimate, so the page says "more than N".
 """
 
 import json
@@ -16,18 +16,20 @@ EXACT_COUNT_LIMIT = 10_000
 
 
 class EstimatedCountPaginator(Paginator):
-    is_estimate = False
+    is_estimate = False  # the count is PostgreSQL's estimate
+    is_lower_bound = False  # the count only says "more than EXACT_COUNT_LIMIT"
 
     @cached_property
     def count(self):
         queryset = self.object_list
-        if connections[queryset.db].vendor != "postgresql":
-            return queryset.count()
         capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:
             return capped
-        self.is_estimate = True
-        return max(planner_estimate(queryset), EXACT_COUNT_LIMIT + 1)
+        if connections[queryset.db].vendor == "postgresql":
+            self.is_estimate = True
+            return max(planner_estimate(queryset), EXACT_COUNT_LIMIT + 1)
+        self.is_lower_bound = True
+        return capped
 
 
 def planner_estimate(queryset) -> int:

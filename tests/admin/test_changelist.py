@@ -214,3 +214,19 @@ def test_large_results_show_an_estimate_not_a_full_count(reader_client, monkeypa
         if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "logs_auditevent"')
     ]
     assert full_counts == []
+
+
+def test_large_results_are_never_counted_in_full(reader_client, monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+    for _ in range(12):
+        AuditEventFactory()
+    with CaptureQueriesContext(connection) as queries:
+        response = reader_client.get(f"{CHANGELIST}?result=success")
+    paginator = response.context_data["cl"].paginator
+    counts = [q["sql"] for q in queries if "COUNT(*)" in q["sql"]]
+    assert counts and all("LIMIT 6" in sql for sql in counts)  # stops after 5 + 1 rows
+    if connection.vendor == "sqlite":
+        assert paginator.is_lower_bound
+        assert "more than 5 matching events" in response.content.decode()
+    else:
+        assert paginator.is_estimate
