@@ -53,7 +53,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import CharField, Count, Exists, Func, Prefetch, Q
+from django.db.models import CharField, Count, Exists, Func, Prefetch
 from django.db.models.functions import Cast, Substr, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -228,12 +228,18 @@ class ReportBuilder:
         if period.exclude_informational:
             events = events.filter(~Exists(informational_annotations()))
         self.events = events
-        # One pass over the range: (activity, result) → count. Most answers are read from it.
+        # One pass over the range: (day, category, activity, result) → count. Most answers and
+        # every chart are read from it, so the range is scanned once.
         self.counts = defaultdict(int)
-        for activity_id, result, count in (
-            events.values_list("activity_id", "result").annotate(n=Count("id")).order_by()
+        self.day_counts = defaultdict(int)
+        for day, category_id, activity_id, result, count in (
+            events.annotate(day=UTCDay("activity_datetime"))
+            .values_list("day", "category_id", "activity_id", "result")
+            .annotate(n=Count("id"))
+            .order_by()
         ):
-            self.counts[(activity_id, result)] = count
+            self.counts[(activity_id, result)] += count
+            self.day_counts[(day, category_id, result)] += count
 
     # -- building blocks ----------------------------------------------------------------
     def ids(self, names) -> list[int]:
@@ -512,18 +518,17 @@ class ReportBuilder:
 
     # -- charts ---------------------------------------------------------------------------
     def charts(self) -> dict:
-        per_day = (
-            self.events.annotate(day=UTCDay("activity_datetime"))
-            .values_list("day", "category_id")
-            .annotate(n=Count("id"), failures=Count("id", filter=Q(result=FAILURE)))
-            .order_by()
-        )
+        per_day = defaultdict(lambda: [0, 0])
+        for (day, category_id, result), count in self.day_counts.items():
+            per_day[(day, category_id)][0] += count
+            if result == FAILURE:
+                per_day[(day, category_id)][1] += count
         categories = dict(Category.objects.values_list("pk", "name"))
         days = _days(self.period.since, self.period.until)
         totals_by_category = defaultdict(int)
         cells = defaultdict(int)
         failures = defaultdict(int)
-        for day, category_id, count, failed in per_day:
+        for (day, category_id), (count, failed) in per_day.items():
             name = categories.get(category_id, "")
             totals_by_category[name] += count
             cells[(day, name)] += count
