@@ -43,3 +43,8 @@ def test_needs_the_view_permission(client, django_user_model, imported):
     user = django_user_model.objects.create_user("staff", password="pw-staff-123", is_staff=True)
     client.force_login(user)
     assert client.get(INSIGHTS).status_code == 403
+
+
+def test_the_changelist_links_to_insights(reader_client):
+    html = reader_client.get("/admin/logs/auditevent/").content.decode()
+    assert 'href="/admin/logs/auditevent/insights/"' in html
