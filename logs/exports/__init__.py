@@ -109,19 +109,21 @@ class Export:
         )
 
     def _portal_csv(self):
-        writer = csv_files.CsvChunkWriter(
-            csv_files.PORTAL_HEADER, neutralise_formulas=self.neutralise_formulas
-        )
+        writer = csv_files.CsvChunkWriter(csv_files.PORTAL_HEADER)
         yield writer.header
-        for events in self._chunks():
-            text = writer.chunk([csv_files.portal_row(event) for event in events])
-            self.rows_written += len(events)
+        for rows in csv_files.iter_portal_rows(
+            self.queryset,
+            neutralise_formulas=self.neutralise_formulas,
+            oldest_first=self.oldest_first,
+            limit=self.limit,
+            chunk_size=self.chunk_size,
+        ):
+            text = writer.chunk(rows)
+            self.rows_written += len(rows)
             yield text
 
     def _column_csv(self):
-        writer = csv_files.CsvChunkWriter(
-            csv_files.column_header(self.columns), neutralise_formulas=self.neutralise_formulas
-        )
+        writer = csv_files.CsvChunkWriter(csv_files.column_header(self.columns))
         yield writer.header
         for events in iter_listing_events(
             self.queryset,
@@ -129,7 +131,12 @@ class Export:
             limit=self.limit,
             chunk_size=self.chunk_size,
         ):
-            text = writer.chunk([csv_files.column_row(event, self.columns) for event in events])
+            text = writer.chunk(
+                [
+                    csv_files.column_row(event, self.columns, self.neutralise_formulas)
+                    for event in events
+                ]
+            )
             self.rows_written += len(events)
             yield text
 

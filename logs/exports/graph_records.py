@@ -18,7 +18,11 @@ Either way importing an export into an empty database reproduces every event's n
 fields, targets and modified properties (``tests/exports/test_round_trip.py``).
 """
 
+from datetime import UTC, datetime
+
 import orjson
+from django.db import NotSupportedError
+from django.db.models import CharField, Func
 
 from logs.exports.selection import EventRow
 from logs.ingest.graph_shape import USER_AGENT_DETAIL_KEYS
@@ -71,6 +75,39 @@ def graph_datetime(event: EventRow) -> str:
     """Graph's form, seven fractional digits; the stored date has six, the seventh is 0."""
     moment = event.activity_datetime
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
+
+
+class GraphDateTime(Func):
+    """The same text as :func:`graph_datetime`, formatted by the database: a CSV export writes
+    the date of every row, and making a datetime object per row only to format it again costs
+    more than reading the row."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0Z\"')"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores a date on SQLite as UTC text, "YYYY-MM-DD HH:MM:SS" followed by
+        # ".ffffff" unless the microseconds are 0.
+        template = (
+            "substr(%(expressions)s, 1, 10) || 'T' || substr(%(expressions)s, 12, 8) || '.' || "
+            "substr(substr(%(expressions)s, 21) || '000000', 1, 6) || '0Z'"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sql(self, compiler, connection, **extra):
+        if "template" not in extra:
+            raise NotSupportedError(f"GraphDateTime is not written for {connection.vendor}")
+        return super().as_sql(compiler, connection, **extra)
+
+
+def parse_graph_datetime(text: str) -> datetime:
+    """The stored date back from :func:`graph_datetime`'s text."""
+    return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
 
 
 def rebuilt_graph_record(event: EventRow) -> dict:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 
@@ -86,3 +87,27 @@ def test_neutralise():
     assert neutralise("=cmd") == "'=cmd"
     assert neutralise("") == ""
     assert neutralise("plain") == "plain"
+
+
+def test_dates_have_graphs_seven_digits_whole_seconds_included():
+    AuditEventFactory(activity_datetime=datetime(2026, 3, 1, 8, 5, 9, tzinfo=UTC))
+    AuditEventFactory(activity_datetime=datetime(2026, 3, 1, 8, 5, 9, 120034, tzinfo=UTC))
+    dates = [row[0] for row in read(exported())[1:]]
+    assert dates == ["2026-03-01T08:05:09.1200340Z", "2026-03-01T08:05:09.0000000Z"]
+
+
+@pytest.mark.parametrize("kept", [0, 1, 2])
+def test_targets_of_scattered_events_stay_with_their_events(kept):
+    """Events far apart by id (a narrow filter) get their own targets, not their neighbours'."""
+    events = [AuditEventFactory() for _ in range(12)]
+    for number, event in enumerate(events):
+        target = TargetFactory(event=event, position=0, display_name=f"target {number}")
+        ModifiedPropertyFactory(target=target, position=0, name=f"property {number}")
+    chosen = events[kept::5]
+    export = Export(AuditEvent.objects.filter(pk__in=[event.pk for event in chosen]), "csv")
+    rows = [dict(zip(PORTAL_HEADER, cells, strict=True)) for cells in read("".join(export))[1:]]
+    expected = {f"target {events.index(event)}" for event in chosen}
+    assert {row["Target1DisplayName"] for row in rows} == expected
+    for row in rows:
+        number = row["Target1DisplayName"].removeprefix("target ")
+        assert row["Target1ModifiedProperty1Name"] == f"property {number}"
