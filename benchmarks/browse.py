@@ -77,6 +77,7 @@ def pages() -> list[tuple[str, str]]:
         *[(f"changelist {name}", f"{CHANGELIST}?{urlencode(query)}") for name, query in single],
         ("changelist 3 filters", f"{CHANGELIST}?{urlencode(combined)}"),
         ("changelist search", f"{CHANGELIST}?{urlencode({'q': busiest})}"),
+        ("changelist broad search", f"{CHANGELIST}?{urlencode({'q': 'Update'})}"),
         ("detail page", f"{CHANGELIST}{event_id}/change/"),
         ("api first page", EVENTS_API),
         (

@@ -142,6 +142,9 @@ class Target(ImmutableModel):
             models.UniqueConstraint(fields=["event", "position"], name="target_position_unique")
         ]
         indexes = [
+            # The target-type filter asks "has this event a target of type X?" per event; this
+            # index answers from the index alone.
+            models.Index(fields=["event", "type"], name="target_event_type_idx"),
             models.Index(fields=["object_id"], name="target_object_idx"),
             models.Index(fields=["display_name"], name="target_name_idx"),
             models.Index(fields=["user_principal_name"], name="target_upn_idx"),
