@@ -55,17 +55,19 @@ class Databases:
         """The DATABASE_URL of a database holding the ``events`` records of ``path``.
 
         Built once (an import on a fresh database, then ANALYZE, as autovacuum would) and kept
-        under a name that says its size, so read-only metrics reuse it across invocations.
+        under a name that says its size and schema (the latest migration), so read-only metrics
+        reuse it across invocations until the schema changes.
         """
+        tag = f"{events}_{schema_tag()}"
         if self.engine == "sqlite":
-            target = self._sqlite_path(f"populated-{events}")
+            target = self._sqlite_path(f"populated-{tag}")
             if not target.exists():
                 self._populate(path, events, log)
                 _checkpoint(self._sqlite_path("bench"))
                 shutil.copyfile(self._sqlite_path("bench"), f"{target}.partial")
                 os.replace(f"{target}.partial", target)
             return f"sqlite:///{target}"
-        name = f"{self._postgres_name()}_populated_{events}"
+        name = f"{self._postgres_name()}_populated_{tag}"
         if not self._postgres_exists(name):
             self._populate(path, events, log)
             self._postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres_name()}"')
@@ -126,6 +128,12 @@ class Databases:
             password=settings["PASSWORD"] or None,
             autocommit=True,
         )
+
+
+def schema_tag() -> str:
+    """The number of the app's latest migration, e.g. "0007"."""
+    migrations = sorted((ROOT / "logs" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return migrations[-1].name[:4]
 
 
 def _libpq_url(database_url: str) -> str:
