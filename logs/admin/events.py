@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from logs.admin import list_filters
 from logs.admin.insights import insights_view
 from logs.admin.pagination import EstimatedCountPaginator
+from logs.admin.read_only import ReadOnlyAdminMixin
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
 from logs.exports import WEB_EXPORT_LIMIT, Export
@@ -79,7 +80,7 @@ class AuditEventChangeList(ChangeList):
         return self.get_query_string(remove=[PAGE_VAR, ERROR_FLAG])
 
 
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [f"column_{key}" for key in DEFAULT_COLUMN_KEYS]
     list_filter = [
         list_filters.DateRangeFilter,
@@ -113,16 +114,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     for _column in COLUMNS:
         locals()[f"column_{_column.key}"] = staticmethod(_column_display(_column))
     del _column
-
-    # -- no writes for anyone -------------------------------------------------------------
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_export_permission(self, request):
         return request.user.has_perm(EXPORT_PERMISSION)

@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 
+from logs.admin.read_only import ReadOnlyAdminMixin
 
-class ImportBatchAdmin(admin.ModelAdmin):
+
+class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "started_at",
         "file_name",
@@ -19,12 +21,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
     search_fields = ["file_name", "sha256"]
     ordering = ["-started_at"]
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

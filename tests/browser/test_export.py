@@ -4,24 +4,18 @@ import csv
 import json
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from logs.ingest.importer import import_file
 from logs.models import AccessRecord, AuditEvent
-from tests.browser.test_portal import PASSWORD, log_in
+from tests.browser.conftest import log_in
 from tests.conftest import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def exporter(django_user_model):
-    user = django_user_model.objects.create_user("auditor", password=PASSWORD, is_staff=True)
-    user.user_permissions.add(
-        Permission.objects.get(codename="view_auditevent"),
-        Permission.objects.get(codename="export_auditevent"),
-    )
-    return user
+def exporter(make_auditor):
+    return make_auditor("view_auditevent", "export_auditevent")
 
 
 def test_download_the_filtered_view_as_csv_and_json(page, live_server, exporter, tmp_path):

@@ -2,24 +2,16 @@
 and a number that opens exactly its events in the changelist."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from logs.demo_data import generate_records
 from logs.ingest.generated import store_generated_records
 from logs.reports import Period, compliance_report
-from tests.browser.test_portal import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INSIGHTS = "/admin/logs/auditevent/insights/"
-
-
-@pytest.fixture
-def auditor(django_user_model):
-    user = django_user_model.objects.create_user("auditor", password=PASSWORD, is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
-    return user
 
 
 @pytest.fixture
@@ -31,11 +23,7 @@ def demo_events():
 def test_insights_answers_charts_and_links(page, live_server, auditor, demo_events, screenshot):
     requests = []
     page.on("request", lambda request: requests.append(request.url))
-    page.goto(f"{live_server.url}/admin/login/?next={INSIGHTS}")
-    page.fill("#id_username", "auditor")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"**{INSIGHTS}")
+    log_in(page, live_server, INSIGHTS)
 
     assert page.locator("svg.chart").count() == 3
     assert page.locator("svg.chart rect").count() > 30

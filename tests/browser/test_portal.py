@@ -3,23 +3,14 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from logs.ingest.importer import import_file
+from tests.browser.conftest import log_in
 from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory, CategoryFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "browser-test-pw-1234"
-
-
-@pytest.fixture
-def auditor(django_user_model):
-    user = django_user_model.objects.create_user("auditor", password=PASSWORD, is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
-    return user
 
 
 @pytest.fixture
@@ -34,14 +25,6 @@ def events():
     ]:
         event = AuditEventFactory(activity_datetime=now - timedelta(hours=hours), category=category)
         TargetFactory(event=event, display_name=name)
-
-
-def log_in(page, live_server):
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/logs/auditevent/")
-    page.fill("#id_username", "auditor")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/logs/auditevent/**")
 
 
 def column_headers(page) -> list[str]:
