@@ -10,7 +10,9 @@ chunk, no transaction held), ``graph_records`` shapes JSON records, ``csv_files`
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from logs.exports import csv_files, selection
+from django.db import connections
+
+from logs.exports import csv_files, portal_copy, selection
 from logs.exports.graph_records import graph_record_text, needs_targets
 from logs.exports.selection import count_events, iter_event_rows, iter_listing_events
 
@@ -111,6 +113,17 @@ class Export:
     def _portal_csv(self):
         writer = csv_files.CsvChunkWriter(csv_files.PORTAL_HEADER)
         yield writer.header
+        if portal_copy.is_available(connections[self.queryset.db]):
+            for text, count in portal_copy.iter_portal_csv(
+                self.queryset,
+                neutralise_formulas=self.neutralise_formulas,
+                oldest_first=self.oldest_first,
+                limit=self.limit,
+                rows_per_chunk=self.chunk_size,
+            ):
+                self.rows_written += count
+                yield text
+            return
         for rows in csv_files.iter_portal_rows(
             self.queryset,
             neutralise_formulas=self.neutralise_formulas,

@@ -213,18 +213,23 @@ def _key(item) -> tuple:
     return item.activity_datetime, item.pk
 
 
-def _keyset_chunks(queryset, oldest_first: bool, limit: int | None, chunk_size: int, key=_key):
-    """Lists of up to ``chunk_size`` results of ``queryset``, each list one short query;
-    ``key(result)`` is the (date, id) of a result."""
-    base = queryset
+def in_export_order(queryset, oldest_first: bool, limit: int | None = None):
+    """``queryset`` in the export's order; under a cap, oldest first, starting at the newest
+    ``limit``-th event (the caller still takes only ``limit`` events)."""
     if limit is not None and oldest_first:
         boundary = newest_boundary(queryset, limit)
         if boundary is not None:
-            base = base.filter(
+            queryset = queryset.filter(
                 Q(activity_datetime__gt=boundary[0])
                 | Q(activity_datetime=boundary[0], id__gte=boundary[1])
             )
-    ordered = base.order_by(*_ordering(oldest_first))
+    return queryset.order_by(*_ordering(oldest_first))
+
+
+def _keyset_chunks(queryset, oldest_first: bool, limit: int | None, chunk_size: int, key=_key):
+    """Lists of up to ``chunk_size`` results of ``queryset``, each list one short query;
+    ``key(result)`` is the (date, id) of a result."""
+    ordered = in_export_order(queryset, oldest_first, limit)
     last = None
     remaining = limit
     while remaining is None or remaining > 0:
