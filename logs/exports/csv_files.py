@@ -114,6 +114,13 @@ class Neutralised(Func):
         sql = f"CASE WHEN substr({cell}, 1, 1) IN ({triggers}) THEN '''' || {cell} ELSE {cell} END"
         return sql, (*params, *FORMULA_TRIGGERS, *params, *params)
 
+    def as_postgresql(self, compiler, connection, **extra):
+        # The first character's code point, compared as a number: no text made per cell.
+        cell, params = compiler.compile(self.source_expressions[0])
+        triggers = ", ".join(str(ord(trigger)) for trigger in FORMULA_TRIGGERS)
+        sql = f"CASE WHEN ascii({cell}) IN ({triggers}) THEN '''' || {cell} ELSE {cell} END"
+        return sql, (*params, *params, *params)
+
 
 # The portal's actor: a user or an app as the initiator's kind says; an initiator of another
 # kind that names an app and no user is shown as that app; no initiator, no actor.

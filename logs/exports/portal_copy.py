@@ -27,11 +27,9 @@ from logs.exports import csv_files
 from logs.exports.graph_records import GraphDateTime
 from logs.exports.selection import in_export_order
 
-# Literals rather than parameters: psycopg merges a COPY's parameters into its text.
-_TRIGGERS = ", ".join(
-    {"\t": "E'\\t'", "\r": "E'\\r'"}.get(trigger, f"'{trigger}'")
-    for trigger in csv_files.FORMULA_TRIGGERS
-)
+# The triggers' code points: ascii() of a cell is its first character's, compared as a number
+# (taking the first character as text costs an allocation per cell, and cells are many).
+_TRIGGERS = ", ".join(str(ord(trigger)) for trigger in csv_files.FORMULA_TRIGGERS)
 _EVENT_CELL_COUNT = 1 + len(csv_files._EVENT_CELLS)  # the date, then the event's cells
 
 
@@ -43,7 +41,7 @@ def is_available(connection) -> bool:
 def _neutralised(cell: str, neutralise_formulas: bool) -> str:
     if not neutralise_formulas:
         return cell
-    return f"CASE WHEN left({cell}, 1) IN ({_TRIGGERS}) THEN '''' || {cell} ELSE {cell} END"
+    return f"CASE WHEN ascii({cell}) IN ({_TRIGGERS}) THEN '''' || {cell} ELSE {cell} END"
 
 
 def _json_truthy(value: str) -> str:
@@ -87,30 +85,33 @@ def portal_select(queryset, *, neutralise_formulas: bool, oldest_first: bool, li
         return _neutralised(expression, neutralise_formulas)
 
     cells = [f"coalesce(q.c{number}, '')" for number in range(_EVENT_CELL_COUNT)]
-    joins = []
-    for slot in range(1, csv_files.TARGET_SLOTS + 1):
-        cells += [f"coalesce(t{slot}.c{number}, '')" for number in range(4)]
-        cells += [
-            f"coalesce(p{slot}.cells[{prop}][{part}], '')"
-            for prop in range(1, csv_files.MODIFIED_PROPERTY_SLOTS + 1)
-            for part in range(1, 4)
-        ]
-        joins.append(
-            f"""LEFT JOIN LATERAL (
-              SELECT t.id, {cell("t.type")} AS c0, {cell("t.display_name")} AS c1,
-                     {cell("t.object_id")} AS c2, {cell("t.user_principal_name")} AS c3
-                FROM logs_target t WHERE t.event_id = q.id
-               ORDER BY t.position LIMIT 1 OFFSET {slot - 1}
-            ) t{slot} ON true
-            LEFT JOIN LATERAL (
-              SELECT array_agg(ARRAY[{cell("p.name")}, {cell("p.old_value")},
-                                     {cell("p.new_value")}] ORDER BY p.position) AS cells
-                FROM (SELECT position, name, coalesce(old_value, '') AS old_value,
-                             coalesce(new_value, '') AS new_value
-                        FROM logs_modifiedproperty WHERE target_id = t{slot}.id
-                       ORDER BY position LIMIT {csv_files.MODIFIED_PROPERTY_SLOTS}) p
-            ) p{slot} ON true"""
-        )
+    target_cells = [cell("t.type"), cell("t.display_name"), cell("t.object_id")]
+    target_cells += [cell("t.user_principal_name")]
+    target_cells += [
+        f"coalesce(t.cells[{prop}][{part}], '')"
+        for prop in range(1, csv_files.MODIFIED_PROPERTY_SLOTS + 1)
+        for part in range(1, 4)
+    ]
+    cells += [
+        f"coalesce(t.cells[{target}][{number}], '')"
+        for target in range(1, csv_files.TARGET_SLOTS + 1)
+        for number in range(1, len(target_cells) + 1)
+    ]
+    # ARRAY(SELECT ... ORDER BY ...) keeps the subquery's order without the sort that an
+    # ordered aggregate starts for every event; OFFSET 0 keeps the planner from copying the
+    # subquery into each of the cells that read it.
+    joins = [
+        f"""LEFT JOIN LATERAL (SELECT ARRAY(
+          SELECT ARRAY[{", ".join(target_cells)}]
+            FROM (SELECT t.*, ARRAY(
+                    SELECT ARRAY[{cell("name")}, {cell("coalesce(old_value, '')")},
+                                 {cell("coalesce(new_value, '')")}]
+                      FROM logs_modifiedproperty WHERE target_id = t.id
+                     ORDER BY position LIMIT {csv_files.MODIFIED_PROPERTY_SLOTS}) AS cells
+                    FROM logs_target t WHERE t.event_id = q.id
+                   ORDER BY t.position LIMIT {csv_files.TARGET_SLOTS}) t
+           ORDER BY t.position) AS cells OFFSET 0) t ON true"""
+    ]
     cells += [
         f"coalesce(d.cells[{detail}][{part}], '')"
         for detail in range(1, csv_files.ADDITIONAL_DETAIL_SLOTS + 1)
@@ -121,14 +122,13 @@ def portal_select(queryset, *, neutralise_formulas: bool, oldest_first: bool, li
         " ELSE '' END"
     )
     joins.append(
-        f"""LEFT JOIN LATERAL (
-          SELECT array_agg(ARRAY[{_json_cell("d.key", neutralise_formulas)}, {value}]
-                           ORDER BY d.number) AS cells
-            FROM (SELECT detail -> 'key' AS key, detail -> 'value' AS value, number
+        f"""LEFT JOIN LATERAL (SELECT ARRAY(
+          SELECT ARRAY[{_json_cell("d.key", neutralise_formulas)}, {value}]
+            FROM (SELECT detail -> 'key' AS key, detail -> 'value' AS value
                     FROM jsonb_array_elements(q.details) WITH ORDINALITY AS e(detail, number)
                    WHERE {_json_truthy("(detail -> 'key')")}
                    ORDER BY number LIMIT {csv_files.ADDITIONAL_DETAIL_SLOTS}) d
-        ) d ON true"""
+        ) AS cells OFFSET 0) d ON true"""
     )
     direction = "" if oldest_first else " DESC"
     columns = ", ".join(f"c{number}" for number in range(_EVENT_CELL_COUNT))
