@@ -115,8 +115,14 @@ class AuditEvent(ImmutableModel):
             models.Index(fields=["correlation_id"], name="event_correlation_idx"),
         ]
         # Viewing is Django's own permission; exporting a whole view is a separate right (the
-        # Audit Exporter role), because a file leaves the portal's access controls.
-        permissions = [("export_auditevent", "Can export audit events (CSV, JSON, NDJSON)")]
+        # Audit Exporter role), because a file leaves the portal's access controls. Purging
+        # (retention) and pushing records through the API are rights of their own too: neither
+        # is "change" or "delete", which no one holds on audit events.
+        permissions = [
+            ("export_auditevent", "Can export audit events (CSV, JSON, NDJSON)"),
+            ("purge_auditevent", "Can run retention (archive, then purge old audit events)"),
+            ("ingest_auditevent", "Can push audit events through the API ingest endpoint"),
+        ]
 
     def __str__(self):
         return f"{self.activity_datetime:%Y-%m-%d %H:%M:%S} {self.entra_id}"
