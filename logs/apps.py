@@ -5,3 +5,8 @@ class LogsConfig(AppConfig):
     name = "logs"
     verbose_name = "Audit logs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from logs import trail
+
+        trail.connect_receivers()

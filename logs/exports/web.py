@@ -11,6 +11,7 @@ and ``detail.complete`` is false).
 from django.http import StreamingHttpResponse
 
 from logs.models import AccessRecord
+from logs.trail import record_access
 
 EXPORT_PERMISSION = "logs.export_auditevent"
 
@@ -50,14 +51,12 @@ class RecordedExportStream:
 def export_response(request, export, *, filters: dict, via: str) -> StreamingHttpResponse:
     """The streamed download of ``export``, recorded as ``request.user``'s export."""
     user = request.user
-    address = request.META.get("REMOTE_ADDR") or None
-    agent = request.META.get("HTTP_USER_AGENT", "")
 
     def record(finished_export) -> None:
-        AccessRecord.objects.create(
+        record_access(
+            AccessRecord.Action.EXPORT,
             user=user,
-            username=user.get_username(),
-            action=AccessRecord.Action.EXPORT,
+            request=request,
             detail={
                 "via": via,
                 "format": finished_export.format,
@@ -68,8 +67,6 @@ def export_response(request, export, *, filters: dict, via: str) -> StreamingHtt
                 "complete": finished_export.finished,
             },
             row_count=finished_export.rows_written,
-            remote_address=address,
-            user_agent=agent,
         )
 
     response = StreamingHttpResponse(

@@ -34,11 +34,18 @@ def test_dry_run_counts_and_writes_nothing(stored_write_backs):
         "--dry-run"
     )
     assert not Annotation.objects.exists()
+    assert not AccessRecord.objects.exists()
 
 
 def test_annotates_once_and_records_the_run(stored_write_backs):
     assert "2 Substrate write-backs found, 0 already annotated, 2 annotated now" in run()
     assert "2 Substrate write-backs found, 2 already annotated, 0 annotated now" in run()
     assert Annotation.objects.filter(source="annotate_substrate").count() == 2
-    [record] = AccessRecord.objects.filter(action="annotate")
-    assert record.row_count == 2
+    second, first = AccessRecord.objects.filter(action="annotate")
+    assert (first.row_count, second.row_count) == (2, 0)
+    assert second.detail == {
+        "command": "annotate_substrate",
+        "matched": 2,
+        "already": 2,
+        "annotated": 0,
+    }

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from logs.annotations import annotate_substrate
 from logs.models import AccessRecord
+from logs.trail import record_access
 
 SOURCE = "annotate_substrate"
 
@@ -28,13 +29,19 @@ class Command(BaseCommand):
                 f"already annotated, {counts.to_annotate} would be annotated."
             )
             return
-        if counts.annotated:
-            AccessRecord.objects.create(
-                username=_os_user(),
-                action=AccessRecord.Action.ANNOTATE,
-                detail={"command": SOURCE, "matched": counts.matched},
-                row_count=counts.annotated,
-            )
+        # Every run is recorded, one that found nothing new too: the trail says it was checked.
+        record_access(
+            AccessRecord.Action.ANNOTATE,
+            user=None,
+            username=_os_user(),
+            detail={
+                "command": SOURCE,
+                "matched": counts.matched,
+                "already": counts.already,
+                "annotated": counts.annotated,
+            },
+            row_count=counts.annotated,
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{counts.matched} Substrate write-backs found, {counts.already} already "
