@@ -1,4 +1,5 @@
-"""Who may read the API: the same permission that lets a person view events in the portal."""
+"""Who may use the API: the permissions that let a person view events in the portal, and push
+them in."""
 
 from rest_framework.permissions import BasePermission
 
@@ -12,3 +13,14 @@ class CanViewAuditEvents(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm("logs.view_auditevent"))
+
+
+class CanIngestAuditEvents(BasePermission):
+    """Signed in and holding ``logs.ingest_auditevent``: the Ingestion Service role, whose
+    tokens push records and can read nothing."""
+
+    message = "You need the permission to ingest audit events (the Ingestion Service role)."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("logs.ingest_auditevent"))

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from logs.api import reports, views
+from logs.api import ingest, reports, views
 
 app_name = "api"
 
@@ -16,5 +16,6 @@ router.register("initiators", views.InitiatorViewSet, basename="initiator")
 
 urlpatterns = [
     path("reports/", reports.ComplianceReportView.as_view(), name="reports"),
+    path("ingest/", ingest.IngestView.as_view(), name="ingest"),
     *router.urls,
 ]

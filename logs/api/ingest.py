@@ -1,0 +1,334 @@
+"""``POST /api/v1/ingest/``: an Ingestion Service pushes Graph-shaped records.
+
+The view reads the raw body under a size limit, hands it to ``logs.ingest.pushed`` (the same
+detection, Graph parser and loader as ``import_audit_logs``) and answers with counts, or with
+every bad record. Each push leaves an ImportBatch (provenance) and an AccessRecord (who pushed
+what, from where), refused pushes included.
+"""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, UnsupportedMediaType
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from logs.api.parameters import FormatParameterNegotiation
+from logs.api.permissions import CanIngestAuditEvents
+from logs.ingest.pushed import (
+    MAX_REPORTED_ERRORS,
+    BodyError,
+    TooManyRecords,
+    parse_body,
+    record_refused,
+    store_records,
+)
+from logs.models import AccessRecord
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_RECORDS = 5_000
+JSON_MEDIA_TYPE = "application/json"
+
+
+def max_bytes() -> int:
+    return getattr(settings, "AUDITPORTAL_INGEST_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def max_records() -> int:
+    return getattr(settings, "AUDITPORTAL_INGEST_MAX_RECORDS", DEFAULT_MAX_RECORDS)
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+# The serializers below document the endpoint; the body itself is read by logs.ingest.
+
+
+class DirectoryAuditSerializer(serializers.Serializer):
+    """The main fields of Microsoft Graph's directoryAudit; every field the record carries is
+    kept verbatim as its original."""
+
+    id = serializers.CharField(help_text="The Entra record id: the key for idempotency.")
+    activityDateTime = serializers.DateTimeField()
+    activityDisplayName = serializers.CharField(required=False)
+    category = serializers.CharField(required=False)
+    loggedByService = serializers.CharField(required=False)
+    operationType = serializers.CharField(required=False)
+    result = serializers.CharField(
+        required=False, help_text="success, failure, timeout or unknownFutureValue"
+    )
+    resultReason = serializers.CharField(required=False, allow_null=True)
+    correlationId = serializers.CharField(required=False, allow_null=True)
+    initiatedBy = serializers.DictField(required=False, allow_null=True)
+    targetResources = serializers.ListField(child=serializers.DictField(), required=False)
+    additionalDetails = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class GraphResponseSerializer(serializers.Serializer):
+    value = DirectoryAuditSerializer(
+        many=True, help_text="The records; a bare JSON list of records is accepted too."
+    )
+
+
+class IngestResultSerializer(serializers.Serializer):
+    import_batch = serializers.IntegerField(help_text="The ImportBatch recording this push.")
+    received = serializers.IntegerField(help_text="Records in the request.")
+    new = serializers.IntegerField(help_text="Records stored now.")
+    duplicate = serializers.IntegerField(
+        help_text="Records already stored (same Entra id), or repeated in the request: skipped."
+    )
+
+
+class RecordErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The record's position in the list, from 0.")
+    field = serializers.CharField(
+        help_text="The field as the record spells it; empty when the "
+        "record or the JSON as a whole is wrong."
+    )
+    message = serializers.CharField()
+
+
+class IngestRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = RecordErrorSerializer(
+        many=True, help_text=f"The bad records, at most the first {MAX_REPORTED_ERRORS}."
+    )
+    errors_total = serializers.IntegerField(help_text="How many records are bad in all.")
+    import_batch = serializers.IntegerField(
+        allow_null=True, help_text="The failed ImportBatch recording the attempt, if any."
+    )
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+GRAPH_RECORD_EXAMPLE = {
+    "id": "Directory_0d2f3c0e-6c7f-4b07-a3f3-1a2bc2d1b6f5_J6UXR_28791736",
+    "category": "GroupManagement",
+    "correlationId": "da159bfb-54fa-4092-8a38-6e1fa7870e30",
+    "result": "success",
+    "resultReason": "",
+    "activityDisplayName": "Add member to group",
+    "activityDateTime": "2026-11-02T21:20:02.7215374Z",
+    "loggedByService": "Core Directory",
+    "operationType": "Assign",
+    "initiatedBy": {
+        "user": {
+            "id": "728309ae-1a37-4937-9afe-e35d964db09b",
+            "displayName": "Audry Oliver",
+            "userPrincipalName": "audry@contoso.com",
+            "ipAddress": "203.0.113.7",
+        },
+        "app": None,
+    },
+    "targetResources": [
+        {
+            "id": "ef7e527d-6c92-4234-8c6d-cf6fdfb57f95",
+            "displayName": "Finance",
+            "type": "Group",
+            "modifiedProperties": [
+                {"displayName": "Group.DisplayName", "oldValue": None, "newValue": '"Finance"'}
+            ],
+        }
+    ],
+    "additionalDetails": [{"key": "User-Agent", "value": "Microsoft Azure Graph Client Library"}],
+}
+
+INGEST_SCHEMA = extend_schema(
+    summary="Push Graph-shaped audit records (Ingestion Service)",
+    description=(
+        "The body is a Microsoft Graph `GET /auditLogs/directoryAudits` response "
+        '(`{"value": [...]}`) or a JSON list of directoryAudit records, as `application/json` '
+        "(UTF-8). It is read by the same parser as `import_audit_logs --format graph`. "
+        "A request is all or nothing: if any record is bad the answer is `400` with every bad "
+        "record (index, field, message) and nothing is stored. Records whose Entra `id` is "
+        "already stored are skipped and counted as duplicates, so a request can be sent again "
+        "safely: `201` when something new was stored, `200` when every record was a duplicate. "
+        "Limits: the body's size (`413`, AUDITPORTAL_INGEST_MAX_BYTES, default 10 MB) and the "
+        "number of records (`413`, AUDITPORTAL_INGEST_MAX_RECORDS, default 5,000). Needs the "
+        "`logs.ingest_auditevent` permission (the Ingestion Service role)."
+    ),
+    request={JSON_MEDIA_TYPE: GraphResponseSerializer},
+    responses={
+        201: OpenApiResponse(IngestResultSerializer, description="New records were stored."),
+        200: OpenApiResponse(
+            IngestResultSerializer, description="Every record was already stored."
+        ),
+        400: OpenApiResponse(IngestRefusedSerializer, description="Bad records; none stored."),
+        413: OpenApiResponse(ErrorDetailSerializer, description="Too large or too many records."),
+        415: OpenApiResponse(ErrorDetailSerializer, description="Not application/json."),
+    },
+    examples=[
+        OpenApiExample(
+            "A Graph response page",
+            value={"value": [GRAPH_RECORD_EXAMPLE]},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Stored",
+            value={"import_batch": 42, "received": 1, "new": 1, "duplicate": 0},
+            response_only=True,
+            status_codes=["201"],
+        ),
+        OpenApiExample(
+            "All duplicates",
+            value={"import_batch": 43, "received": 1, "new": 0, "duplicate": 1},
+            response_only=True,
+            status_codes=["200"],
+        ),
+        OpenApiExample(
+            "A bad record",
+            value={
+                "detail": "1 of 2 records cannot be stored; nothing was stored.",
+                "errors": [
+                    {
+                        "index": 1,
+                        "field": "activityDateTime",
+                        "message": "'yesterday' is not an ISO 8601 date-time",
+                    }
+                ],
+                "errors_total": 1,
+                "import_batch": 44,
+            },
+            response_only=True,
+            status_codes=["400"],
+        ),
+    ],
+)
+
+
+class IngestView(APIView):
+    """Stores pushed records; see INGEST_SCHEMA for the contract."""
+
+    permission_classes = [CanIngestAuditEvents]
+    renderer_classes = [JSONRenderer]
+    # Named for the schema and the Allow header; the body is read raw (see read_body), never
+    # through request.data, so that its size is checked before anything parses it.
+    parser_classes = [JSONParser]
+    content_negotiation_class = FormatParameterNegotiation
+    throttle_scope = "ingest"
+
+    @INGEST_SCHEMA
+    def post(self, request):
+        if request.query_params:
+            return self.refused(
+                f"Unknown query parameter {', '.join(sorted(request.query_params))}: this "
+                "endpoint takes none."
+            )
+        check_content_type(request)
+        content = read_body(request, max_bytes())
+        user = request.user
+        try:
+            parsed = parse_body(content, max_records=max_records())
+        except TooManyRecords as error:
+            self.record_access(request, "too_many_records", received=None)
+            raise PayloadTooLarge(str(error)) from None
+        except BodyError as error:
+            self.record_access(request, "refused", received=0)
+            return self.refused(str(error))
+        if parsed.errors:
+            batch = record_refused(parsed, content=content, user=user)
+            self.record_access(
+                request,
+                "refused",
+                received=parsed.received,
+                rejected=parsed.error_count,
+                batch=batch,
+            )
+            return self.refused(
+                f"{parsed.error_count} of {parsed.received} records cannot be stored; "
+                "nothing was stored. Correct them and send the request again.",
+                errors=[error.as_dict() for error in parsed.errors],
+                errors_total=parsed.error_count,
+                batch=batch,
+            )
+        result = store_records(parsed.records, content=content, user=user)
+        self.record_access(
+            request,
+            "stored",
+            received=result.read,
+            new=result.new,
+            duplicate=result.duplicate,
+            batch=result.batch,
+        )
+        return Response(
+            {
+                "import_batch": result.batch.pk,
+                "received": result.read,
+                "new": result.new,
+                "duplicate": result.duplicate,
+            },
+            status=status.HTTP_201_CREATED if result.new else status.HTTP_200_OK,
+        )
+
+    @staticmethod
+    def refused(detail: str, *, errors=(), errors_total: int = 0, batch=None) -> Response:
+        return Response(
+            {
+                "detail": detail,
+                "errors": list(errors),
+                "errors_total": errors_total,
+                "import_batch": batch.pk if batch else None,
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+
+    @staticmethod
+    def record_access(request, outcome: str, *, received: int | None, batch=None, **counts) -> None:
+        user = request.user
+        AccessRecord.objects.create(
+            user=user,
+            username=user.get_username(),
+            action=AccessRecord.Action.INGEST,
+            detail={
+                "via": "api",
+                "outcome": outcome,
+                "received": received,
+                **counts,
+                "import_batch": batch.pk if batch else None,
+            },
+            row_count=received,
+            remote_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+
+
+def check_content_type(request) -> None:
+    """JSON in UTF-8 (RFC 8259), nothing else: a form or a file upload is refused with 415."""
+    media_type, _, parameters = request.content_type.partition(";")
+    charset = ""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if media_type.strip().lower() != JSON_MEDIA_TYPE or charset not in ("", "utf-8", "utf8"):
+        raise UnsupportedMediaType(
+            request.content_type or "(none)",
+            detail=f"Send the records as {JSON_MEDIA_TYPE} (UTF-8); got "
+            f"{request.content_type or 'no Content-Type'!r}.",
+        )
+
+
+def read_body(request, limit: int) -> bytes:
+    """The body, refused with 413 when its declared length, or what is actually sent, exceeds
+    ``limit`` bytes: it is never read further than one byte past the limit."""
+    message = (
+        f"The request body is larger than {limit:,} bytes; send the records in several "
+        "smaller requests."
+    )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise PayloadTooLarge(message)
+    stream = request.stream
+    content = stream.read(limit + 1) if stream is not None else b""
+    if len(content) > limit:
+        raise PayloadTooLarge(message)
+    return content
