@@ -2,9 +2,11 @@
 
 from django.contrib import admin
 
+from logs.admin.access import AccessRecordAdmin
 from logs.admin.events import AuditEventAdmin
 from logs.admin.imports import ImportBatchAdmin
-from logs.models import AuditEvent, ImportBatch
+from logs.admin.tokens import ApiTokenAdmin, AuthToken
+from logs.models import AccessRecord, AuditEvent, ImportBatch
 
 admin.site.site_header = "auditportal"
 admin.site.site_title = "auditportal"
@@ -14,3 +16,8 @@ admin.site.enable_nav_sidebar = False
 
 admin.site.register(AuditEvent, AuditEventAdmin)
 admin.site.register(ImportBatch, ImportBatchAdmin)
+admin.site.register(AccessRecord, AccessRecordAdmin)
+# knox registers an admin of its own that shows the digest; this one replaces it.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+admin.site.register(AuthToken, ApiTokenAdmin)
