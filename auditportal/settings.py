@@ -150,6 +150,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Retention (logs/retention/policy.py): events are kept this many days, and per category
+# "CategoryName=days,..." where a category is kept longer or shorter.
+AUDITPORTAL_RETENTION_DAYS = env_str("AUDITPORTAL_RETENTION_DAYS", default="365")
+AUDITPORTAL_RETENTION_OVERRIDES = env_str("AUDITPORTAL_RETENTION_OVERRIDES", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 
 import orjson
-from django.db import connection
+from django.db import connection, transaction
 
 from logs.ingest.bulk_insert import (
     BackgroundWriter,
@@ -21,6 +21,7 @@ from logs.ingest.bulk_insert import (
     set_import_cache,
 )
 from logs.ingest.records import AuditRecord
+from logs.integrity import ChainAppender, chain_datetime
 from logs.models import (
     Activity,
     AuditEvent,
@@ -54,6 +55,8 @@ EVENT_COLUMNS = [
     "original",
     "source_format",
     "import_batch_id",
+    "chain_seq",
+    "chain_link",
 ]
 TARGET_COLUMNS = [
     "id",
@@ -184,11 +187,14 @@ class EventLoader:
             self._store(records)
 
     def _store(self, records: list[AuditRecord]) -> None:
-        fresh = self._without_duplicates(records)
-        self.counts.duplicate += len(records) - len(fresh)
-        if fresh:
-            self._insert(fresh)
-            self.counts.new += len(fresh)
+        # The chain lock (taken by prepare_rows) is held until the import's transaction ends;
+        # the savepoint keeps a batch whole should the loader be used outside one.
+        with transaction.atomic():
+            fresh = self._without_duplicates(records)
+            self.counts.duplicate += len(records) - len(fresh)
+            if fresh:
+                self._insert(fresh)
+                self.counts.new += len(fresh)
 
     def _without_duplicates(self, records: list[AuditRecord]) -> list[AuditRecord]:
         by_id = {}
@@ -208,36 +214,65 @@ class EventLoader:
             insert_rows(model, columns, table_rows)
 
     def prepare_rows(self, records: list[AuditRecord]) -> BatchRows:
-        """Rows for new ``records``, with ids reserved and lookups resolved (created if new)."""
+        """Rows for new ``records``, with ids reserved, lookups resolved (created if new) and
+        each event linked into the hash chain; call inside the transaction that inserts them."""
         services = self.lookups.name_ids(Service, {r.service for r in records})
         categories = self.lookups.name_ids(Category, {r.category for r in records})
         activities = self.lookups.name_ids(Activity, {r.activity for r in records})
         initiators = self.lookups.initiator_ids([r.initiator for r in records if r.initiator])
         batch_id = self.import_batch.pk if self.import_batch else None
         adapt_datetime = connection.ops.adapt_datetimefield_value
+        # Locks the chain first, so ids are reserved in chain order on every database.
+        chain = ChainAppender()
         event_ids = reserve_ids(AuditEvent, len(records))
         event_rows = []
         targets = []  # (event id, position, TargetRecord)
+        source_format = self.source_format
         for event_id, r in zip(event_ids, records, strict=True):
+            service_id = services[r.service]
+            category_id = categories[r.category]
+            activity_id = activities[r.activity]
+            initiator_id = initiators[r.initiator] if r.initiator else None
+            # The same fields, in the same order, as AuditEvent.chain_fields().
+            seq, link = chain.append(
+                (
+                    r.entra_id,
+                    chain_datetime(r.activity_datetime),
+                    service_id,
+                    category_id,
+                    activity_id,
+                    r.operation_type,
+                    r.result,
+                    r.result_reason,
+                    r.correlation_id,
+                    initiator_id,
+                    r.initiator_ip_address,
+                    r.initiator_user_agent,
+                    source_format,
+                    r.original,
+                )
+            )
             event_rows.append(
                 (
                     event_id,
                     r.entra_id,
                     adapt_datetime(r.activity_datetime),
-                    services[r.service],
-                    categories[r.category],
-                    activities[r.activity],
+                    service_id,
+                    category_id,
+                    activity_id,
                     r.operation_type,
                     r.result,
                     r.result_reason,
                     r.correlation_id,
-                    initiators[r.initiator] if r.initiator else None,
+                    initiator_id,
                     r.initiator_ip_address,
                     r.initiator_user_agent,
                     orjson.dumps(r.additional_details).decode() if r.additional_details else "[]",
                     r.original,
-                    self.source_format,
+                    source_format,
                     batch_id,
+                    seq,
+                    link,
                 )
             )
             targets.extend(

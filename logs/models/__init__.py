@@ -4,6 +4,7 @@ from logs.models.access import AccessRecord
 from logs.models.annotations import Annotation
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.imports import ImportBatch
+from logs.models.integrity import ChainCheckpoint
 from logs.models.lookups import Activity, Category, Initiator, Service
 from logs.models.preferences import ColumnPreference
 
@@ -13,6 +14,7 @@ __all__ = [
     "Annotation",
     "AuditEvent",
     "Category",
+    "ChainCheckpoint",
     "ColumnPreference",
     "ImportBatch",
     "Initiator",

@@ -1,6 +1,6 @@
 """Audit events, their targets and the properties each change modified."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 
 from logs.models.annotations import Annotation
@@ -91,6 +91,10 @@ class AuditEvent(ImmutableModel):
         db_index=False,
         db_constraint=False,
     )
+    # The event's place in the hash chain (logs.integrity): set when it is stored, never
+    # changed. Null only for a row written around auditportal, which verification reports.
+    chain_seq = models.BigIntegerField("chain position", null=True, unique=True, editable=False)
+    chain_link = models.BinaryField(max_length=32, null=True, editable=False)
 
     # The references to lookups and the import batch have no database constraint: the loader
     # writes them from rows it has just read or created in the same transaction, events are
@@ -126,6 +130,37 @@ class AuditEvent(ImmutableModel):
 
     def __str__(self):
         return f"{self.activity_datetime:%Y-%m-%d %H:%M:%S} {self.entra_id}"
+
+    def save(self, *args, **kwargs):
+        """A new event is appended to the hash chain in the transaction that stores it."""
+        if not self._state.adding or self.chain_seq is not None:
+            return super().save(*args, **kwargs)
+        from logs.integrity import ChainAppender
+
+        with transaction.atomic(using=kwargs.get("using")):
+            self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
+            super().save(*args, **kwargs)
+
+    def chain_fields(self) -> tuple:
+        """What the chain record holds besides the sequence number (see logs.integrity)."""
+        from logs.integrity import chain_datetime
+
+        return (
+            self.entra_id,
+            chain_datetime(self.activity_datetime),
+            self.service_id,
+            self.category_id,
+            self.activity_id,
+            self.operation_type,
+            self.result,
+            self.result_reason,
+            self.correlation_id,
+            self.initiator_id,
+            self.initiator_ip_address,
+            self.initiator_user_agent,
+            self.source_format,
+            self.original,
+        )
 
 
 class Target(ImmutableModel):

@@ -1,0 +1,363 @@
+"""Tamper evidence: every stored event is a link in one hash chain, in insertion order.
+
+Each event carries ``chain_seq`` (1, 2, 3, ... with no gaps, in the order events were stored)
+and ``chain_link`` = SHA-256(previous event's link || the event's chain record), the first
+event's previous link being 32 zero bytes. The chain record is the UTF-8 JSON array (orjson,
+compact) of the sequence number and the stored columns that say what happened::
+
+    [seq, entra_id, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), service_id, category_id, activity_id,
+     operation_type, result, result_reason, correlation_id, initiator_id, initiator_ip_address,
+     initiator_user_agent, source_format, original]
+
+``original`` is the record as the source sent it, stored verbatim and never rewritten, so its
+stored text *is* the canonical form: hashing it as stored needs no parsing, on import or on
+verification. ``additional_details`` is left out because PostgreSQL's jsonb reorders keys (it is
+derived from ``original``, which is covered); targets and modified properties are derived from
+``original`` too and are protected by the PostgreSQL trigger, not by the chain.
+
+Links are computed before the rows are inserted (events are never updated), under a lock that
+serialises appends: a transaction-level advisory lock on PostgreSQL, the write lock every
+SQLite transaction takes at BEGIN IMMEDIATE. So two imports cannot fork the chain.
+
+Retention deletes events legitimately. For every run of consecutive sequence numbers it purges
+it stores a :class:`~logs.models.ChainCheckpoint` with the range and the link of the range's
+last event, so the next surviving event still verifies. Checkpoints form a chain of their own,
+each link an HMAC keyed by ``SECRET_KEY``: someone who can write to the database but does not
+know the key cannot make a deletion look like retention.
+"""
+
+import bisect
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from django.conf import settings
+from django.db import connection
+from django.utils.crypto import salted_hmac
+
+GENESIS = bytes(32)
+# pg_advisory_xact_lock key for appending to the chain ("auditlog" in ASCII).
+CHAIN_LOCK_KEY = 0x617564_69746C6F67
+CHECKPOINT_SALT = "auditportal.integrity.ChainCheckpoint"
+VERIFY_CHUNK = 10_000
+
+EVENT_TABLE = "logs_auditevent"
+CHECKPOINT_TABLE = "logs_chaincheckpoint"
+
+
+def chain_datetime(moment: datetime) -> str:
+    """The activity date as the chain record holds it: UTC, always six fractional digits."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
+
+
+def chain_link(previous: bytes, seq: int, fields: tuple) -> bytes:
+    """The link of the event at ``seq`` whose chain fields (see the module docstring, without
+    ``seq``) are ``fields``."""
+    return hashlib.sha256(previous + orjson.dumps((seq, *fields))).digest()
+
+
+def lock_chain() -> None:
+    """Serialise appends to the chain until the current transaction ends.
+
+    On SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def chain_head() -> tuple[int, bytes]:
+    """The sequence number and link of the chain's last element: the newest stored event, or
+    the end of the newest purged range when retention removed the newest events."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT chain_seq, chain_link FROM {EVENT_TABLE} WHERE chain_seq IS NOT NULL "
+            "ORDER BY chain_seq DESC LIMIT 1"
+        )
+        event = cursor.fetchone()
+        cursor.execute(
+            f"SELECT last_seq, last_link FROM {CHECKPOINT_TABLE} ORDER BY last_seq DESC LIMIT 1"
+        )
+        checkpoint = cursor.fetchone()
+    heads = [(row[0], bytes(row[1])) for row in (event, checkpoint) if row is not None]
+    return max(heads, default=(0, GENESIS))
+
+
+class ChainAppender:
+    """Hands out sequence numbers and links for new events, in order; call inside the
+    transaction that inserts them (it takes the chain lock there)."""
+
+    def __init__(self):
+        lock_chain()
+        self.seq, self.link = chain_head()
+
+    def append(self, fields: tuple) -> tuple[int, bytes]:
+        self.seq += 1
+        self.link = chain_link(self.link, self.seq, fields)
+        return self.seq, self.link
+
+
+# Checkpoints -------------------------------------------------------------------------------
+
+
+def checkpoint_message(previous: bytes, first_seq: int, last_seq: int, last_link: bytes) -> bytes:
+    return previous + orjson.dumps([first_seq, last_seq, last_link.hex()])
+
+
+def checkpoint_link(message: bytes, secret: str | None = None) -> bytes:
+    return salted_hmac(
+        CHECKPOINT_SALT, message, secret=secret or settings.SECRET_KEY, algorithm="sha256"
+    ).digest()
+
+
+def checkpoint_link_matches(message: bytes, link: bytes) -> bool:
+    """Whether ``link`` is the HMAC of ``message`` under SECRET_KEY or one of its fallbacks
+    (so a key rotation done Django's way does not break verification)."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(hmac.compare_digest(checkpoint_link(message, secret), link) for secret in secrets)
+
+
+def purged_ranges(rows: list[tuple[int, bytes]]) -> list[tuple[int, int, bytes]]:
+    """``(first_seq, last_seq, link of last)`` for each run of consecutive sequence numbers
+    among ``rows`` (``(seq, link)`` pairs of events about to be purged)."""
+    ranges = []
+    for seq, link in sorted(rows):
+        if ranges and ranges[-1][1] == seq - 1:
+            ranges[-1] = (ranges[-1][0], seq, link)
+        else:
+            ranges.append((seq, seq, link))
+    return ranges
+
+
+def record_checkpoints(ranges: list[tuple[int, int, bytes]], run: str) -> None:
+    """Store a checkpoint per purged range; inside the purge's transaction, chain locked."""
+    from logs.models import ChainCheckpoint
+
+    if not ranges:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT link FROM {CHECKPOINT_TABLE} ORDER BY id DESC LIMIT 1")
+        row = cursor.fetchone()
+    previous = bytes(row[0]) if row else GENESIS
+    checkpoints = []
+    for first_seq, last_seq, last_link in ranges:
+        link = checkpoint_link(checkpoint_message(previous, first_seq, last_seq, last_link))
+        checkpoints.append(
+            ChainCheckpoint(
+                run=run, first_seq=first_seq, last_seq=last_seq, last_link=last_link, link=link
+            )
+        )
+        previous = link
+    ChainCheckpoint.objects.bulk_create(checkpoints)
+
+
+# Verification ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChainBreak:
+    kind: str  # "modified", "missing" or "inserted"
+    detail: str
+    seq: int | None = None
+    event_id: int | None = None
+    entra_id: str = ""
+
+    def __str__(self):
+        where = []
+        if self.seq is not None:
+            where.append(f"seq {self.seq}")
+        if self.event_id is not None:
+            where.append(f"event id {self.event_id}")
+        if self.entra_id:
+            where.append(f"activity id {self.entra_id}")
+        return f"{self.kind}: {', '.join(where) or 'chain'}: {self.detail}"
+
+
+@dataclass
+class Verification:
+    events: int = 0
+    purged: int = 0
+    head_seq: int = 0
+    head_link: bytes = GENESIS
+    broken: ChainBreak | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+class PurgedRanges:
+    """The checkpointed ranges, for "is this seq purged?" and "is this gap all purged?"."""
+
+    def __init__(self, ranges: list[tuple[int, int, bytes]]):
+        self.ranges = sorted(ranges)
+        self.starts = [first for first, _, _ in self.ranges]
+        self.link_at_end = {last: link for _, last, link in self.ranges}
+
+    def containing(self, seq: int):
+        index = bisect.bisect_right(self.starts, seq) - 1
+        if index >= 0 and self.ranges[index][1] >= seq:
+            return index
+        return None
+
+    def covers(self, first: int, last: int) -> bool:
+        """Whether every seq in first..last lies in some purged range."""
+        index = self.containing(first)
+        if index is None:
+            return False
+        reach = self.ranges[index][1]
+        while reach < last:
+            index += 1
+            if index >= len(self.ranges) or self.ranges[index][0] > reach + 1:
+                return False
+            reach = max(reach, self.ranges[index][1])
+        return True
+
+    def total(self) -> int:
+        covered, reach = 0, 0
+        for first, last, _ in self.ranges:
+            start = max(first, reach + 1)
+            if last >= start:
+                covered += last - start + 1
+                reach = last
+        return covered
+
+
+def _load_checkpoints() -> tuple[PurgedRanges, ChainBreak | None]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, first_seq, last_seq, last_link, link FROM {CHECKPOINT_TABLE} ORDER BY id"
+        )
+        rows = cursor.fetchall()
+    previous = GENESIS
+    ranges = []
+    for pk, first_seq, last_seq, last_link, link in rows:
+        last_link, link = bytes(last_link), bytes(link)
+        message = checkpoint_message(previous, first_seq, last_seq, last_link)
+        if not checkpoint_link_matches(message, link):
+            return PurgedRanges(ranges), ChainBreak(
+                "modified",
+                f"retention checkpoint {pk} (seq {first_seq}..{last_seq}) does not match its "
+                "signature: a checkpoint was changed, inserted or removed outside retention",
+            )
+        ranges.append((first_seq, last_seq, last_link))
+        previous = link
+    return PurgedRanges(ranges), None
+
+
+def _event_rows_sql() -> str:
+    if connection.vendor == "postgresql":
+        moment = "to_char(activity_datetime AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    else:
+        # Django stores "YYYY-MM-DD HH:MM:SS" on SQLite, then ".ffffff" unless it is 0.
+        moment = (
+            "substr(activity_datetime, 1, 19) || '.' || "
+            "substr(substr(activity_datetime, 21) || '000000', 1, 6)"
+        )
+    return (
+        f"SELECT chain_seq, id, chain_link, entra_id, {moment}, service_id, category_id, "
+        "activity_id, operation_type, result, result_reason, correlation_id, initiator_id, "
+        "initiator_ip_address, initiator_user_agent, source_format, original "
+        f"FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
+    )
+
+
+def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verification:
+    """Walk the chain in sequence order; stop at the first break."""
+    result = Verification()
+    purged, broken = _load_checkpoints()
+    if broken:
+        result.broken = broken
+        return result
+    unchained = _first_unchained_event()
+    if unchained:
+        result.broken = ChainBreak(
+            "inserted",
+            "the event has no place in the chain: it was not stored by auditportal",
+            event_id=unchained[0],
+            entra_id=unchained[1],
+        )
+        return result
+    sql = _event_rows_sql()
+    expected, previous, previous_id = 1, GENESIS, 0
+    sha256, dumps = hashlib.sha256, orjson.dumps
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [expected - 1, chunk_size])
+            rows = cursor.fetchall()
+        if not rows:
+            break
+        for seq, pk, link, entra_id, *fields in rows:
+            if seq != expected:
+                if not purged.covers(expected, seq - 1):
+                    # A purge may have finished since the checkpoints were read.
+                    purged, broken = _load_checkpoints()
+                    if broken or not purged.covers(expected, seq - 1):
+                        result.broken = broken or _missing(expected, seq, pk, entra_id)
+                        return result
+                previous = purged.link_at_end[seq - 1]
+            elif purged.containing(seq) is not None:
+                result.broken = ChainBreak(
+                    "inserted",
+                    "retention purged this position, yet an event holds it",
+                    seq,
+                    pk,
+                    entra_id,
+                )
+                return result
+            if pk <= previous_id:
+                result.broken = ChainBreak(
+                    "inserted",
+                    f"stored out of insertion order (its id is below event {previous_id}'s)",
+                    seq,
+                    pk,
+                    entra_id,
+                )
+                return result
+            link = bytes(link)
+            if sha256(previous + dumps((seq, entra_id, *fields))).digest() != link:
+                result.broken = ChainBreak(
+                    "modified",
+                    "the stored event no longer matches its link: a field or the original "
+                    "record was changed",
+                    seq,
+                    pk,
+                    entra_id,
+                )
+                return result
+            previous, previous_id, expected = link, pk, seq + 1
+            result.events += 1
+        if on_progress:
+            on_progress(result.events)
+    result.purged = purged.total()
+    head_seq, head_link = chain_head()
+    if head_seq >= expected and not purged.covers(expected, head_seq):
+        result.broken = _missing(expected, None, None, "")
+        return result
+    result.head_seq, result.head_link = head_seq, head_link
+    return result
+
+
+def _missing(first: int, seq: int | None, pk: int | None, entra_id: str) -> ChainBreak:
+    if seq is None:
+        return ChainBreak("missing", f"the events from seq {first} on were deleted", first)
+    span = f"seq {first}" if seq - 1 == first else f"seq {first}..{seq - 1}"
+    return ChainBreak(
+        "missing",
+        f"the events at {span}, just before this one, were deleted outside retention",
+        seq,
+        pk,
+        entra_id,
+    )
+
+
+def _first_unchained_event():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, entra_id FROM {EVENT_TABLE} WHERE chain_seq IS NULL OR chain_link IS NULL "
+            "ORDER BY id LIMIT 1"
+        )
+        return cursor.fetchone()

@@ -1,0 +1,112 @@
+import getpass
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from logs.management.progress import ProgressBar
+from logs.retention.policy import RetentionPolicy
+from logs.retention.run import DEFAULT_BATCH_SIZE, apply_retention
+from logs.retention.selection import expired_events, summary_by_category
+
+
+class Command(BaseCommand):
+    help = (
+        "Archive, then purge audit events older than the retention policy "
+        "(AUDITPORTAL_RETENTION_DAYS, per-category AUDITPORTAL_RETENTION_OVERRIDES). "
+        "A run needs --archive-dir or an explicit --no-archive; --dry-run only reports."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days", type=int, metavar="N", help="keep N days (replaces the default days)"
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print how many events per category would be purged, and their dates; "
+            "change nothing",
+        )
+        archive = parser.add_mutually_exclusive_group()
+        archive.add_argument(
+            "--archive-dir",
+            metavar="DIR",
+            type=Path,
+            help="write the events here (gzip NDJSON + manifest) before purging them; an "
+            "unfinished run found here is finished first",
+        )
+        archive.add_argument(
+            "--no-archive", action="store_true", help="purge without keeping an archive"
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            metavar="N",
+            help=f"events deleted per transaction (default: {DEFAULT_BATCH_SIZE})",
+        )
+
+    def handle(self, *args, days, dry_run, archive_dir, no_archive, batch_size, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        try:
+            policy = RetentionPolicy.from_settings(days)
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
+        now = timezone.now()
+        if dry_run:
+            self.report_dry_run(policy, now)
+            return
+        if archive_dir is None and not no_archive:
+            raise CommandError(
+                "Give --archive-dir DIR to archive the events before they are purged, or "
+                "--no-archive to purge them without an archive."
+            )
+        total = expired_events(policy.expired(now)).count() if self.stderr.isatty() else 0
+        with ProgressBar("purging", total=total, unit="events") as bar:
+            result = apply_retention(
+                policy,
+                archive_dir=archive_dir,
+                batch_size=batch_size,
+                now=now,
+                username=_os_username(),
+                on_progress=bar.update_to,
+            )
+        for name in result.resumed:
+            self.stdout.write(f"Finished the stopped run {name}.")
+        rate = result.purged / result.seconds if result.seconds else 0
+        where = f"archived to {result.archive}" if result.archive else "not archived"
+        dates = (
+            f" dated {result.oldest:%Y-%m-%d} to {result.newest:%Y-%m-%d}" if result.purged else ""
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{result.purged} events older than {policy.default_days} days purged{dates}, "
+                f"{where}, in {result.seconds:.1f} s ({rate:,.0f} events/s)"
+            )
+        )
+
+    def report_dry_run(self, policy, now):
+        summary = summary_by_category(policy.expired(now))
+        for row in summary:
+            days = policy.overrides.get(row.category, policy.default_days)
+            self.stdout.write(
+                f"{row.category}: {row.events} events (kept {days} days), "
+                f"{row.oldest:%Y-%m-%d %H:%M:%S} to {row.newest:%Y-%m-%d %H:%M:%S}"
+            )
+        total = sum(row.events for row in summary)
+        if summary:
+            oldest = min(row.oldest for row in summary)
+            newest = max(row.newest for row in summary)
+            dates = f", dated {oldest:%Y-%m-%d %H:%M:%S} to {newest:%Y-%m-%d %H:%M:%S}"
+        else:
+            dates = ""
+        self.stdout.write(f"Dry run (nothing changed): {total} events would be purged{dates}")
+
+
+def _os_username() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

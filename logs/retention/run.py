@@ -1,0 +1,148 @@
+"""A retention run, in the order that makes a killed run safe to repeat.
+
+1. Finish what an earlier run in the archive directory left undone: its manifest lists files
+   whose events may not all be deleted yet; delete those (only those) and mark it complete.
+2. Take the next part of the expired events (oldest first), write it to an archive file, flush
+   it to disk and list it in the manifest.
+3. Delete exactly the listed events, in batches, each batch in its own transaction with its
+   chain checkpoints. Repeat from 2.
+
+So an event is deleted only once a synced file holding it is listed in a synced manifest, and a
+re-run never archives an event twice: listed events are deleted before anything new is chosen,
+unlisted files are removed. Each run, finished or resumed, leaves one AccessRecord.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.utils import timezone
+
+from logs.models import AccessRecord
+from logs.retention.archive import ArchiveRun, ids_of
+from logs.retention.faults import halt_point
+from logs.retention.policy import RetentionPolicy
+from logs.retention.purge import purge_batch
+from logs.retention.selection import next_part
+
+DEFAULT_BATCH_SIZE = 5_000
+# Events per archive file: the manifest is rewritten once per file, and each file is written
+# whole before its events are deleted.
+DEFAULT_PART_SIZE = 50_000
+
+
+@dataclass
+class RetentionResult:
+    run: str
+    purged: int = 0
+    archived_files: list[Path] = field(default_factory=list)
+    archive: Path | None = None
+    resumed: list[str] = field(default_factory=list)
+    resumed_purged: int = 0
+    oldest: datetime | None = None
+    newest: datetime | None = None
+    categories: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def apply_retention(
+    policy: RetentionPolicy,
+    *,
+    archive_dir=None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    part_size: int = DEFAULT_PART_SIZE,
+    now: datetime | None = None,
+    username: str = "",
+    on_progress: Callable[[int], None] | None = None,
+) -> RetentionResult:
+    """Archive (unless ``archive_dir`` is None) and purge the events ``policy`` expires."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    result = RetentionResult(run=f"retention-{now:%Y%m%dT%H%M%SZ}")
+    if archive_dir is not None:
+        for unfinished in ArchiveRun.unfinished(archive_dir):
+            result.resumed_purged += _resume(unfinished, batch_size, username)
+            result.resumed.append(unfinished.name)
+    condition = policy.expired(now)
+    archive = None
+    after = None
+    while part := next_part(condition, after, part_size):
+        if archive_dir is not None:
+            if archive is None:
+                archive = ArchiveRun.create(archive_dir, policy.describe(now), now)
+                result.run, result.archive = archive.name, archive.directory
+            entry = archive.write_file(part)
+            result.archived_files.append(archive.directory / entry["name"])
+            halt_point("archived")
+        ids = [event[0] for event in part]
+        for start in range(0, len(ids), batch_size):
+            result.purged += purge_batch(ids[start : start + batch_size], result.run)
+            halt_point("deleted")
+            if on_progress:
+                on_progress(result.purged)
+        _add_to_summary(result, part)
+        after = (part[-1][1], part[-1][0])
+    if archive is not None:
+        archive.finish(result.purged)
+    result.seconds = time.perf_counter() - started
+    _record(result, policy.describe(now), username, archive_dir)
+    return result
+
+
+def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
+    run.remove_unlisted_files()
+    ids = run.listed_ids()
+    purged = 0
+    for start in range(0, len(ids), batch_size):
+        purged += purge_batch(ids[start : start + batch_size], run.name)
+    # What the stopped run had deleted before it was stopped, and what was deleted now.
+    run.finish(sum(entry["events"] for entry in run.files))
+    AccessRecord.objects.create(
+        action=AccessRecord.Action.RETENTION,
+        username=username,
+        row_count=purged,
+        detail={
+            "run": run.name,
+            "resumed": True,
+            "archive": str(run.directory),
+            "policy": run.manifest["policy"],
+            "archived": run.manifest["events"],
+            "purged_now": purged,
+            "categories": run.manifest["categories"],
+        },
+    )
+    return purged
+
+
+def _add_to_summary(result: RetentionResult, part: list[tuple]) -> None:
+    result.oldest = min(filter(None, [result.oldest, part[0][1]]))
+    result.newest = max(filter(None, [result.newest, part[-1][1]]))
+    for _, _, category in part:
+        result.categories[category] = result.categories.get(category, 0) + 1
+
+
+def _record(result: RetentionResult, policy: dict, username: str, archive_dir) -> None:
+    AccessRecord.objects.create(
+        action=AccessRecord.Action.RETENTION,
+        username=username,
+        row_count=result.purged,
+        detail={
+            "run": result.run,
+            "days": policy["default_days"],
+            "overrides": policy["overrides"],
+            "cutoff": policy["cutoff"],
+            "archive": str(result.archive) if result.archive else None,
+            "archive_dir": str(archive_dir) if archive_dir is not None else None,
+            "files": [path.name for path in result.archived_files],
+            "categories": result.categories,
+            "oldest": result.oldest.isoformat() if result.oldest else None,
+            "newest": result.newest.isoformat() if result.newest else None,
+            "resumed": result.resumed,
+            "seconds": round(result.seconds, 3),
+        },
+    )
+
+
+__all__ = ["DEFAULT_BATCH_SIZE", "ArchiveRun", "RetentionResult", "apply_retention", "ids_of"]
