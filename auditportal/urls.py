@@ -4,9 +4,18 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from logs.api.permissions import CanReadApiDescription
+
+# The API's description is for the API's users (see CanReadApiDescription).
+api_description = {"permission_classes": [CanReadApiDescription]}
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("logs.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SpectacularAPIView.as_view(**api_description), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", **api_description),
+        name="api-docs",
+    ),
 ]

@@ -24,3 +24,19 @@ class CanIngestAuditEvents(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm("logs.ingest_auditevent"))
+
+
+class CanReadApiDescription(BasePermission):
+    """The OpenAPI schema and its interactive docs: for anyone who may use the API, readers
+    and the Ingestion Service alike (it describes the ingest endpoint's body). It holds no
+    audit data, but it is not published to the world either."""
+
+    message = "You need a role that uses the API (Audit Reader and up, or Ingestion Service)."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and (user.has_perm("logs.view_auditevent") or user.has_perm("logs.ingest_auditevent"))
+        )
