@@ -17,6 +17,7 @@ without a user.
 """
 
 import contextvars
+import getpass
 import ipaddress
 
 from django.contrib.auth import get_user_model
@@ -88,6 +89,14 @@ def record_access(
         remote_address=_ip_address(meta.get("REMOTE_ADDR")),
         user_agent=meta.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
     )
+
+
+def operating_system_user() -> str:
+    """Who ran a management command: the only name there is outside a request."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return ""
 
 
 def _ip_address(value: str | None) -> str | None:

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from logs.exports.csv_files import PORTAL_HEADER
 from logs.ingest.importer import import_file
-from logs.models import AuditEvent
+from logs.models import AccessRecord, AuditEvent
 from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory, TargetFactory
 
@@ -91,3 +91,19 @@ def test_formulas_are_neutralised_unless_kept(db):
     kept, _ = export("--keep-formulas")
     assert '"\'=HYPERLINK(""http://x"")"' in neutralised
     assert '"=HYPERLINK(""http://x"")"' in kept and "'=" not in kept
+
+
+def test_each_run_is_recorded_in_the_access_trail(six_events, tmp_path):
+    path = tmp_path / "groups.ndjson"
+    export("--format", "ndjson", "--category", "GroupManagement", "--output", str(path))
+    record = AccessRecord.objects.get(action=AccessRecord.Action.EXPORT)
+    assert record.user is None
+    assert record.detail == {
+        "via": "command",
+        "format": "ndjson",
+        "columns": None,
+        "filters": {"category": "GroupManagement"},
+        "output": str(path),
+        "complete": True,
+    }
+    assert record.row_count == AuditEvent.objects.filter(category__name="GroupManagement").count()

@@ -1,10 +1,8 @@
-import getpass
-
 from django.core.management.base import BaseCommand
 
 from logs.annotations import annotate_substrate
 from logs.models import AccessRecord
-from logs.trail import record_access
+from logs.trail import operating_system_user, record_access
 
 SOURCE = "annotate_substrate"
 
@@ -33,7 +31,7 @@ class Command(BaseCommand):
         record_access(
             AccessRecord.Action.ANNOTATE,
             user=None,
-            username=_os_user(),
+            username=operating_system_user(),
             detail={
                 "command": SOURCE,
                 "matched": counts.matched,
@@ -48,10 +46,3 @@ class Command(BaseCommand):
                 f"annotated, {counts.annotated} annotated now."
             )
         )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some containers
-        return ""

@@ -7,7 +7,8 @@ from logs.columns import COLUMNS_BY_KEY
 from logs.exports import FORMATS, Export
 from logs.filters import AuditEventFilterSet
 from logs.management.progress import ProgressBar
-from logs.models import AuditEvent
+from logs.models import AccessRecord, AuditEvent
+from logs.trail import operating_system_user, record_access
 
 # FilterSet parameter → its option (the API's names, with dashes).
 FILTER_OPTIONS = {name: "--" + name.replace("_", "-") for name in AuditEventFilterSet.base_filters}
@@ -49,8 +50,13 @@ class Command(BaseCommand):
             raise CommandError("--columns applies to --format csv only.")
         if keep_formulas and format != "csv":
             raise CommandError("--keep-formulas applies to --format csv only.")
+        filters = {
+            name: options[f"filter_{name}"]
+            for name in FILTER_OPTIONS
+            if options.get(f"filter_{name}") is not None
+        }
         export = Export(
-            self.filtered_events(options),
+            self.filtered_events(filters),
             format,
             columns=parse_columns(columns),
             neutralise_formulas=not keep_formulas,
@@ -72,17 +78,26 @@ class Command(BaseCommand):
         finally:
             if not to_stdout:
                 stream.close()
+            record_access(
+                AccessRecord.Action.EXPORT,
+                user=None,
+                username=operating_system_user(),
+                detail={
+                    "via": "command",
+                    "format": export.format,
+                    "columns": export.columns,
+                    "filters": filters,
+                    "output": "standard output" if to_stdout else str(output),
+                    "complete": export.finished,
+                },
+                row_count=export.rows_written,
+            )
         where = "standard output" if to_stdout else output
         summary = f"{export.rows_written} events written to {where}"
         # On standard output the summary would end up in the file.
         (self.stderr if to_stdout else self.stdout).write(summary)
 
-    def filtered_events(self, options):
-        data = {
-            name: options[f"filter_{name}"]
-            for name in FILTER_OPTIONS
-            if options.get(f"filter_{name}") is not None
-        }
+    def filtered_events(self, data):
         filterset = AuditEventFilterSet(data=data, queryset=AuditEvent.objects.all())
         errors = {} if filterset.is_valid() else dict(filterset.errors)
         if not errors:
