@@ -2,18 +2,41 @@
 
 Environment:
   DATABASE_URL    database to use; default: SQLite file var/auditportal.sqlite3
-  SECRET_KEY      required when DEBUG is off
+  SECRET_KEY      required when DEBUG is off: at least 50 characters
   DEBUG           "1"/"true" to enable debug mode (default off)
-  ALLOWED_HOSTS   comma-separated host names (default: localhost names when DEBUG is on)
+  ALLOWED_HOSTS   comma-separated host names (default: localhost names)
+  CSRF_TRUSTED_ORIGINS  comma-separated origins (https://portal.example.com) for a portal
+                  served under another name than the one its proxy forwards
+
+HTTPS and browser hardening, each on by default when DEBUG is off (off when it is on, so the
+development server works over plain http):
+  SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE   "1"/"0"
+  SECURE_HSTS_SECONDS   default 31536000 (one year); 0 turns HSTS off
+  SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD   "1"/"0"
+  SECURE_REFERRER_POLICY   default "same-origin"
+  SECURE_PROXY_SSL_HEADER  "1" behind a reverse proxy that terminates TLS and sets
+                  X-Forwarded-Proto (only then: a client could otherwise claim https)
+
+API and sign-in:
+  AUDITPORTAL_THROTTLE_ANON, AUDITPORTAL_THROTTLE_USER, AUDITPORTAL_THROTTLE_INGEST
+                  request rates ("N/second|minute|hour|day"); defaults 60/minute anonymous,
+                  1000/minute per user, 60/minute ingest requests per user
+  AUDITPORTAL_INGEST_MAX_BYTES    largest ingest request body (default 10 MB)
+  AUDITPORTAL_INGEST_MAX_RECORDS  most records in one ingest request (default 5000)
+  REDIS_URL       a shared cache (redis://host:6379/0) for the rate counters; without it each
+                  process counts alone (fine for one process, too lenient for several)
+  AUDITPORTAL_LOCKOUT_FAILURES    failed sign-ins before a lockout (default 5)
+  AUDITPORTAL_LOCKOUT_MINUTES     how long a lockout lasts (default 15)
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from auditportal.environment import env_bool, env_list, env_str
+from auditportal.environment import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "var"
@@ -28,8 +51,29 @@ if not SECRET_KEY:
             "(or DEBUG=1 for a development server)."
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+# Django's deployment check wants 50 characters of some variety; a production key must have them.
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too short: use at least 50 random characters, e.g. the output of "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS only in production; the development server (DEBUG on) speaks plain http.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", default="same-origin")
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +87,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "knox",
+    "axes",
     "logs",
 ]
 
@@ -56,7 +101,26 @@ MIDDLEWARE = [
     "logs.trail.TrailRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes counts failed sign-ins and refuses a username from an address after
+# AXES_FAILURE_LIMIT of them, for AXES_COOLOFF_TIME. Its backend comes first: it needs the
+# request, and refuses before the password is even checked. A refused attempt still sends
+# Django's user_login_failed signal, so the access trail records it like any failed sign-in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AUDITPORTAL_LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AUDITPORTAL_LOCKOUT_MINUTES", default=15))
+# Username and address together: a guesser elsewhere cannot lock a person out of their own
+# account, and one address cannot try many passwords for one account.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Successful sign-ins are the access trail's (AccessRecord), not a second log's.
+AXES_DISABLE_ACCESS_LOG = True
 
 ROOT_URLCONF = "auditportal.urls"
 
@@ -115,8 +179,29 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# The rate counters of the API throttles live in the cache. Per process by default; with
+# several worker processes set REDIS_URL (and install the redis package: pip install
+# 'auditportal[redis]') so that they share one count.
+REDIS_URL = env_str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auditportal"}
+    )
+}
+
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+
+
+def throttle_rate(name: str, default: str) -> str:
+    """A DRF rate from the environment, checked now rather than on the first request."""
+    rate = env_str(name, default=default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate such as 60/minute.")
+    return rate
+
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -131,7 +216,21 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "URL_FORMAT_OVERRIDE": "format",
+    # Over the rate: 429 with Retry-After. "ingest" applies to views naming that scope.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": throttle_rate("AUDITPORTAL_THROTTLE_ANON", default="60/minute"),
+        "user": throttle_rate("AUDITPORTAL_THROTTLE_USER", default="1000/minute"),
+        "ingest": throttle_rate("AUDITPORTAL_THROTTLE_INGEST", default="60/minute"),
+    },
 }
+
+AUDITPORTAL_INGEST_MAX_BYTES = env_int("AUDITPORTAL_INGEST_MAX_BYTES", default=10 * 1024 * 1024)
+AUDITPORTAL_INGEST_MAX_RECORDS = env_int("AUDITPORTAL_INGEST_MAX_RECORDS", default=5_000)
 
 # API tokens are stored hashed and expire; a new one is needed after TOKEN_TTL.
 REST_KNOX = {
@@ -141,7 +240,8 @@ REST_KNOX = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "auditportal API",
-    "DESCRIPTION": "Read-only access to stored Microsoft Entra ID audit events.",
+    "DESCRIPTION": "Read-only access to stored Microsoft Entra ID audit events, and an ingest "
+    "endpoint through which an Ingestion Service pushes them.",
     "VERSION": "1",
     # The interactive docs load their scripts from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

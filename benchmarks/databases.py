@@ -147,8 +147,10 @@ def child_environment(database_url: str) -> dict:
         **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "auditportal.settings",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-" + "b3n" * 10),
         "DEBUG": "0",
+        # Requests are measured over plain http, as the benchmark's test client sends them.
+        "SECURE_SSL_REDIRECT": os.environ.get("SECURE_SSL_REDIRECT", "0"),
     }
 
 

@@ -1,12 +1,21 @@
 """Settings for the test suite: the real settings, with a throwaway key and a fast hasher.
 
 DATABASE_URL still chooses the database, so the same suite runs on SQLite and PostgreSQL.
+The suite runs with DEBUG off, as production does, but over plain http (the test client and
+the browser tests' live server), so the HTTPS redirect is off. API rates are high enough that
+no ordinary test meets them (the throttling tests set their own), and the sign-in lockout is
+off: django-axes needs the request that ``client.login()`` does not pass (its lockout test
+turns it on).
 """
 
 import os
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x1y2z3" * 6)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+for scope in ("ANON", "USER", "INGEST"):
+    os.environ.setdefault(f"AUDITPORTAL_THROTTLE_{scope}", "100000/minute")
 
-from auditportal.settings import *  # noqa: F403
+from auditportal.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AXES_ENABLED = False

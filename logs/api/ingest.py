@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from logs.api.parameters import FormatParameterNegotiation
 from logs.api.permissions import CanIngestAuditEvents
+from logs.api.throttling import RatesBeforePermissions
 from logs.ingest.pushed import (
     MAX_REPORTED_ERRORS,
     BodyError,
@@ -202,7 +203,7 @@ INGEST_SCHEMA = extend_schema(
 )
 
 
-class IngestView(APIView):
+class IngestView(RatesBeforePermissions, APIView):
     """Stores pushed records; see INGEST_SCHEMA for the contract."""
 
     permission_classes = [CanIngestAuditEvents]

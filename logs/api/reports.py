@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from logs.api.parameters import FormatParameterNegotiation, reject_unknown_parameters
 from logs.api.permissions import CanViewAuditEvents
+from logs.api.throttling import RatesBeforePermissions
 from logs.reports import ReportParametersForm, compliance_report
 
 REPORT_PARAMETERS = frozenset({"since", "until", "service", "exclude_informational", "format"})
@@ -95,7 +96,7 @@ class ComplianceReportSerializer(serializers.Serializer):
     charts = ChartsSerializer()
 
 
-class ComplianceReportView(APIView):
+class ComplianceReportView(RatesBeforePermissions, APIView):
     """The questions auditors ask about a period, each answer with links to its events."""
 
     permission_classes = [CanViewAuditEvents]

@@ -29,6 +29,7 @@ from logs.api.serializers import (
     InitiatorSerializer,
     ServiceSerializer,
 )
+from logs.api.throttling import RatesBeforePermissions
 from logs.columns import COLUMNS_BY_KEY
 from logs.exports import FORMATS, WEB_EXPORT_LIMIT, Export
 from logs.exports.web import export_response, may_export
@@ -38,7 +39,7 @@ from logs.models import Activity, AuditEvent, Category, Initiator, Service, Targ
 PAGING_PARAMETERS = frozenset({"cursor", "page_size", "format"})
 
 
-class ReadOnlyAPIViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyAPIViewSet(RatesBeforePermissions, viewsets.ReadOnlyModelViewSet):
     """Shared rules: permission, formats (``json``, ``api``), keyset pages, strict parameters."""
 
     permission_classes = [CanViewAuditEvents]
