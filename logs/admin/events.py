@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from logs.admin import list_filters
 from logs.admin.insights import insights_view
+from logs.admin.retention import retention_policy_view
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.admin.read_only import ReadOnlyAdminMixin
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
@@ -202,8 +203,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         columns_view = self.admin_site.admin_view(require_POST(self.save_columns_view))
         export_view = self.admin_site.admin_view(self.export_view)
         insights = self.admin_site.admin_view(partial(insights_view, self))
+        retention = self.admin_site.admin_view(partial(retention_policy_view, self))
         return [
             path("insights/", insights, name="logs_auditevent_insights"),
+            path("retention/", retention, name="logs_auditevent_retention"),
             path("columns/", columns_view, name="logs_auditevent_columns"),
             path("export/<str:format>/", export_view, name="logs_auditevent_export"),
             *super().get_urls(),

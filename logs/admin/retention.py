@@ -1,0 +1,55 @@
+"""The retention policy page: what is kept how long, and what a run would purge now.
+
+Read-only, and only for those who may run retention (``logs.purge_auditevent``, the
+Compliance Administrators): the numbers say how much evidence a run is about to remove.
+"""
+
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from logs.models import Category
+from logs.retention.policy import RetentionPolicy
+from logs.retention.selection import summary_by_category
+
+PURGE_PERMISSION = "logs.purge_auditevent"
+
+
+def retention_policy_view(model_admin, request):
+    if not request.user.has_perm(PURGE_PERMISSION):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "Retention policy",
+    }
+    try:
+        policy = RetentionPolicy.from_settings()
+    except ImproperlyConfigured as error:
+        context["error"] = str(error)
+        return TemplateResponse(request, "admin/logs/retention/policy.html", context)
+    now = timezone.now()
+    default_cutoff, cutoffs = policy.cutoffs(now)
+    expired = {row.category: row for row in summary_by_category(policy.expired(now))}
+    names = sorted(set(Category.objects.values_list("name", flat=True)) | set(policy.overrides))
+    rows = [
+        {
+            "category": name,
+            "days": policy.overrides.get(name, policy.default_days),
+            "overridden": name in policy.overrides,
+            "cutoff": cutoffs.get(name, default_cutoff),
+            "events": expired[name].events if name in expired else 0,
+            "oldest": expired[name].oldest if name in expired else None,
+        }
+        for name in names
+    ]
+    context.update(
+        {
+            "policy": policy,
+            "default_cutoff": default_cutoff,
+            "rows": rows,
+            "total": sum(row["events"] for row in rows),
+            "now": now,
+        }
+    )
+    return TemplateResponse(request, "admin/logs/retention/policy.html", context)

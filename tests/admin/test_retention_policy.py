@@ -1,0 +1,60 @@
+"""The retention policy page: for Compliance Administrators only, with what a run would purge."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import override_settings
+
+from tests.admin.conftest import CHANGELIST
+from tests.retention.conftest import store_events
+
+PAGE = "/admin/logs/auditevent/retention/"
+
+
+@pytest.fixture
+def compliance_client(client, django_user_model):
+    user = django_user_model.objects.create_user("compliance", password="pw-c-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Compliance Administrator"))
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+@override_settings(
+    AUDITPORTAL_RETENTION_DAYS="365", AUDITPORTAL_RETENTION_OVERRIDES="GroupManagement=730"
+)
+def test_shows_the_policy_and_what_a_run_would_purge(compliance_client):
+    store_events(400, 500, 10, category="UserManagement")
+    store_events(400, category="GroupManagement")
+
+    response = compliance_client.get(PAGE)
+
+    assert response.status_code == 200
+    rows = {row["category"]: row for row in response.context_data["rows"]}
+    assert rows["UserManagement"]["days"] == 365
+    assert rows["UserManagement"]["events"] == 2
+    assert rows["GroupManagement"]["days"] == 730
+    assert rows["GroupManagement"]["overridden"]
+    assert rows["GroupManagement"]["events"] == 0
+    assert response.context_data["total"] == 2
+    assert 'id="would-purge">2<' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_changelist_links_it_for_compliance_administrators(compliance_client):
+    assert 'id="retention-link"' in compliance_client.get(CHANGELIST).content.decode()
+
+
+@pytest.mark.django_db
+def test_others_neither_see_nor_open_it(reader_client):
+    assert reader_client.get(PAGE).status_code == 403
+    assert 'id="retention-link"' not in reader_client.get(CHANGELIST).content.decode()
+
+
+@pytest.mark.django_db
+def test_exporters_may_not_open_it(client, django_user_model):
+    user = django_user_model.objects.create_user("exporter", password="pw-e-123", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_auditevent", "export_auditevent"])
+    )
+    client.force_login(user)
+    assert client.get(PAGE).status_code == 403
