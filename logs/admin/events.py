@@ -27,9 +27,9 @@ from django.views.decorators.http import require_POST
 
 from logs.admin import list_filters
 from logs.admin.insights import insights_view
-from logs.admin.retention import retention_policy_view
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.admin.read_only import ReadOnlyAdminMixin
+from logs.admin.retention import retention_policy_view
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
 from logs.exports import WEB_EXPORT_LIMIT, Export
