@@ -248,6 +248,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "logs.api.schema.document_error_responses",
+        "logs.api.schema.document_json_export",
+    ],
 }
 
 # Retention (logs/retention/policy.py): events are kept this many days, and per category

@@ -19,3 +19,6 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# An unknown URL under /api/ gets the API's JSON 404; elsewhere Django's page.
+handler404 = "logs.api.not_found.page_not_found"

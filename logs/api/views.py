@@ -80,9 +80,11 @@ EXPORT_DESCRIPTION = (
             OpenApiParameter(
                 "format",
                 str,
-                enum=["api", *FORMATS],
+                # ``api`` (the browsable page, for a person in a browser) is accepted too, but is
+                # no part of the machine-readable contract.
+                enum=list(FORMATS),
                 description="`csv`, `json` or `ndjson`: export the whole filtered list as a "
-                "file; `api`: the browsable page. Absent: one page of JSON.",
+                "file. Absent: one page of JSON.",
             ),
             OpenApiParameter(
                 "columns",
