@@ -10,11 +10,11 @@ import json
 
 import pytest
 import schemathesis
-from drf_spectacular.generators import SchemaGenerator
-from rest_framework.utils.encoders import JSONEncoder
 from django.contrib.auth.models import Group
+from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
+from rest_framework.utils.encoders import JSONEncoder
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
