@@ -76,6 +76,23 @@ class Databases:
             connection.execute("ANALYZE")
         return url
 
+    def populated_copy(self, path: Path, events: int) -> str:
+        """The DATABASE_URL of a throwaway copy of the populated database (replacing the
+        previous fresh one), for a measurement that changes the data."""
+        source = self.populated(path, events)
+        if self.engine == "sqlite":
+            target = self._sqlite_path("bench")
+            _remove_sqlite(target)
+            shutil.copyfile(dj_database_url.parse(source)["NAME"], target)
+            return f"sqlite:///{target}"
+        name = self._postgres_name()
+        source_name = dj_database_url.parse(source)["NAME"]
+        self._postgres_admin(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{source_name}"',
+        )
+        return self.postgres_url
+
     def _populate(self, path: Path, events: int, log) -> None:
         from benchmarks.worker import run_in_child
 

@@ -11,7 +11,9 @@ class Metric:
     raw_limit: str | None  # the same work done by the plain driver, or None if there is none
     report_memory: bool = False  # add a row with the measuring process's peak RSS
     # "empty": every run on a fresh empty database; "populated": all runs on one database
-    # holding the N events (imported once and kept in benchmarks/out/ for later invocations).
+    # holding the N events (imported once and kept in benchmarks/out/ for later invocations);
+    # "populated copy": every run on a throwaway copy of that database (for metrics that
+    # delete: the populated database itself is never changed).
     database: str = "empty"
 
 
@@ -35,6 +37,18 @@ METRICS = {
         # Rows: seconds per export (CSV beside its raw limit) and each one's peak-memory growth.
         Metric(
             "export", "s", measure="export.export_figures", raw_limit=None, database="populated"
+        ),
+        # apply_retention with an archive, purging the oldest quarter of the events.
+        Metric(
+            "retention",
+            "events/s",
+            measure="retention.purge_rate",
+            raw_limit=None,
+            database="populated copy",
+        ),
+        # Seconds for verify_audit_log over every event (target: under 60 s at 1,000,000).
+        Metric(
+            "verify", "s", measure="retention.verify_seconds", raw_limit=None, database="populated"
         ),
     ]
 }

@@ -26,6 +26,8 @@ def run(
 def _measure(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
     if metric.database == "populated":
         return _measure_pages(metric, databases, path, events, runs, log)
+    if metric.database == "populated copy":
+        return _measure_on_copies(metric, databases, path, events, runs, log)
     rate = Row(metric.name, databases.engine, metric.unit)
     memory = Row(f"{metric.name} peak RSS", databases.engine, "MiB")
     for number in range(1, runs + 1):
@@ -39,6 +41,21 @@ def _measure(metric, databases, path: Path, events: int, runs: int, log) -> list
             line += f" (raw {raw['rate']:,.0f})"
         print(f"{line} {metric.unit}, peak RSS {figures['peak_rss_mb']:,.0f} MiB", file=log)
     return [rate, memory] if metric.report_memory else [rate]
+
+
+def _measure_on_copies(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
+    """A metric that changes the data: each run on a fresh copy of the populated database."""
+    databases.populated(path, events, log=log)
+    rate = Row(metric.name, databases.engine, metric.unit)
+    for number in range(1, runs + 1):
+        figures = run_in_child(metric.measure, databases.populated_copy(path, events), str(path))
+        rate.values.append(figures["rate"])
+        print(
+            f"{metric.name} {databases.engine} run {number}/{runs}: {figures['rate']:,.0f} "
+            f"{metric.unit} ({figures.get('purged', 0):,} events)",
+            file=log,
+        )
+    return [rate]
 
 
 def _checked(function: str, database_url: str, path: Path, events: int) -> dict:
