@@ -46,7 +46,7 @@ class Command(BaseCommand):
         rejects_writer = RejectsWriter(rejects) if rejects else None
         username = _os_username()
         totals = {"read": 0, "new": 0, "duplicate": 0, "rejected": 0}
-        failed_files = 0
+        failed_files = []
         try:
             for path in paths:
                 with ProgressBar(str(path), total=0) as bar:
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 if len(result.errors) > 10:
                     self.stderr.write(f"... and {len(result.errors) - 10} more errors")
                 if result.failed:
-                    failed_files += 1
+                    failed_files.append(str(path))
                     kept = "nothing was stored from it"
                     self.stderr.write(self.style.ERROR(f"{path}: import failed, {kept}."))
                 self.stdout.write(f"{path} [{result.format or 'unknown'}]: {result.summary()}")
@@ -80,7 +80,11 @@ class Command(BaseCommand):
             f"{totals['duplicate']} duplicate, {totals['rejected']} rejected"
         )
         if failed_files:
-            summary += f", {failed_files} file(s) failed"
+            # Named in the error itself, so a person sees which file to look at without
+            # scrolling back through the per-file lines.
+            named = ", ".join(failed_files[:5])
+            more = f" and {len(failed_files) - 5} more" if len(failed_files) > 5 else ""
+            summary += f", {len(failed_files)} file(s) failed: {named}{more}"
         if rejects_writer is not None and rejects_writer.count:
             summary += f"; rejects written to {rejects}"
         if failed_files or totals["rejected"]:
