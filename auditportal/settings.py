@@ -2,6 +2,11 @@
 
 Environment:
   DATABASE_URL    database to use; default: SQLite file var/auditportal.sqlite3
+  DATABASE_REPLICA_URL  a read replica of DATABASE_URL (a PostgreSQL streaming replica), the
+                  database alias "replica": read-only work (the changelist and detail pages,
+                  Insights, the API's GET endpoints, exports, audit_report) reads the audit log
+                  from it, everything else and every write uses DATABASE_URL (logs/routing.py);
+                  default: none, everything on DATABASE_URL
   SECRET_KEY      required when DEBUG is off: at least 50 characters
   DEBUG           "1"/"true" to enable debug mode (default off)
   ALLOWED_HOSTS   comma-separated host names (default: localhost names)
@@ -164,6 +169,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASE_ROUTERS = ["logs.routing.ReadReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

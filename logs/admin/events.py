@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -38,6 +39,7 @@ from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.ingest.graph_shape import ZERO_GUID
 from logs.models import AuditEvent, ColumnPreference
 from logs.property_values import is_decoded, readable_value
+from logs.routing import read_only_view
 
 
 def _column_display(column):
@@ -146,6 +148,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return queryset.none(), False
         return filterset.qs, False
 
+    @method_decorator(read_only_view)
     def changelist_view(self, request, extra_context=None):
         chosen = self.chosen_column_keys(request)
         extra_context = {
@@ -201,8 +204,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # -- column chooser -------------------------------------------------------------------
     def get_urls(self):
         columns_view = self.admin_site.admin_view(require_POST(self.save_columns_view))
-        export_view = self.admin_site.admin_view(self.export_view)
-        insights = self.admin_site.admin_view(partial(insights_view, self))
+        # The pages that only read (and the changelist and detail, decorated above) may be
+        # answered by the read replica: see logs.routing.
+        export_view = self.admin_site.admin_view(read_only_view(self.export_view))
+        insights = self.admin_site.admin_view(read_only_view(partial(insights_view, self)))
         retention = self.admin_site.admin_view(partial(retention_policy_view, self))
         return [
             path("insights/", insights, name="logs_auditevent_insights"),
@@ -229,6 +234,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(target)
 
     # -- detail ---------------------------------------------------------------------------
+    @method_decorator(read_only_view)
     def change_view(self, request, object_id, form_url="", extra_context=None):
         event = (
             AuditEvent.objects.select_related(

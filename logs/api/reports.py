@@ -1,5 +1,6 @@
 """``/api/v1/reports/``: the compliance answers (logs.reports) as JSON, documented in the schema."""
 
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -11,6 +12,7 @@ from logs.api.parameters import FormatParameterNegotiation, reject_unknown_param
 from logs.api.permissions import CanViewAuditEvents
 from logs.api.throttling import RatesBeforePermissions
 from logs.reports import ReportParametersForm, compliance_report
+from logs.routing import read_only_view
 
 REPORT_PARAMETERS = frozenset({"since", "until", "service", "exclude_informational", "format"})
 
@@ -96,8 +98,10 @@ class ComplianceReportSerializer(serializers.Serializer):
     charts = ChartsSerializer()
 
 
+@method_decorator(read_only_view, name="dispatch")
 class ComplianceReportView(RatesBeforePermissions, APIView):
-    """The questions auditors ask about a period, each answer with links to its events."""
+    """The questions auditors ask about a period, each answer with links to its events; may be
+    answered by the read replica (logs.routing)."""
 
     permission_classes = [CanViewAuditEvents]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]

@@ -2,6 +2,7 @@
 serializers shape; what is here is which rows are loaded, and in how many queries."""
 
 from django.db.models import Prefetch
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -35,12 +36,15 @@ from logs.exports import FORMATS, WEB_EXPORT_LIMIT, Export
 from logs.exports.web import export_response, may_export
 from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Initiator, Service, Target
+from logs.routing import read_only_view
 
 PAGING_PARAMETERS = frozenset({"cursor", "page_size", "format"})
 
 
+@method_decorator(read_only_view, name="dispatch")
 class ReadOnlyAPIViewSet(RatesBeforePermissions, viewsets.ReadOnlyModelViewSet):
-    """Shared rules: permission, formats (``json``, ``api``), keyset pages, strict parameters."""
+    """Shared rules: permission, formats (``json``, ``api``), keyset pages, strict parameters;
+    GET requests may be answered by the read replica (logs.routing)."""
 
     permission_classes = [CanViewAuditEvents]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]

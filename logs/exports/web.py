@@ -11,6 +11,7 @@ and ``detail.complete`` is false).
 from django.http import StreamingHttpResponse
 
 from logs.models import AccessRecord
+from logs.routing import read_only_queries
 from logs.trail import record_access
 
 EXPORT_PERMISSION = "logs.export_auditevent"
@@ -33,8 +34,11 @@ class RecordedExportStream:
         return self
 
     def __next__(self) -> str:
+        # The server reads the stream after the view has returned, outside the view's
+        # read-only work: each chunk is read-only work of its own (logs.routing).
         try:
-            return next(self._chunks)
+            with read_only_queries():
+                return next(self._chunks)
         except Exception:  # StopIteration included: the export is finished
             self.close()
             raise

@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from logs.reports import ReportParametersForm, compliance_report
+from logs.routing import read_only_queries
 
 
 class Command(BaseCommand):
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
+    # Only reads audit events: the read replica may answer (logs.routing).
+    @read_only_queries()
     def handle(self, *args, **options):
         form = ReportParametersForm(
             {

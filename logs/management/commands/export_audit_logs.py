@@ -8,6 +8,7 @@ from logs.exports import FORMATS, Export
 from logs.filters import AuditEventFilterSet
 from logs.management.progress import ProgressBar
 from logs.models import AccessRecord, AuditEvent
+from logs.routing import read_only_queries
 from logs.trail import operating_system_user, record_access
 
 # FilterSet parameter → its option (the API's names, with dashes).
@@ -45,6 +46,8 @@ class Command(BaseCommand):
             help_text = filter_.extra.get("help_text") or filter_.label or name
             filters.add_argument(option, dest=f"filter_{name}", metavar="VALUE", help=help_text)
 
+    # Only reads audit events: the read replica may answer (logs.routing).
+    @read_only_queries()
     def handle(self, *args, format, output, columns, keep_formulas, **options):
         if columns is not None and format != "csv":
             raise CommandError("--columns applies to --format csv only.")
