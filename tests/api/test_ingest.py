@@ -232,3 +232,16 @@ def test_the_schema_documents_ingest_with_examples(api):
     assert set(operation["responses"]) >= {"200", "201", "400", "413", "415"}
     request = operation["requestBody"]["content"]["application/json"]
     assert request["examples"]
+
+
+def test_pushed_events_join_the_integrity_chain(ingest):
+    from django.core.management import call_command
+
+    assert post_json(ingest, [record("a"), record("b")]).status_code == 201
+    assert post_json(ingest, GRAPH_PAGE_BYTES).status_code == 201
+    call_command("verify_audit_log")  # raises CommandError on a broken chain
+    assert list(AuditEvent.objects.order_by("chain_seq").values_list("entra_id", flat=True)) == [
+        "a",
+        "b",
+        "id",
+    ]
