@@ -48,10 +48,21 @@ CHECKPOINT_TABLE = "logs_chaincheckpoint"
 
 
 def chain_datetime(moment: datetime) -> str:
-    """The activity date as the chain record holds it: UTC, always six fractional digits."""
-    if moment.tzinfo is not None:
+    """The activity date as the chain record holds it: UTC, always six fractional digits.
+
+    Formatted with ``%`` from the fields: strftime costs several times as much, once per
+    imported event."""
+    if moment.tzinfo is not None and moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+    )
 
 
 def chain_link(previous: bytes, seq: int, fields: tuple) -> bytes:
