@@ -19,3 +19,10 @@ from auditportal.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AXES_ENABLED = False
+
+# The read replica as a test mirror of the default database: the same database under the alias
+# "replica", so that tests/test_routing.py sees which alias each query went through. The router
+# is off (whatever DATABASE_REPLICA_URL says) and the routing tests switch it on: every other
+# test keeps to "default" and need not declare the second alias.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+DATABASE_ROUTERS = []
