@@ -5,8 +5,9 @@ the receivers below). The receivers cover what happens inside Django rather than
 
 - sign-in and failed sign-in (``user_logged_in``, ``user_login_failed``): the user name tried,
   address and user agent; never the password;
-- role membership (``m2m_changed`` on ``User.groups``, from either side, ``clear()`` included):
-  which members, which groups, added or removed, and who did it;
+- role membership (``m2m_changed`` on ``User.groups``, from either side, ``clear()`` included,
+  and a user or group deleted with its memberships): which members, which groups, added or
+  removed, and who did it;
 - API tokens (knox ``AuthToken`` saved or deleted): created, revoked, or deleted by knox itself
   because it expired.
 
@@ -21,8 +22,9 @@ import getpass
 import ipaddress
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 
 from logs.models import AccessRecord
@@ -139,14 +141,29 @@ def record_group_membership(sender, instance, action, reverse, model, pk_set, **
         groups, members = [instance], others
     else:  # user.groups.add(...): the instance is the user
         groups, members = others, [instance]
+    change = "added" if action == "post_add" else "removed"
+    _record_membership(change, members, groups)
+
+
+def record_memberships_deleted(sender, instance, **kwargs):
+    """Deleting a user or a group drops its memberships without ``m2m_changed``."""
+    if isinstance(instance, Group):
+        groups, members = [instance], list(instance.user_set.all())
+    else:
+        groups, members = list(instance.groups.all()), [instance]
+    if groups and members:
+        kind = "group" if isinstance(instance, Group) else "user"
+        _record_membership("removed", members, groups, reason=f"{kind} deleted")
+
+
+def _record_membership(change: str, members, groups, **extra) -> None:
     record_access(
         Action.ROLE,
         detail={
-            "change": {"post_add": "added", "post_remove": "removed", "post_clear": "removed"}[
-                action
-            ],
+            "change": change,
             "members": sorted(member.get_username() for member in members),
             "groups": sorted(group.name for group in groups),
+            **extra,
         },
         row_count=len(members) * len(groups),
     )
@@ -187,5 +204,9 @@ def connect_receivers() -> None:
         sender=get_user_model().groups.through,
         dispatch_uid="trail_group_membership",
     )
+    pre_delete.connect(
+        record_memberships_deleted, sender=get_user_model(), dispatch_uid="trail_user_deleted"
+    )
+    pre_delete.connect(record_memberships_deleted, sender=Group, dispatch_uid="trail_group_deleted")
     post_save.connect(record_token_created, sender=token_model, dispatch_uid="trail_token_save")
     post_delete.connect(record_token_deleted, sender=token_model, dispatch_uid="trail_token_delete")

@@ -145,6 +145,33 @@ def test_adding_a_role_already_held_records_nothing(django_user_model, reader_gr
     assert [r.detail["change"] for r in records(Action.ROLE)] == ["added", "removed"]
 
 
+def test_deleting_a_user_or_a_group_records_the_memberships_it_ends(
+    django_user_model, reader_group
+):
+    bob = django_user_model.objects.create_user("bob")
+    carol = django_user_model.objects.create_user("carol")
+    temporary = Group.objects.create(name="Temporary auditors")
+    bob.groups.add(reader_group)
+    temporary.user_set.add(carol)
+    bob.delete()
+    temporary.delete()
+    user_deleted, group_deleted = records(Action.ROLE)[-2:]
+    assert user_deleted.detail == {
+        "change": "removed",
+        "members": ["bob"],
+        "groups": [AUDIT_READER],
+        "reason": "user deleted",
+    }
+    assert group_deleted.detail == {
+        "change": "removed",
+        "members": ["carol"],
+        "groups": ["Temporary auditors"],
+        "reason": "group deleted",
+    }
+    django_user_model.objects.create_user("dave").delete()  # no memberships: nothing to record
+    assert len(records(Action.ROLE)) == 4
+
+
 def test_a_change_through_the_admin_names_the_administrator(
     client, admin_user, django_user_model, reader_group
 ):
