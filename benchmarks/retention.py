@@ -26,10 +26,9 @@ DAYS = 365
 def purge_rate(path: str) -> dict:
     """Events per second for archiving and purging the oldest quarter of the stored events."""
     stored = AuditEvent.objects.count()
-    boundary = (
-        AuditEvent.objects.order_by("activity_datetime", "id")
-        .values_list("activity_datetime", flat=True)[int(stored * PURGED_SHARE)]
-    )
+    boundary = AuditEvent.objects.order_by("activity_datetime", "id").values_list(
+        "activity_datetime", flat=True
+    )[int(stored * PURGED_SHARE)]
     # "Now" is chosen so that the retention cutoff falls on the quarter's boundary.
     now = boundary + timedelta(days=DAYS)
     archive_dir = Path(tempfile.mkdtemp(prefix="retention-", dir=Path(path).parent))

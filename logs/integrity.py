@@ -19,16 +19,17 @@ Links are computed before the rows are inserted (events are never updated), unde
 serialises appends: a transaction-level advisory lock on PostgreSQL, the write lock every
 SQLite transaction takes at BEGIN IMMEDIATE. So two imports cannot fork the chain.
 
-Retention deletes events legitimately. For every run of consecutive sequence numbers it purges
-it stores a :class:`~logs.models.ChainCheckpoint` with the range and the link of the range's
-last event, so the next surviving event still verifies. Checkpoints form a chain of their own,
-each link an HMAC keyed by ``SECRET_KEY``: someone who can write to the database but does not
-know the key cannot make a deletion look like retention.
+Retention deletes events legitimately. For each batch it purges it stores one
+:class:`~logs.models.ChainCheckpoint` listing every run of consecutive positions purged and the
+link of each run's last event, so the next surviving event still verifies. Checkpoints form a
+chain of their own, each link an HMAC keyed by ``SECRET_KEY``: someone who can write to the
+database but does not know the key cannot make a deletion look like retention.
 """
 
 import bisect
 import hashlib
 import hmac
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -113,22 +114,34 @@ class ChainAppender:
 
 # Checkpoints -------------------------------------------------------------------------------
 
+# A purged range in a checkpoint: first and last position (unsigned 64-bit, big-endian) and the
+# last event's link.
+RANGE = struct.Struct(">QQ32s")
 
-def checkpoint_message(previous: bytes, first_seq: int, last_seq: int, last_link: bytes) -> bytes:
-    return previous + orjson.dumps([first_seq, last_seq, last_link.hex()])
+
+def pack_ranges(ranges: list[tuple[int, int, bytes]]) -> bytes:
+    return b"".join(RANGE.pack(first, last, link) for first, last, link in ranges)
 
 
-def checkpoint_link(message: bytes, secret: str | None = None) -> bytes:
+def unpack_ranges(packed: bytes) -> list[tuple[int, int, bytes]]:
+    return list(RANGE.iter_unpack(packed))
+
+
+def checkpoint_link(previous: bytes, packed: bytes, secret: str | None = None) -> bytes:
+    """The checkpoint's signature: HMAC-SHA256, keyed by SECRET_KEY, of the previous
+    checkpoint's link and the packed ranges."""
     return salted_hmac(
-        CHECKPOINT_SALT, message, secret=secret or settings.SECRET_KEY, algorithm="sha256"
+        CHECKPOINT_SALT, previous + packed, secret=secret or settings.SECRET_KEY, algorithm="sha256"
     ).digest()
 
 
-def checkpoint_link_matches(message: bytes, link: bytes) -> bool:
-    """Whether ``link`` is the HMAC of ``message`` under SECRET_KEY or one of its fallbacks
-    (so a key rotation done Django's way does not break verification)."""
+def checkpoint_link_matches(previous: bytes, packed: bytes, link: bytes) -> bool:
+    """Whether ``link`` signs the checkpoint under SECRET_KEY or one of its fallbacks (so a
+    key rotation done Django's way does not break verification)."""
     secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(hmac.compare_digest(checkpoint_link(message, secret), link) for secret in secrets)
+    return any(
+        hmac.compare_digest(checkpoint_link(previous, packed, secret), link) for secret in secrets
+    )
 
 
 def purged_ranges(rows: list[tuple[int, bytes]]) -> list[tuple[int, int, bytes]]:
@@ -143,8 +156,9 @@ def purged_ranges(rows: list[tuple[int, bytes]]) -> list[tuple[int, int, bytes]]
     return ranges
 
 
-def record_checkpoints(ranges: list[tuple[int, int, bytes]], run: str) -> None:
-    """Store a checkpoint per purged range; inside the purge's transaction, chain locked."""
+def record_checkpoint(ranges: list[tuple[int, int, bytes]], run: str) -> None:
+    """Store one checkpoint for a batch's purged ranges; call inside the purge's transaction,
+    with the chain locked."""
     from logs.models import ChainCheckpoint
 
     if not ranges:
@@ -153,16 +167,17 @@ def record_checkpoints(ranges: list[tuple[int, int, bytes]], run: str) -> None:
         cursor.execute(f"SELECT link FROM {CHECKPOINT_TABLE} ORDER BY id DESC LIMIT 1")
         row = cursor.fetchone()
     previous = bytes(row[0]) if row else GENESIS
-    checkpoints = []
-    for first_seq, last_seq, last_link in ranges:
-        link = checkpoint_link(checkpoint_message(previous, first_seq, last_seq, last_link))
-        checkpoints.append(
-            ChainCheckpoint(
-                run=run, first_seq=first_seq, last_seq=last_seq, last_link=last_link, link=link
-            )
-        )
-        previous = link
-    ChainCheckpoint.objects.bulk_create(checkpoints)
+    packed = pack_ranges(ranges)
+    last = max(ranges)
+    ChainCheckpoint.objects.create(
+        run=run,
+        events=sum(last_seq - first_seq + 1 for first_seq, last_seq, _ in ranges),
+        first_seq=min(ranges)[0],
+        last_seq=last[1],
+        last_link=last[2],
+        ranges=packed,
+        link=checkpoint_link(previous, packed),
+    )
 
 
 # Verification ------------------------------------------------------------------------------
@@ -239,22 +254,19 @@ class PurgedRanges:
 
 def _load_checkpoints() -> tuple[PurgedRanges, ChainBreak | None]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, first_seq, last_seq, last_link, link FROM {CHECKPOINT_TABLE} ORDER BY id"
-        )
+        cursor.execute(f"SELECT id, run, ranges, link FROM {CHECKPOINT_TABLE} ORDER BY id")
         rows = cursor.fetchall()
     previous = GENESIS
     ranges = []
-    for pk, first_seq, last_seq, last_link, link in rows:
-        last_link, link = bytes(last_link), bytes(link)
-        message = checkpoint_message(previous, first_seq, last_seq, last_link)
-        if not checkpoint_link_matches(message, link):
+    for pk, run, packed, link in rows:
+        packed, link = bytes(packed), bytes(link)
+        if not checkpoint_link_matches(previous, packed, link):
             return PurgedRanges(ranges), ChainBreak(
                 "modified",
-                f"retention checkpoint {pk} (seq {first_seq}..{last_seq}) does not match its "
-                "signature: a checkpoint was changed, inserted or removed outside retention",
+                f"retention checkpoint {pk} ({run}) does not match its signature: a checkpoint "
+                "was changed, inserted or removed outside retention",
             )
-        ranges.append((first_seq, last_seq, last_link))
+        ranges.extend(unpack_ranges(packed))
         previous = link
     return PurgedRanges(ranges), None
 

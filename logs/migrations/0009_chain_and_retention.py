@@ -112,12 +112,17 @@ class Migration(migrations.Migration):
                 (
                     "run",
                     models.CharField(
-                        help_text="The retention run that purged the range.", max_length=128
+                        help_text="The retention run that purged the batch.", max_length=128
                     ),
+                ),
+                (
+                    "events",
+                    models.PositiveIntegerField(help_text="Chain positions purged by the batch."),
                 ),
                 ("first_seq", models.BigIntegerField()),
                 ("last_seq", models.BigIntegerField(db_index=True)),
                 ("last_link", models.BinaryField(max_length=32)),
+                ("ranges", models.BinaryField()),
                 ("link", models.BinaryField(max_length=32)),
             ],
             options={"ordering": ["id"]},

@@ -6,22 +6,28 @@ from logs.models.immutable import ImmutableModel
 
 
 class ChainCheckpoint(ImmutableModel):
-    """Events ``first_seq``..``last_seq`` of the chain were purged by retention run ``run``.
+    """One retention batch's purge, as the chain sees it.
 
-    ``last_link`` is the link of the range's last event, from which the next surviving event's
-    link continues; ``link`` chains the checkpoints and is keyed by SECRET_KEY, so a deletion
-    cannot be passed off as retention without the key (see logs.integrity).
+    ``ranges`` packs, for each run of consecutive chain positions the batch purged, the first
+    and last position and the link of the last (see logs.integrity.pack_ranges), from which
+    the next surviving event's link continues. Old events are seldom stored in date order, so
+    a batch purges many short runs: one row per batch keeps that to one insert and one
+    signature. ``last_seq``/``last_link`` are the highest position purged and its link (the
+    chain's head when retention purged the newest events); ``link`` chains the checkpoints
+    and is keyed by SECRET_KEY, so a deletion cannot be passed off as retention without it.
     """
 
     created_at = models.DateTimeField(auto_now_add=True)
-    run = models.CharField(max_length=128, help_text="The retention run that purged the range.")
+    run = models.CharField(max_length=128, help_text="The retention run that purged the batch.")
+    events = models.PositiveIntegerField(help_text="Chain positions purged by the batch.")
     first_seq = models.BigIntegerField()
     last_seq = models.BigIntegerField(db_index=True)
     last_link = models.BinaryField(max_length=32)
+    ranges = models.BinaryField()
     link = models.BinaryField(max_length=32)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self):
-        return f"{self.run}: seq {self.first_seq}..{self.last_seq}"
+        return f"{self.run}: {self.events} events, seq {self.first_seq}..{self.last_seq}"

@@ -3,8 +3,8 @@
 Raw SQL by id list, children first (modified properties, targets, annotations, then the
 events): Django's delete collector loads every related row first and is far too slow for tens
 of thousands of events a second. The only way in is ``retention_purge()``, so on PostgreSQL
-the immutability trigger still refuses every other delete. The checkpoints covering the batch
-are written in the same transaction, so the chain always accounts for exactly what is gone.
+the immutability trigger still refuses every other delete. The checkpoint covering the batch
+is written in the same transaction, so the chain always accounts for exactly what is gone.
 """
 
 import json
@@ -12,7 +12,7 @@ import json
 from django.db import connection
 
 from logs.immutability import retention_purge
-from logs.integrity import lock_chain, purged_ranges, record_checkpoints
+from logs.integrity import lock_chain, purged_ranges, record_checkpoint
 from logs.models import Annotation, AuditEvent, ModifiedProperty, Target
 
 
@@ -49,5 +49,5 @@ def purge_batch(ids: list[int], run: str) -> int:
         cursor.execute(f"DELETE FROM {annotations} WHERE {event_condition}", parameters)
         cursor.execute(f"DELETE FROM {events} WHERE {condition}", _id_condition("id", ids)[1])
         deleted = cursor.rowcount
-        record_checkpoints(purged_ranges(chained), run)
+        record_checkpoint(purged_ranges(chained), run)
     return deleted

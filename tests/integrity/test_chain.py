@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from logs.integrity import GENESIS, chain_link, verify_chain
+from logs.integrity import GENESIS, chain_link, checkpoint_link, pack_ranges, verify_chain
 from logs.models import AuditEvent
 from tests.factories import AuditEventFactory
 from tests.retention.conftest import store_events
@@ -106,10 +106,11 @@ class TestTamperingIsDetected:
         event = AuditEvent.objects.get(chain_seq=2)
         raw_delete(event)
         # Passing the deletion off as retention needs the key the checkpoints are signed with.
+        packed = pack_ranges([(2, 2, bytes(event.chain_link))])
         raw(
-            "INSERT INTO logs_chaincheckpoint (created_at, run, first_seq, last_seq, last_link, "
-            "link) VALUES (CURRENT_TIMESTAMP, 'forged', 2, 2, %s, %s)",
-            [bytes(event.chain_link), bytes(32)],
+            "INSERT INTO logs_chaincheckpoint (created_at, run, events, first_seq, last_seq, "
+            "last_link, ranges, link) VALUES (CURRENT_TIMESTAMP, 'forged', 1, 2, 2, %s, %s, %s)",
+            [bytes(event.chain_link), packed, checkpoint_link(GENESIS, packed, "a guessed key")],
         )
         broken = verify_chain().broken
         assert broken.kind == "modified"
@@ -130,7 +131,7 @@ class TestInsertionIsDetected:
             "initiator_ip_address, initiator_user_agent, additional_details, original, "
             "source_format FROM logs_auditevent LIMIT 1"
         )
-        with pytest.raises(CommandError, match="inserted: event id .*forged"):
+        with pytest.raises(CommandError, match=r"inserted: event id .*forged"):
             verify()
 
     def test_an_inserted_row_with_a_copied_link(self):
