@@ -21,7 +21,7 @@ from logs.ingest.bulk_insert import (
     set_import_cache,
 )
 from logs.ingest.records import AuditRecord
-from logs.integrity import ChainAppender, chain_datetime
+from logs.integrity import ChainAppender, chain_datetime, lock_chain
 from logs.models import (
     Activity,
     AuditEvent,
@@ -187,9 +187,12 @@ class EventLoader:
             self._store(records)
 
     def _store(self, records: list[AuditRecord]) -> None:
-        # The chain lock (taken by prepare_rows) is held until the import's transaction ends;
-        # the savepoint keeps a batch whole should the loader be used outside one.
+        # The chain lock is held until the import's transaction ends; the savepoint keeps a batch
+        # whole should the loader be used outside one. It is taken before the duplicate check:
+        # two imports holding the same record at once then find it in the order they lock, the
+        # later one counting it a duplicate instead of failing on the unique activity id.
         with transaction.atomic():
+            lock_chain()
             fresh = self._without_duplicates(records)
             self.counts.duplicate += len(records) - len(fresh)
             if fresh:
