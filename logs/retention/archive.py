@@ -199,9 +199,9 @@ class ArchiveRun:
         return runs
 
     def save(self) -> None:
+        # orjson: the id ranges of a large run make json's indenting encoder slow.
         write_durably(
-            self.directory / MANIFEST_NAME,
-            json.dumps(self.manifest, indent=1, ensure_ascii=False).encode(),
+            self.directory / MANIFEST_NAME, orjson.dumps(self.manifest, option=orjson.OPT_INDENT_2)
         )
 
     def listed_ids(self) -> list[int]:
