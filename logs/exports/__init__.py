@@ -124,15 +124,14 @@ class Export:
                 self.rows_written += count
                 yield text
             return
-        for rows in csv_files.iter_portal_rows(
+        for text, count in csv_files.iter_portal_text(
             self.queryset,
             neutralise_formulas=self.neutralise_formulas,
             oldest_first=self.oldest_first,
             limit=self.limit,
             chunk_size=self.chunk_size,
         ):
-            text = writer.chunk(rows)
-            self.rows_written += len(rows)
+            self.rows_written += count
             yield text
 
     def _column_csv(self):

@@ -1,11 +1,19 @@
 """Export test helpers: every real sample file, and events compared by their normalised fields."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from logs.immutability import retention_purge
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
 from tests.conftest import FIXTURES_DIR
+from tests.factories import (
+    AuditEventFactory,
+    InitiatorFactory,
+    ModifiedPropertyFactory,
+    TargetFactory,
+)
 
 SAMPLE_FILES = sorted(
     str(path.relative_to(FIXTURES_DIR))
@@ -100,3 +108,62 @@ def write_export(tmp_path):
         return path
 
     return write
+
+
+# Cell values that CSV writers and spreadsheets get wrong: quotes, line breaks, separators,
+# formula triggers, non-ASCII, COPY's NULL marker.
+AWKWARD = [
+    'said "no", twice',
+    "line one\nline two\r\nline three",
+    "Zoë, 東京 🚀",
+    '=HYPERLINK("http://x")',
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\tindented",
+    "\rreturned",
+    "'already quoted",
+    "",
+    '"',
+    "\\N",
+    "a=b",
+]
+
+
+def awkward_events() -> None:
+    start = datetime(2026, 3, 1, 8, 5, 9, tzinfo=UTC)
+    for number, text in enumerate(AWKWARD):
+        initiator = InitiatorFactory(
+            user_display_name=text, user_principal_name=text, home_tenant_name=text
+        )
+        event = AuditEventFactory(
+            activity_datetime=start + timedelta(seconds=number // 2, microseconds=number % 2),
+            result_reason=text,
+            correlation_id=text,
+            initiator=initiator,
+            initiator_user_agent=text,
+            initiator_ip_address=text,
+            additional_details=[
+                {"key": text or "empty", "value": text},
+                {"key": "null", "value": None},
+                {"key": "", "value": "no key: skipped"},
+                {"key": None, "value": "null key: skipped"},
+            ],
+        )
+        for position in range(number % 5):
+            target = TargetFactory(
+                event=event,
+                position=position * 2,
+                display_name=text,
+                user_principal_name=text,
+                object_id=text,
+                type=text,
+            )
+            for slot in range(number % 8):
+                ModifiedPropertyFactory(
+                    target=target,
+                    position=slot * 3,
+                    name=text,
+                    old_value=None if slot % 2 else text,
+                    new_value=text if slot % 3 else None,
+                )

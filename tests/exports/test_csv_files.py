@@ -9,6 +9,7 @@ import pytest
 from logs.exports import Export
 from logs.exports.csv_files import PORTAL_HEADER, neutralise
 from logs.models import AuditEvent
+from tests.exports.conftest import AWKWARD, awkward_events
 from tests.factories import AuditEventFactory, ModifiedPropertyFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,21 @@ def test_every_cell_is_quoted_and_lines_end_in_crlf():
     first_data_line = text.split("\r\n")[1]
     assert first_data_line.startswith('"') and '"said ""no"", twice\nthen left"' in first_data_line
     assert read(text)[1][PORTAL_HEADER.index("ResultReason")] == 'said "no", twice\nthen left'
+
+
+def test_cells_the_database_quotes_are_the_bytes_csv_writer_writes():
+    awkward_events()
+    text = exported()
+    rows = read(text)
+    rewritten = io.StringIO()
+    csv.writer(rewritten, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    assert "\ufeff" + rewritten.getvalue() == text
+    assert len(rows) == 1 + len(AWKWARD)
+    assert all(len(row) == len(PORTAL_HEADER) for row in rows)
+    reasons = {row[PORTAL_HEADER.index("ResultReason")] for row in rows[1:]}
+    assert 'said "no", twice' in reasons
+    assert "line one\nline two\r\nline three" in reasons
+    assert '\'=HYPERLINK("http://x")' in reasons
 
 
 def test_targets_and_modified_properties_fill_the_portal_slots():

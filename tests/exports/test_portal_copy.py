@@ -1,7 +1,7 @@
 """The portal-form CSV that PostgreSQL writes (``logs.exports.portal_copy``) is byte for byte the
-one ``csv_files`` writes in Python, on every sample file and on events with awkward values."""
+one ``csv_files`` writes elsewhere, on every sample file and on events with awkward values."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -9,7 +9,7 @@ from django.db import connection
 from logs.exports import Export, portal_copy
 from logs.models import AuditEvent, Initiator
 from tests.conftest import FIXTURES_DIR
-from tests.exports.conftest import SAMPLE_FILES, imported
+from tests.exports.conftest import SAMPLE_FILES, awkward_events, imported
 from tests.factories import (
     AuditEventFactory,
     InitiatorFactory,
@@ -18,23 +18,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
-
-AWKWARD = [
-    'said "no", twice',
-    "line one\nline two\r\nline three",
-    "Zoë, 東京 🚀",
-    '=HYPERLINK("http://x")',
-    "+1",
-    "-1",
-    "@SUM(A1)",
-    "\tindented",
-    "\rreturned",
-    "'already quoted",
-    "",
-    '"',
-    "\\N",
-    "a=b",
-]
 
 
 def both_ways(queryset, monkeypatch, **options) -> tuple[str, str]:
@@ -51,45 +34,6 @@ def assert_identical(monkeypatch, queryset=None, **options) -> str:
     in_database, in_python = both_ways(queryset, monkeypatch, **options)
     assert in_database == in_python
     return in_database
-
-
-def awkward_events() -> None:
-    start = datetime(2026, 3, 1, 8, 5, 9, tzinfo=UTC)
-    for number, text in enumerate(AWKWARD):
-        initiator = InitiatorFactory(
-            user_display_name=text, user_principal_name=text, home_tenant_name=text
-        )
-        event = AuditEventFactory(
-            activity_datetime=start + timedelta(seconds=number // 2, microseconds=number % 2),
-            result_reason=text,
-            correlation_id=text,
-            initiator=initiator,
-            initiator_user_agent=text,
-            initiator_ip_address=text,
-            additional_details=[
-                {"key": text or "empty", "value": text},
-                {"key": "null", "value": None},
-                {"key": "", "value": "no key: skipped"},
-                {"key": None, "value": "null key: skipped"},
-            ],
-        )
-        for position in range(number % 5):
-            target = TargetFactory(
-                event=event,
-                position=position * 2,
-                display_name=text,
-                user_principal_name=text,
-                object_id=text,
-                type=text,
-            )
-            for slot in range(number % 8):
-                ModifiedPropertyFactory(
-                    target=target,
-                    position=slot * 3,
-                    name=text,
-                    old_value=None if slot % 2 else text,
-                    new_value=text if slot % 3 else None,
-                )
 
 
 @pytest.mark.parametrize("sample", SAMPLE_FILES)
