@@ -41,26 +41,45 @@ and ``api_url`` (the same filters on ``/api/v1/events/``); listed items link to 
 Renames are a property of some "Update application" events, which no filter selects, so each
 rename links to its event.
 
-Performance: every query starts from the date range (``event_date_idx``) or from activity ids
-resolved first in the small Activity table (``event_activity_date_idx``), aggregates in the
-database, and reads targets and modified properties only for the few events an answer lists.
+Performance: four queries answer everything: counts per (day, category, activity, result),
+from which most answers and every chart are read; the targets of the users', applications' and
+service principals' events, grouped per object; the licence and display-name properties of the
+licence and application-update events; and the newest events the group answers list (at most
+``ITEM_LIMIT`` each). The first three must not read events' rows (a kilobyte or more each, with
+the original record) for a whole period's events. On SQLite, which
+keeps no statistics and aggregates by sorting, ``event_day_counts_idx`` holds each event's day,
+category, activity, result, date and service in the order the counts need (migration 0010), and
+conditions on other indexed columns are written so that SQLite does not start from their
+indexes instead (``SQLiteUnindexed``): those would find the same events, then read their rows.
+PostgreSQL plans from statistics and aggregates by hashing.
 """
 
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import CharField, Count, Exists, Func, Prefetch
-from django.db.models.functions import Cast, Substr, TruncDate
+from django.db import connections, transaction
+from django.db.models import CharField, Count, Exists, Func, Max, OuterRef, Prefetch
+from django.db.models.functions import Cast, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
-from logs.filters import informational_annotations
-from logs.models import Activity, AuditEvent, Category, ModifiedProperty, Service, Target
+from logs.filters import SQLiteUnindexed, informational_annotations
+from logs.models import (
+    Activity,
+    Annotation,
+    AuditEvent,
+    Category,
+    ModifiedProperty,
+    Service,
+    Target,
+)
 from logs.property_values import readable_value
 
 DEFAULT_DAYS = 30
@@ -114,6 +133,8 @@ SERVICE_PRINCIPAL_ACTIVITIES = [
 ]
 RENAME_ACTIVITIES = ["Update application"]
 RENAME_PROPERTY = "DisplayName"
+# The target types the per-object answers read.
+USER, APPLICATION, SERVICE_PRINCIPAL = "User", "Application", "ServicePrincipal"
 
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE
@@ -124,14 +145,17 @@ class UTCDay(Func):
     """The UTC calendar day of a date-time as ``YYYY-MM-DD`` text, computed in the database.
 
     SQLite stores date-times as UTC text, so the first ten characters are the day (Django's
-    TruncDate there calls back into Python for every row); PostgreSQL converts natively.
+    TruncDate there calls back into Python for every row); PostgreSQL converts natively. On
+    SQLite the expression is spelled exactly as the ``event_day_counts_idx`` index spells it
+    (numbers written out, not passed as parameters), or SQLite would not recognise it.
     """
 
     output_field = CharField()
     arity = 1
 
     def as_sqlite(self, compiler, connection, **extra):
-        return compiler.compile(Substr(self.source_expressions[0], 1, 10))
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"substr({sql}, 1, 10)", params
 
     def as_sql(self, compiler, connection, **extra):
         day = TruncDate(self.source_expressions[0], tzinfo=UTC)
@@ -211,7 +235,22 @@ class Report:
 
 
 def compliance_report(period: Period) -> Report:
-    return ReportBuilder(period).build()
+    with _planner_settings(AuditEvent.objects.all().db):
+        return ReportBuilder(period).build()
+
+
+@contextmanager
+def _planner_settings(using: str):
+    """On PostgreSQL, the report's queries run in one transaction without JIT compilation
+    (their estimated cost, a month of events, starts it, and compiling takes longer than
+    running them) and with room to group a month's targets in memory rather than on disk."""
+    if connections[using].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        yield
 
 
 class ReportBuilder:
@@ -219,12 +258,12 @@ class ReportBuilder:
         self.period = period
         self.activity_ids = dict(Activity.objects.values_list("name", "pk"))
         self.activity_names = {pk: name for name, pk in self.activity_ids.items()}
-        events = AuditEvent.objects.filter(
-            activity_datetime__gte=period.since, activity_datetime__lte=period.until
-        ).order_by()
+        events = self.in_period(AuditEvent.objects.order_by())
+        self.service_id = None
         if period.service:
             service = Service.objects.filter(name=period.service).first()
-            events = events.filter(service=service.pk) if service else events.none()
+            self.service_id = service.pk if service else 0
+            events = events.filter(service=self.service_id)
         if period.exclude_informational:
             events = events.filter(~Exists(informational_annotations()))
         self.events = events
@@ -248,6 +287,101 @@ class ReportBuilder:
     def applied(self, names):
         """This period's successful events of the named activities."""
         return self.events.filter(activity__in=self.ids(names), result=SUCCESS)
+
+    def in_period(self, queryset, path: str = ""):
+        """``queryset`` narrowed to this period's events (reached by ``path``).
+
+        On SQLite the period's days are stated too: that lets SQLite read the events from
+        ``event_day_counts_idx`` (day, category, activity, result, date, service), which
+        holds everything the answers ask of an event, already grouped by day (see the
+        module docstring). PostgreSQL needs no such hint.
+        """
+        dates = f"{path}activity_datetime"
+        queryset = queryset.filter(
+            **{f"{dates}__gte": self.period.since, f"{dates}__lte": self.period.until}
+        )
+        if connections[queryset.db].vendor != "sqlite":
+            return queryset
+        return queryset.alias(report_day=UTCDay(dates)).filter(
+            report_day__gte=_day(self.period.since), report_day__lte=_day(self.period.until)
+        )
+
+    def applied_through(self, queryset, path: str, names):
+        """``queryset`` (targets or modified properties) narrowed to those of this period's
+        successful events of ``names``, reached by ``path`` (``"event__"``, ...).
+
+        Only the date range may use an index: the event side is then read from the date index
+        alone (see the module docstring).
+        """
+        queryset = (
+            self.in_period(queryset, path)
+            .alias(
+                report_activity=SQLiteUnindexed(f"{path}activity_id"),
+                report_result=SQLiteUnindexed(f"{path}result"),
+            )
+            .filter(report_activity__in=self.ids(names), report_result=SUCCESS)
+        )
+        if self.service_id is not None:
+            queryset = queryset.alias(report_service=SQLiteUnindexed(f"{path}service_id")).filter(
+                report_service=self.service_id
+            )
+        if self.period.exclude_informational:
+            informational = Annotation.objects.filter(
+                kind=Annotation.Kind.INFORMATIONAL, event=OuterRef(path[:-2])
+            )
+            queryset = queryset.filter(~Exists(informational))
+        return queryset.order_by()
+
+    @cached_property
+    def changed_objects(self) -> dict[tuple[str, int], dict[str, list]]:
+        """Per (target type, activity id): object id → [name, events], for the users',
+        applications' and service principals' applied events, in one query."""
+        wanted = {
+            USER: set(self.ids(USER_ACTIVITIES)),
+            APPLICATION: set(self.ids(APPLICATION_ACTIVITIES)),
+            SERVICE_PRINCIPAL: set(self.ids(SERVICE_PRINCIPAL_ACTIVITIES)),
+        }
+        names = [*USER_ACTIVITIES, *APPLICATION_ACTIVITIES, *SERVICE_PRINCIPAL_ACTIVITIES]
+        rows = (
+            self.applied_through(Target.objects, "event__", names)
+            .filter(type__in=list(wanted))
+            .values_list("type", "event__activity_id", "object_id")
+            .annotate(name=Max("display_name"), events=Count("event_id", distinct=True))
+        )
+        objects = defaultdict(dict)
+        for kind, activity_id, object_id, name, events in rows:
+            if activity_id in wanted[kind]:
+                objects[(kind, activity_id)][object_id] = [name, events]
+        return objects
+
+    @cached_property
+    def property_rows(self) -> list[tuple]:
+        """The licence and display-name properties of the licence and application-update
+        events, newest event first: (activity id, property, event id, date, target type,
+        name, UPN, object id, old value, new value)."""
+        names = [*LICENCE_ACTIVITIES, *RENAME_ACTIVITIES]
+        return list(
+            self.applied_through(ModifiedProperty.objects, "target__event__", names)
+            .filter(name__in=[LICENCE_PROPERTY, RENAME_PROPERTY])
+            .order_by(
+                "-target__event__activity_datetime",
+                "-target__event_id",
+                "target__position",
+                "position",
+            )
+            .values_list(
+                "target__event__activity_id",
+                "name",
+                "target__event_id",
+                "target__event__activity_datetime",
+                "target__type",
+                "target__display_name",
+                "target__user_principal_name",
+                "target__object_id",
+                "old_value",
+                "new_value",
+            )
+        )
 
     def count(self, names, result=SUCCESS) -> int:
         return sum(self.counts[(pk, result)] for pk in self.ids(names))
@@ -332,12 +466,13 @@ class ReportBuilder:
         return self.answer("Changes applied to users, by activity", USER_ACTIVITIES)
 
     def distinct_users(self) -> Answer:
-        users = (
-            Target.objects.filter(event__in=self.applied(USER_ACTIVITIES).values("pk"), type="User")
-            .exclude(object_id="")
-            .values("object_id")
-            .distinct()
-            .count()
+        users = len(
+            {
+                object_id
+                for activity_id in self.ids(USER_ACTIVITIES)
+                for object_id in self.changed_objects.get((USER, activity_id), ())
+                if object_id
+            }
         )
         changelist, api = self.links(USER_ACTIVITIES, result=SUCCESS) if users else (None, None)
         return Answer("Distinct users changed", users, changelist, api)
@@ -399,22 +534,11 @@ class ReportBuilder:
 
     def licences(self) -> Answer:
         answer = self.answer("Licences assigned to groups and users", LICENCE_ACTIVITIES)
+        activities = set(self.ids(LICENCE_ACTIVITIES))
         rows = (
-            ModifiedProperty.objects.filter(
-                name=LICENCE_PROPERTY,
-                target__event__in=self.applied(LICENCE_ACTIVITIES).values("pk"),
-            )
-            .order_by("-target__event__activity_datetime", "-target__event_id", "position")
-            .values_list(
-                "target__event_id",
-                "target__event__activity_datetime",
-                "target__type",
-                "target__display_name",
-                "target__user_principal_name",
-                "target__object_id",
-                "old_value",
-                "new_value",
-            )
+            row[2:]
+            for row in self.property_rows
+            if row[0] in activities and row[1] == LICENCE_PROPERTY
         )
         per_sku = defaultdict(lambda: {"assigned": 0, "removed": 0})
         for event_id, when, kind, name, upn, object_id, old, new in rows:
@@ -448,32 +572,28 @@ class ReportBuilder:
     def applications(self) -> Answer:
         names = list(APPLICATION_ACTIVITIES)
         answer = self.answer("Applications added, updated or removed", names)
-        self._changed_objects(answer, names, "Application", APPLICATION_ACTIVITIES)
+        self._changed_objects(answer, names, APPLICATION, APPLICATION_ACTIVITIES)
         return answer
 
     def service_principals(self) -> Answer:
         answer = self.answer("Service principals changed", SERVICE_PRINCIPAL_ACTIVITIES)
-        self._changed_objects(answer, SERVICE_PRINCIPAL_ACTIVITIES, "ServicePrincipal")
+        self._changed_objects(answer, SERVICE_PRINCIPAL_ACTIVITIES, SERVICE_PRINCIPAL)
         return answer
 
     def _changed_objects(self, answer, names, target_type, verbs=None) -> None:
         """Which objects changed: per object, its name and how many events of each activity."""
-        rows = (
-            Target.objects.filter(event__in=self.applied(names).values("pk"), type=target_type)
-            .values_list("object_id", "display_name", "event__activity_id")
-            .annotate(n=Count("event_id", distinct=True))
-            .order_by()
-        )
         objects = {}
-        for object_id, name, activity_id, count in rows:
-            entry = objects.setdefault(
-                object_id, {"object_id": object_id, "name": name, "changes": {}, "total": 0}
-            )
-            entry["name"] = entry["name"] or name
+        for activity_id in self.ids(names):
             activity = self.activity_names[activity_id]
             key = verbs[activity] if verbs else activity
-            entry["changes"][key] = entry["changes"].get(key, 0) + count
-            entry["total"] += count
+            changed = self.changed_objects.get((target_type, activity_id), {})
+            for object_id, (name, count) in changed.items():
+                entry = objects.setdefault(
+                    object_id, {"object_id": object_id, "name": name, "changes": {}, "total": 0}
+                )
+                entry["name"] = entry["name"] or name
+                entry["changes"][key] = entry["changes"].get(key, 0) + count
+                entry["total"] += count
         ranked = sorted(objects.values(), key=lambda entry: (-entry["total"], entry["name"]))
         for entry in ranked[:ITEM_LIMIT]:
             changelist, api = self.links(names, result=SUCCESS, target=entry["object_id"])
@@ -481,20 +601,13 @@ class ReportBuilder:
         answer.items_total = len(objects)
 
     def renames(self) -> Answer:
+        activities = set(self.ids(RENAME_ACTIVITIES))
         rows = (
-            ModifiedProperty.objects.filter(
-                name=RENAME_PROPERTY,
-                target__type="Application",
-                target__event__in=self.applied(RENAME_ACTIVITIES).values("pk"),
+            (event_id, when, object_id, old, new)
+            for activity_id, prop, event_id, when, kind, _, _, object_id, old, new in (
+                self.property_rows
             )
-            .order_by("-target__event__activity_datetime", "-target__event_id")
-            .values_list(
-                "target__event_id",
-                "target__event__activity_datetime",
-                "target__object_id",
-                "old_value",
-                "new_value",
-            )
+            if activity_id in activities and prop == RENAME_PROPERTY and kind == APPLICATION
         )
         answer = Answer("Applications renamed", 0)
         for event_id, when, object_id, old, new in rows:
@@ -568,6 +681,10 @@ class ReportBuilder:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _day(moment: datetime) -> str:
+    return str(moment.astimezone(UTC).date())
 
 
 def _days(since: datetime, until: datetime) -> list[str]:
