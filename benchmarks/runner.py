@@ -44,18 +44,24 @@ def _measure(metric, databases, path: Path, events: int, runs: int, log) -> list
 
 
 def _measure_on_copies(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
-    """A metric that changes the data: each run on a fresh copy of the populated database."""
+    """A metric that changes the data: each run on a fresh copy of the populated database.
+    Its figures are one rate ({"rate": ...}) or several rows, as for ``_measure_pages``."""
     databases.populated(path, events, log=log)
     rate = Row(metric.name, databases.engine, metric.unit)
+    rows: dict[str, Row] = {}
     for number in range(1, runs + 1):
         figures = run_in_child(metric.measure, databases.populated_copy(path, events), str(path))
+        if "rows" in figures:
+            _add_rows(rows, figures, metric, databases.engine)
+            print(f"{metric.name} {databases.engine} run {number}/{runs} done", file=log)
+            continue
         rate.values.append(figures["rate"])
         print(
             f"{metric.name} {databases.engine} run {number}/{runs}: {figures['rate']:,.0f} "
             f"{metric.unit} ({figures.get('purged', 0):,} events)",
             file=log,
         )
-    return [rate]
+    return list(rows.values()) if rows or not rate.values else [rate]
 
 
 def _checked(function: str, database_url: str, path: Path, events: int) -> dict:
@@ -73,12 +79,7 @@ def _measure_pages(metric, databases, path: Path, events: int, runs: int, log) -
     rows: dict[str, Row] = {}
     for number in range(1, runs + 1):
         figures = _checked(metric.measure, database_url, path, events)
-        units = figures.get("units", {})
-        for name, value in figures["rows"].items():
-            row = rows.setdefault(name, Row(name, databases.engine, units.get(name, metric.unit)))
-            row.values.append(value)
-            if name in figures.get("raw", {}):
-                row.raw_values.append(figures["raw"][name])
+        _add_rows(rows, figures, metric, databases.engine)
         slowest = max(figures["rows"].items(), key=lambda item: item[1])
         print(
             f"{metric.name} {databases.engine} run {number}/{runs}: slowest {slowest[0]} "
@@ -86,3 +87,12 @@ def _measure_pages(metric, databases, path: Path, events: int, runs: int, log) -
             file=log,
         )
     return list(rows.values())
+
+
+def _add_rows(rows: dict, figures: dict, metric, engine: str) -> None:
+    units = figures.get("units", {})
+    for name, value in figures["rows"].items():
+        row = rows.setdefault(name, Row(name, engine, units.get(name, metric.unit)))
+        row.values.append(value)
+        if name in figures.get("raw", {}):
+            row.raw_values.append(figures["raw"][name])
