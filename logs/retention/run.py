@@ -27,6 +27,7 @@ from logs.retention.faults import halt_point
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part
+from logs.trail import record_access
 
 DEFAULT_BATCH_SIZE = 5_000
 # Events per archive file: the manifest is rewritten once per file, and each file is written
@@ -115,8 +116,9 @@ def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
         purged += purge_batch(ids[start : start + batch_size], run.name)
     # What the stopped run had deleted before it was stopped, and what was deleted now.
     run.finish(sum(entry["events"] for entry in run.files))
-    AccessRecord.objects.create(
-        action=AccessRecord.Action.RETENTION,
+    record_access(
+        AccessRecord.Action.RETENTION,
+        user=None,
         username=username,
         row_count=purged,
         detail={
@@ -140,8 +142,9 @@ def _add_to_summary(result: RetentionResult, part: list[tuple]) -> None:
 
 
 def _record(result: RetentionResult, policy: dict, username: str, archive_dir) -> None:
-    AccessRecord.objects.create(
-        action=AccessRecord.Action.RETENTION,
+    record_access(
+        AccessRecord.Action.RETENTION,
+        user=None,
         username=username,
         row_count=result.purged,
         detail={

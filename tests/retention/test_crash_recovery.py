@@ -133,6 +133,7 @@ def killed_at(database: Database, step: str, archive_dir: Path) -> None:
 @pytest.mark.parametrize("step", ["written:1", "archived:1", "deleted:4"])
 def test_a_killed_run_loses_nothing_and_a_second_run_finishes_it(database, tmp_path, step):
     old = seed(database)
+    old_and_recent = database.entra_ids()
     archive_dir = tmp_path / "archive"
 
     killed_at(database, step, archive_dir)
@@ -144,6 +145,12 @@ def test_a_killed_run_loses_nothing_and_a_second_run_finishes_it(database, tmp_p
     if step.startswith("deleted"):
         assert gone  # the kill came mid-purge
     assert manifests(archive_dir)[0]["status"] == "archiving"
+    if step == "archived:1":
+        dry_run = manage(
+            database.url, "apply_retention", "--dry-run", "--archive-dir", str(archive_dir)
+        )
+        assert "was stopped before it finished" in dry_run.stdout
+        assert database.entra_ids() == old_and_recent - gone
 
     completed = manage(database.url, "apply_retention", "--archive-dir", str(archive_dir))
     assert completed.returncode == 0, completed.stderr

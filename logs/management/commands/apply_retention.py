@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from logs.management.progress import ProgressBar
+from logs.retention.archive import ArchiveRun
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import DEFAULT_BATCH_SIZE, apply_retention
 from logs.retention.selection import expired_events, summary_by_category
@@ -57,6 +58,12 @@ class Command(BaseCommand):
         now = timezone.now()
         if dry_run:
             self.report_dry_run(policy, now)
+            if archive_dir is not None and archive_dir.is_dir():
+                for run in ArchiveRun.unfinished(archive_dir):
+                    self.stdout.write(
+                        f"{run.name} was stopped before it finished: a real run first purges "
+                        f"the {run.manifest['events']} events it archived."
+                    )
             return
         if archive_dir is None and not no_archive:
             raise CommandError(
