@@ -64,13 +64,13 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.db import connections, transaction
-from django.db.models import CharField, Count, Exists, Func, Max, OuterRef, Prefetch
+from django.db.models import CharField, Count, Func, Max, Prefetch
 from django.db.models.functions import Cast, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
-from logs.filters import SQLiteUnindexed, informational_annotations
+from logs.filters import SQLiteUnindexed
 from logs.models import (
     Activity,
     Annotation,
@@ -265,7 +265,7 @@ class ReportBuilder:
             self.service_id = service.pk if service else 0
             events = events.filter(service=self.service_id)
         if period.exclude_informational:
-            events = events.filter(~Exists(informational_annotations()))
+            events = events.exclude(id__in=_informational_event_ids())
         self.events = events
         # One pass over the range: (day, category, activity, result) → count. Most answers and
         # every chart are read from it, so the range is scanned once.
@@ -326,10 +326,7 @@ class ReportBuilder:
                 report_service=self.service_id
             )
         if self.period.exclude_informational:
-            informational = Annotation.objects.filter(
-                kind=Annotation.Kind.INFORMATIONAL, event=OuterRef(path[:-2])
-            )
-            queryset = queryset.filter(~Exists(informational))
+            queryset = queryset.exclude(**{f"{path}id__in": _informational_event_ids()})
         return queryset.order_by()
 
     @cached_property
@@ -681,6 +678,13 @@ class ReportBuilder:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _informational_event_ids():
+    """The events annotated informational, as a subquery the database runs once: a few in a
+    hundred events are, so checking each of a month's events against that list costs less than
+    looking each one up in the annotations (``NOT EXISTS``)."""
+    return Annotation.objects.filter(kind=Annotation.Kind.INFORMATIONAL).values("event_id")
 
 
 def _day(moment: datetime) -> str:
