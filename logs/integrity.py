@@ -321,8 +321,11 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                     if broken or not purged.covers(expected, seq - 1):
                         result.broken = broken or _missing(expected, seq, pk, entra_id)
                         return result
-                previous = purged.link_at_end[seq - 1]
-            elif purged.containing(seq) is not None:
+                previous = purged.link_at_end.get(seq - 1)
+                if previous is None:
+                    result.broken = _missing(expected, seq, pk, entra_id)
+                    return result
+            if purged.containing(seq) is not None:
                 result.broken = ChainBreak(
                     "inserted",
                     "retention purged this position, yet an event holds it",
