@@ -32,3 +32,17 @@ def test_harness_reports_export_rows_beside_the_raw_limit(tmp_path):
     by_name = {row.metric: row for row in rows}
     assert by_name["export csv"].raw_median > 0 and by_name["export csv"].ratio is not None
     assert by_name["export csv RSS growth"].unit == "MiB"
+
+
+@pytest.mark.django_db
+def test_more_events_than_the_cap_export_the_newest_then_every_event(tmp_path, monkeypatch):
+    from benchmarks.datafile import write_records
+
+    path = tmp_path / "graph.json"
+    write_records(path, EVENTS)
+    assert import_file(path).new == EVENTS
+    monkeypatch.setattr(export, "EXPORTED", EVENTS // 2)
+    figures = export.export_figures(str(path))
+    assert figures["events"] == EVENTS
+    assert {"export csv, every event", "export csv, every event RSS growth"} <= set(figures["rows"])
+    assert figures["raw"]["export csv"] > 0
