@@ -12,6 +12,8 @@ re-run never archives an event twice: listed events are deleted before anything 
 unlisted files are removed. Each run, finished or resumed, leaves one AccessRecord.
 """
 
+import contextlib
+import fcntl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,10 +31,33 @@ from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part
 from logs.trail import record_access
 
+LOCK_NAME = ".apply_retention.lock"
 DEFAULT_BATCH_SIZE = 5_000
 # Events per archive file: the manifest is rewritten once per file, and each file is written
 # whole before its events are deleted.
 DEFAULT_PART_SIZE = 50_000
+
+
+class ArchiveBusyError(Exception):
+    """Another run is using the archive directory."""
+
+
+@contextlib.contextmanager
+def _only_run_in(archive_dir):
+    """Hold the archive directory for this run: two runs at once would each archive the same
+    expired events. The lock goes with the process, however it ends."""
+    if archive_dir is None:
+        yield
+        return
+    Path(archive_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(archive_dir) / LOCK_NAME, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ArchiveBusyError(
+                f"Another apply_retention run is using {archive_dir}; wait for it to end."
+            ) from None
+        yield
 
 
 @dataclass
@@ -60,6 +85,15 @@ def apply_retention(
     on_progress: Callable[[int], None] | None = None,
 ) -> RetentionResult:
     """Archive (unless ``archive_dir`` is None) and purge the events ``policy`` expires."""
+    with _only_run_in(archive_dir):
+        return _apply_retention(
+            policy, archive_dir, batch_size, part_size, now, username, on_progress
+        )
+
+
+def _apply_retention(
+    policy, archive_dir, batch_size, part_size, now, username, on_progress
+) -> RetentionResult:
     started = time.perf_counter()
     now = now or timezone.now()
     result = RetentionResult(run=f"retention-{now:%Y%m%dT%H%M%SZ}")
@@ -164,4 +198,11 @@ def _record(result: RetentionResult, policy: dict, username: str, archive_dir) -
     )
 
 
-__all__ = ["DEFAULT_BATCH_SIZE", "ArchiveRun", "RetentionResult", "apply_retention", "ids_of"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "ArchiveBusyError",
+    "ArchiveRun",
+    "RetentionResult",
+    "apply_retention",
+    "ids_of",
+]

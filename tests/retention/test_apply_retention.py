@@ -1,5 +1,6 @@
 """apply_retention: dry run, archive first, purge exactly what was archived, one record a run."""
 
+import fcntl
 import hashlib
 import json
 from io import StringIO
@@ -11,6 +12,7 @@ from django.test import override_settings
 from logs.ingest.importer import import_file
 from logs.integrity import verify_chain
 from logs.models import AccessRecord, AuditEvent, ChainCheckpoint
+from logs.retention.run import LOCK_NAME
 from tests.exports.conftest import normalised_events
 from tests.retention.conftest import archive_records, manifests, store_events
 
@@ -141,3 +143,15 @@ def test_a_run_with_nothing_to_purge_writes_no_archive(archive_dir):
     assert "0 events" in output
     assert not archive_dir.exists() or not list(archive_dir.glob("retention-*"))
     assert AccessRecord.objects.get().row_count == 0
+
+
+def test_two_runs_never_share_an_archive_directory(archive_dir):
+    store_events(400)
+    archive_dir.mkdir()
+    with open(archive_dir / LOCK_NAME, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(CommandError, match="Another apply_retention run is using"):
+            run("--archive-dir", str(archive_dir))
+    assert AuditEvent.objects.count() == 1
+    run("--archive-dir", str(archive_dir))
+    assert not AuditEvent.objects.exists()

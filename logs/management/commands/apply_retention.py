@@ -8,7 +8,7 @@ from django.utils import timezone
 from logs.management.progress import ProgressBar
 from logs.retention.archive import ArchiveRun
 from logs.retention.policy import RetentionPolicy
-from logs.retention.run import DEFAULT_BATCH_SIZE, apply_retention
+from logs.retention.run import DEFAULT_BATCH_SIZE, ArchiveBusyError, apply_retention
 from logs.retention.selection import expired_events, summary_by_category
 
 
@@ -71,15 +71,18 @@ class Command(BaseCommand):
                 "--no-archive to purge them without an archive."
             )
         total = expired_events(policy.expired(now)).count() if self.stderr.isatty() else 0
-        with ProgressBar("purging", total=total, unit="events") as bar:
-            result = apply_retention(
-                policy,
-                archive_dir=archive_dir,
-                batch_size=batch_size,
-                now=now,
-                username=_os_username(),
-                on_progress=bar.update_to,
-            )
+        try:
+            with ProgressBar("purging", total=total, unit="events") as bar:
+                result = apply_retention(
+                    policy,
+                    archive_dir=archive_dir,
+                    batch_size=batch_size,
+                    now=now,
+                    username=_os_username(),
+                    on_progress=bar.update_to,
+                )
+        except (ArchiveBusyError, OSError) as error:
+            raise CommandError(str(error)) from None
         for name in result.resumed:
             self.stdout.write(f"Finished the stopped run {name}.")
         rate = result.purged / result.seconds if result.seconds else 0
