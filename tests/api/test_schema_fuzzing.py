@@ -11,6 +11,8 @@ import json
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
@@ -40,7 +42,19 @@ def token_for(django_user_model, username: str, role: str) -> str:
 
 
 @pytest.fixture
-def tokens(db, django_user_model, six_events):
+def in_test_transaction():
+    """Requests go through the real WSGI handler, whose request signals close a database
+    connection inside a transaction, and with it the test's; Django's own test client keeps
+    the connection by disconnecting the same handler."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db, django_user_model, six_events, in_test_transaction):
     """An Audit Exporter (reads and exports) and an Ingestion Service (pushes), over the six
     sample events."""
     return {
