@@ -217,6 +217,19 @@ class ArchiveRun:
     def write_file(self, events: list[tuple]) -> dict:
         """Archive ``events`` (``(id, activity_datetime, category)``, oldest first) as the next
         file, durably, then list it in the manifest; returns the manifest entry."""
+        return self.write_lines(events, self.read_lines(events))
+
+    @staticmethod
+    def read_lines(events: list[tuple]) -> list[bytes]:
+        """The NDJSON lines of ``events``: the database's part of archiving them."""
+        lines = []
+        for start in range(0, len(events), READ_CHUNK):
+            lines += graph_lines([event[0] for event in events[start : start + READ_CHUNK]])
+        return lines
+
+    def write_lines(self, events: list[tuple], lines: list[bytes]) -> dict:
+        """Compress ``lines`` (those of ``events``) into the next file, sync it and list it in
+        the manifest: no database work, so it can run beside a delete."""
         name = f"events-{len(self.files) + 1:04d}.ndjson.gz"
         path = self.directory / name
         temporary = path.with_name(name + ".partial")
@@ -225,9 +238,8 @@ class ArchiveRun:
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=hashing, compresslevel=COMPRESS_LEVEL, mtime=0
             ) as stream:
-                for start in range(0, len(events), READ_CHUNK):
-                    ids = [event[0] for event in events[start : start + READ_CHUNK]]
-                    stream.write(b"".join(graph_lines(ids)))
+                for start in range(0, len(lines), READ_CHUNK):
+                    stream.write(b"".join(lines[start : start + READ_CHUNK]))
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(temporary, path)

@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -124,25 +125,51 @@ def _apply_retention(
 def _archive_and_purge(
     policy, condition, archive_dir, batch_size, part_size, now, result, on_progress
 ) -> ArchiveRun | None:
+    part = next_part(condition, None, part_size)
+    if not part:
+        return None
     archive = None
-    after = None
-    while part := next_part(condition, after, part_size):
-        if archive_dir is not None:
-            if archive is None:
-                archive = ArchiveRun.create(archive_dir, policy.describe(now), now)
-                result.run, result.archive = archive.name, archive.directory
-            entry = archive.write_file(part)
-            result.archived_files.append(archive.directory / entry["name"])
-            halt_point("archived")
-        ids = [event[0] for event in part]
-        for start in range(0, len(ids), batch_size):
-            result.purged += purge_batch(ids[start : start + batch_size], result.run)
-            halt_point("deleted")
-            if on_progress:
-                on_progress(result.purged)
-        _add_to_summary(result, part)
-        after = (part[-1][1], part[-1][0])
+    if archive_dir is not None:
+        archive = ArchiveRun.create(archive_dir, policy.describe(now), now)
+        result.run, result.archive = archive.name, archive.directory
+    # The next part's file is compressed, written and synced on a second thread while this
+    # part is deleted: the compressor and the database's deletes both run without the GIL, so
+    # they share the two cores. The database is used by this thread only, and a part is still
+    # deleted only once its own file is synced and listed.
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        archived = _archive_part(writer, archive, part, result)
+        while part:
+            archived.result()
+            if archive is not None:
+                halt_point("archived")
+            following = next_part(condition, (part[-1][1], part[-1][0]), part_size)
+            archived = _archive_part(writer, archive, following, result)
+            ids = [event[0] for event in part]
+            for start in range(0, len(ids), batch_size):
+                result.purged += purge_batch(ids[start : start + batch_size], result.run)
+                halt_point("deleted")
+                if on_progress:
+                    on_progress(result.purged)
+            _add_to_summary(result, part)
+            part = following
+        archived.result()
     return archive
+
+
+def _archive_part(writer, archive, part, result) -> Future:
+    """Read ``part``'s lines here, and have ``writer`` write its file; done at once when there
+    is nothing to archive."""
+    if archive is None or not part:
+        done = Future()
+        done.set_result(None)
+        return done
+    lines = archive.read_lines(part)
+
+    def write():
+        entry = archive.write_lines(part, lines)
+        result.archived_files.append(archive.directory / entry["name"])
+
+    return writer.submit(write)
 
 
 def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
