@@ -9,10 +9,11 @@ portal's presets. Filters on names resolve against the small lookup tables first
 never scans the event table for its choices.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
@@ -45,6 +46,30 @@ ORDERINGS = {
     "date": ("Oldest first", ("activity_datetime", "id")),
 }
 MAX_TEXT_FILTER_LENGTH = 1024
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, moved to UTC (a value without an offset is UTC already).
+
+    Python reads offsets up to ±23:59, PostgreSQL refuses any beyond ±15:59, so a value such
+    as ``+16:06`` is compared in UTC; one that has no UTC equivalent (year 1 with a positive
+    offset) is an error, never a server error.
+    """
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(
+                "Out of range: the date-time has no UTC equivalent.", code="invalid"
+            ) from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 def initiators_named(value: str):
@@ -148,13 +173,13 @@ class AuditEventFilterForm(forms.Form):
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = UtcIsoDateTimeFilter(
         field_name="activity_datetime",
         lookup_expr="gte",
         label="Since",
         help_text="Events at or after this ISO 8601 date-time (UTC if no offset).",
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = UtcIsoDateTimeFilter(
         field_name="activity_datetime",
         lookup_expr="lte",
         label="Until",

@@ -68,9 +68,8 @@ from django.db.models import CharField, Count, Func, Max, Prefetch
 from django.db.models.functions import Cast, TruncDate
 from django.urls import reverse
 from django.utils import timezone
-from django_filters.fields import IsoDateTimeField
 
-from logs.filters import SQLiteUnindexed
+from logs.filters import SQLiteUnindexed, UtcIsoDateTimeField
 from logs.models import (
     Activity,
     Annotation,
@@ -729,8 +728,8 @@ class ReportParametersForm(forms.Form):
     """The report's parameters as the API, the command and the Insights page take them: checked,
     never guessed (a bad date or an unknown service is an error, not a default)."""
 
-    since = IsoDateTimeField(required=False, help_text="ISO 8601; default: 30 days before until")
-    until = IsoDateTimeField(required=False, help_text="ISO 8601; default: now")
+    since = UtcIsoDateTimeField(required=False, help_text="ISO 8601; default: 30 days before until")
+    until = UtcIsoDateTimeField(required=False, help_text="ISO 8601; default: now")
     service = forms.ModelChoiceField(
         queryset=Service.objects.all(), to_field_name="name", required=False
     )
