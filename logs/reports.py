@@ -356,15 +356,9 @@ class ReportBuilder:
         events, newest event first: (activity id, property, event id, date, target type,
         name, UPN, object id, old value, new value)."""
         names = [*LICENCE_ACTIVITIES, *RENAME_ACTIVITIES]
-        return list(
+        rows = (
             self.applied_through(ModifiedProperty.objects, "target__event__", names)
             .filter(name__in=[LICENCE_PROPERTY, RENAME_PROPERTY])
-            .order_by(
-                "-target__event__activity_datetime",
-                "-target__event_id",
-                "target__position",
-                "position",
-            )
             .values_list(
                 "target__event__activity_id",
                 "name",
@@ -376,8 +370,14 @@ class ReportBuilder:
                 "target__object_id",
                 "old_value",
                 "new_value",
+                "target__position",
+                "position",
             )
         )
+        # Sorted here: asked to sort, SQLite would walk the date index in order instead, and
+        # read every event's row for its activity and result.
+        ordered = sorted(rows, key=lambda row: (row[3], row[2], -row[10], -row[11]), reverse=True)
+        return [row[:10] for row in ordered]
 
     def count(self, names, result=SUCCESS) -> int:
         return sum(self.counts[(pk, result)] for pk in self.ids(names))
