@@ -175,6 +175,13 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
     DATABASE_ROUTERS = ["logs.routing.ReadReplicaRouter"]
 
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # The portal's queries are short index walks on tables of millions of rows, whose
+        # estimated cost starts JIT compilation that takes longer than running them (the
+        # changelist's search of a busy actor: 342 ms with JIT, 156 ms without).
+        _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
