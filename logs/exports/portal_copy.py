@@ -20,6 +20,7 @@ leave. A client that goes away closes the generator: psycopg cancels the stateme
 transaction is rolled back, so the connection is left idle.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import F
 
@@ -150,9 +151,17 @@ def iter_portal_csv(
 ):
     """Yield ``(text, number of rows)`` of the portal-form CSV's rows, ``rows_per_chunk`` rows
     at a time (the header is the caller's)."""
-    sql, params = portal_select(
-        queryset, neutralise_formulas=neutralise_formulas, oldest_first=oldest_first, limit=limit
-    )
+    try:
+        sql, params = portal_select(
+            queryset,
+            neutralise_formulas=neutralise_formulas,
+            oldest_first=oldest_first,
+            limit=limit,
+        )
+    except EmptyResultSet:
+        # Django found that the filters select nothing (an empty list of ids) and wrote no
+        # SQL: there are no rows to copy.
+        return
     statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
     connection = connections[queryset.db]
     with (

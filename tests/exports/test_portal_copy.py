@@ -129,3 +129,9 @@ def test_a_download_closed_midway_leaves_no_transaction(monkeypatch):
     assert not connection.in_atomic_block
     assert connection.connection.info.transaction_status == TransactionStatus.IDLE
     assert AuditEvent.objects.count() == 6
+
+
+def test_filters_that_select_nothing_give_the_header_alone():
+    AuditEventFactory()
+    text = "".join(Export(AuditEvent.objects.filter(id__in=[]), "csv"))
+    assert text.count("\r\n") == 1 and text.startswith("\ufeff")
