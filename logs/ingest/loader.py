@@ -67,6 +67,11 @@ TARGET_COLUMNS = [
     "display_name",
     "user_principal_name",
     "group_type",
+    # The event's copies (see Target.event_datetime).
+    "event_datetime",
+    "event_activity_id",
+    "event_result",
+    "event_service_id",
 ]
 MODIFIED_PROPERTY_COLUMNS = ["target_id", "position", "name", "old_value", "new_value"]
 
@@ -229,7 +234,7 @@ class EventLoader:
         chain = ChainAppender()
         event_ids = reserve_ids(AuditEvent, len(records))
         event_rows = []
-        targets = []  # (event id, position, TargetRecord)
+        targets = []  # (event id, position, TargetRecord, the event's copies)
         source_format = self.source_format
         for event_id, r in zip(event_ids, records, strict=True):
             service_id = services[r.service]
@@ -255,11 +260,12 @@ class EventLoader:
                     r.original,
                 )
             )
+            moment = adapt_datetime(r.activity_datetime)
             event_rows.append(
                 (
                     event_id,
                     r.entra_id,
-                    adapt_datetime(r.activity_datetime),
+                    moment,
                     service_id,
                     category_id,
                     activity_id,
@@ -278,13 +284,16 @@ class EventLoader:
                     link,
                 )
             )
+            copies = (moment, activity_id, r.result, service_id)
             targets.extend(
-                (event_id, position, target) for position, target in enumerate(r.targets)
+                (event_id, position, target, copies) for position, target in enumerate(r.targets)
             )
         target_ids = reserve_ids(Target, len(targets))
         target_rows = []
         property_rows = []
-        for target_id, (event_id, position, target) in zip(target_ids, targets, strict=True):
+        for target_id, (event_id, position, target, copies) in zip(
+            target_ids, targets, strict=True
+        ):
             target_rows.append(
                 (
                     target_id,
@@ -295,6 +304,7 @@ class EventLoader:
                     target.display_name,
                     target.user_principal_name,
                     target.group_type,
+                    *copies,
                 )
             )
             property_rows.extend(
