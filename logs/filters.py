@@ -20,7 +20,6 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Func,
     OuterRef,
     Q,
 )
@@ -124,22 +123,6 @@ class Unindexed(ExpressionWrapper):
 
     def __init__(self, column: str):
         super().__init__(F(column) + 0, output_field=BigIntegerField())
-
-
-class SQLiteUnindexed(Func):
-    """A column that no SQLite index serves (``+column``, SQLite's no-op prefix), so that a
-    condition on it is checked on the rows an index on another column found. PostgreSQL
-    chooses its indexes by cost, from statistics SQLite does not keep, and gets the column
-    as it is."""
-
-    arity = 1
-
-    def as_sqlite(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"+{sql}", params
-
-    def as_sql(self, compiler, connection, **extra):
-        return compiler.compile(self.source_expressions[0])
 
 
 def informational_annotations():

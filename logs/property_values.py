@@ -7,6 +7,8 @@ list. The stored value stays exactly as sent; this only decides what the detail 
 
 import json
 
+import orjson
+
 
 def readable_value(raw: str | None) -> str:
     """The decoded value for display; the raw text when it is not JSON."""
@@ -38,6 +40,12 @@ def _decode(text: str):
     stripped = text.strip()
     if not stripped or stripped[0] not in '["{tfn-0123456789':
         return text
+    try:
+        # orjson first: a report decodes tens of thousands of values. It refuses a few things
+        # the standard parser takes (NaN, integers past 64 bits, lone surrogates).
+        return orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(stripped)
     except ValueError:

@@ -312,3 +312,31 @@ def test_queries_do_not_grow_with_the_data(known):
     with CaptureQueriesContext(connection) as large:
         compliance_report(PERIOD)
     assert len(large) == len(small) <= 20
+
+
+def test_an_object_listed_twice_in_one_event_counts_that_event_once():
+    apps = "ApplicationManagement"
+    twice = event("Update application", category=apps)
+    target(twice, type="Application", object_id="app-9", name="Payroll", position=0)
+    target(twice, type="Application", object_id="app-9", name="Payroll", position=1)
+    target(event("Update application", category=apps), type="Application", object_id="app-9")
+    answer = compliance_report(PERIOD).applications["applications"]
+    assert [(i["object_id"], i["changes"]) for i in answer.items] == [("app-9", {"updated": 2})]
+
+
+def test_target_answers_read_the_targets_index_without_joining_events(known):
+    with CaptureQueriesContext(connection) as queries:
+        compliance_report(PERIOD)
+    target_queries = [
+        q["sql"]
+        for q in queries
+        if '"logs_target"."event_activity_id" IN' in q["sql"] or "event_activity_id IN" in q["sql"]
+    ]
+    assert len(target_queries) == 2  # per object, and the licence and name properties
+    for sql in target_queries:
+        assert 'JOIN "logs_auditevent"' not in sql
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + target_queries[0])
+            plan = " ".join(row[3] for row in cursor.fetchall())
+        assert "COVERING INDEX target_activity_date_idx" in plan
