@@ -17,9 +17,11 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
 )
@@ -110,10 +112,43 @@ def ids_or_subquery(queryset, field: str):
     """
     if connections[queryset.db].vendor != "postgresql":
         return queryset.values(field)
-    ids = list(queryset.values_list(field, flat=True)[: MAX_ID_LIST + 1])
+    ids = list(queryset.order_by().values_list(field, flat=True)[: MAX_ID_LIST + 1])
     if len(ids) > MAX_ID_LIST:
         return queryset.values(field)
     return ids
+
+
+class InIds(Func):
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(ids)`` with the ids as one parameter.
+
+    Django passes each id of a list as a parameter of its own, which the driver quotes into
+    the statement one by one: for the 20,000 ids a search may gather, that took longer than
+    each of the changelist's three queries on them (count, estimate, page).
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids):
+        super().__init__(F(column))
+        self.ids = [int(pk) for pk in ids]
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.ids:
+            return "1 = 0", []
+        placeholders = ", ".join(["%s"] * len(self.ids))
+        return f"{column} IN ({placeholders})", [*params, *self.ids]
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.ids)) + "}"]
+
+
+def in_ids(column: str, ids) -> Q | InIds:
+    """A condition for ``filter()``: ``column`` in ``ids`` (a list, or a subquery)."""
+    if isinstance(ids, list):
+        return InIds(column, ids)
+    return Q(**{f"{column}__in": ids})
 
 
 class Unindexed(ExpressionWrapper):
@@ -256,10 +291,10 @@ class AuditEventFilterSet(django_filters.FilterSet):
         )
 
     def filter_initiator(self, queryset, name, value):
-        return queryset.filter(initiator__in=ids_or_subquery(initiators_named(value), "pk"))
+        return queryset.filter(in_ids("initiator", ids_or_subquery(initiators_named(value), "pk")))
 
     def filter_target(self, queryset, name, value):
-        return queryset.filter(pk__in=ids_or_subquery(targets_named(value), "event_id"))
+        return queryset.filter(in_ids("pk", ids_or_subquery(targets_named(value), "event_id")))
 
     def filter_target_type(self, queryset, name, value):
         return queryset.filter(Exists(Target.objects.filter(event=OuterRef("pk"), type=value)))
@@ -283,12 +318,16 @@ class AuditEventFilterSet(django_filters.FilterSet):
         initiator_ids = list(initiators.values_list("pk", flat=True))
         # Few matches: gather their ids through the indexes, then show those. Many: walk the
         # events newest first and keep the matching ones, which stops after a page.
+        # In no order: only the set of ids matters, and ordering would read every match's row.
         candidates = [
-            AuditEvent.objects.filter(activity__in=activity_ids).values_list("pk", flat=True),
-            AuditEvent.objects.filter(initiator__in=initiator_ids).values_list("pk", flat=True),
-            targets_named(text).values_list("event_id", flat=True),
-            AuditEvent.objects.filter(correlation_id=text).values_list("pk", flat=True),
-            AuditEvent.objects.filter(entra_id=text).values_list("pk", flat=True),
+            query.order_by().values_list(field, flat=True)
+            for query, field in [
+                (AuditEvent.objects.filter(activity__in=activity_ids), "pk"),
+                (AuditEvent.objects.filter(initiator__in=initiator_ids), "pk"),
+                (targets_named(text), "event_id"),
+                (AuditEvent.objects.filter(correlation_id=text), "pk"),
+                (AuditEvent.objects.filter(entra_id=text), "pk"),
+            ]
         ]
         ids: set[int] = set()
         for candidate in candidates:
@@ -305,7 +344,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
                     | Q(correlation_id=text)
                     | Q(entra_id=text)
                 )
-        return queryset.filter(pk__in=ids)
+        return queryset.filter(InIds("pk", sorted(ids)))
 
     def filter_ordering(self, queryset, name, value):
         return queryset.order_by(*ORDERINGS[value][1])
