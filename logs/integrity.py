@@ -363,8 +363,46 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     if head_seq >= expected and not purged.covers(expected, head_seq):
         result.broken = _missing(expected, None, None, "")
         return result
+    result.broken = _first_orphan()
+    if result.broken:
+        return result
     result.head_seq, result.head_link = head_seq, head_link
     return result
+
+
+def _first_orphan() -> ChainBreak | None:
+    """A target whose event, or a modified property whose target, is not stored.
+
+    The database does not check these references (migration 0012): auditportal writes them
+    only with their parent and deletes them first. A row left without its parent was written
+    or kept around auditportal. Checked after the chain, which names a deleted event better.
+    """
+    checks = [
+        (
+            "logs_target",
+            "event_id",
+            EVENT_TABLE,
+            "a target refers to event {}, which is not stored",
+        ),
+        (
+            "logs_modifiedproperty",
+            "target_id",
+            "logs_target",
+            "a modified property refers to target {}, which is not stored",
+        ),
+    ]
+    for table, reference, parent, detail in checks:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT child.{reference} FROM {table} AS child WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {parent} AS parent WHERE parent.id = child.{reference}) "
+                "LIMIT 1"
+            )
+            row = cursor.fetchone()
+        if row:
+            event_id = row[0] if parent == EVENT_TABLE else None
+            return ChainBreak("inserted", detail.format(row[0]), event_id=event_id)
+    return None
 
 
 def _missing(first: int, seq: int | None, pk: int | None, entra_id: str) -> ChainBreak:

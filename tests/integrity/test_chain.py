@@ -164,6 +164,26 @@ class TestInsertionIsDetected:
         assert broken.kind == "inserted"
         assert broken.entra_id == "forged"
 
+    def test_a_target_inserted_for_an_event_never_stored(self):
+        store_events(3, 2)
+        raw(
+            "INSERT INTO logs_target (event_id, position, type, object_id, display_name, "
+            "user_principal_name, group_type, event_result) VALUES (987654, 0, 'User', 'x', "
+            "'', '', '', '')"
+        )
+        with pytest.raises(CommandError, match=r"inserted: event id 987654: a target refers"):
+            verify()
+
+    def test_a_modified_property_inserted_for_a_target_never_stored(self):
+        store_events(3, 2)
+        raw(
+            "INSERT INTO logs_modifiedproperty (target_id, position, name) "
+            "VALUES (987654, 0, 'DisplayName')"
+        )
+        broken = verify_chain().broken
+        assert broken.kind == "inserted"
+        assert "modified property refers to target 987654" in broken.detail
+
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize(
