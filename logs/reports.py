@@ -65,7 +65,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.db import connections, transaction
-from django.db.models import CharField, Count, DateField, Func, Max, Prefetch
+from django.db.models import Count, DateField, Func, Max, Prefetch
 from django.db.models.functions import TruncDate
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
@@ -81,6 +81,7 @@ from logs.models import (
     Target,
 )
 from logs.property_values import readable_value
+from logs.utc_text import UTCDateTimeText, from_utc_text
 
 DEFAULT_DAYS = 30
 # Listed items per answer; the count and the links always cover every event.
@@ -160,27 +161,6 @@ class UTCDay(Func):
 
     def as_sql(self, compiler, connection, **extra):
         return compiler.compile(TruncDate(self.source_expressions[0], tzinfo=UTC))
-
-
-class UTCDateTimeText(Func):
-    """A date-time as UTC text that sorts in time order (``YYYY-MM-DD HH:MM:SS.ffffff``).
-
-    Tens of thousands of property rows are sorted by their event's date but only the newest
-    few are listed; converting every value to a Python datetime took longer than the query.
-    SQLite stores exactly this text (a zero fraction left out, which still sorts first); the
-    cast keeps its driver from parsing the column's declared type as a date.
-    """
-
-    output_field = CharField()
-    arity = 1
-
-    def as_sqlite(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"CAST({sql} AS TEXT)", params
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"to_char({sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')", params
 
 
 @dataclass
@@ -571,7 +551,7 @@ class ReportBuilder:
             if len(answer.items) < ITEM_LIMIT:
                 answer.items.append(
                     {
-                        **_event_ref(event_id, _from_utc_text(when)),
+                        **_event_ref(event_id, from_utc_text(when)),
                         "target_type": kind,
                         "target": name or upn or object_id,
                         "target_id": object_id,
@@ -640,7 +620,7 @@ class ReportBuilder:
                 changelist, _ = self.links(RENAME_ACTIVITIES, result=SUCCESS, target=object_id)
                 answer.items.append(
                     {
-                        **_event_ref(event_id, _from_utc_text(when)),
+                        **_event_ref(event_id, from_utc_text(when)),
                         "application_id": object_id,
                         "old_name": old_name,
                         "new_name": new_name,
@@ -754,11 +734,6 @@ def _days(since: datetime, until: datetime) -> list[str]:
     first = since.astimezone(UTC).date()
     last = until.astimezone(UTC).date()
     return [str(first + timedelta(days=n)) for n in range((last - first).days + 1)]
-
-
-def _from_utc_text(text: str) -> datetime:
-    """The datetime of ``UTCDateTimeText``'s text."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _event_ref(event_id: int, when: datetime) -> dict:

@@ -32,6 +32,8 @@ from logs.exports.graph_records import (
 from logs.exports.selection import iter_event_rows
 from logs.models import AuditEvent
 from logs.retention.faults import halt_point
+from logs.retention.ids import id_condition, id_ranges, ids_of
+from logs.retention.selection import part_dates
 
 ARCHIVE_FORMAT = "auditportal-retention-archive"
 MANIFEST_NAME = "manifest.json"
@@ -78,21 +80,6 @@ def sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def id_ranges(ids) -> list[list[int]]:
-    """Sorted ids as ``[first, last]`` runs: the manifest stays small when ids are dense."""
-    ranges: list[list[int]] = []
-    for pk in sorted(ids):
-        if ranges and ranges[-1][1] == pk - 1:
-            ranges[-1][1] = pk
-        else:
-            ranges.append([pk, pk])
-    return ranges
-
-
-def ids_of(ranges) -> list[int]:
-    return [pk for first, last in ranges for pk in range(first, last + 1)]
-
-
 def graph_lines(ids: list[int]) -> list[bytes]:
     """Each event's Graph-shaped record as one NDJSON line, in the order of ``ids``."""
     texts = {}
@@ -118,13 +105,10 @@ def graph_lines(ids: list[int]) -> list[bytes]:
 
 def _originals(ids: list[int]):
     table = AuditEvent._meta.db_table
-    if connection.vendor == "postgresql":
-        condition, parameter = "id = ANY(%s)", ids
-    else:
-        condition, parameter = "id IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+    condition, parameters = id_condition("id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, source_format, original FROM {table} WHERE {condition}", [parameter]
+            f"SELECT id, source_format, original FROM {table} WHERE {condition}", parameters
         )
         return cursor.fetchall()
 
@@ -215,7 +199,7 @@ class ArchiveRun:
                 path.unlink()
 
     def write_file(self, events: list[tuple]) -> dict:
-        """Archive ``events`` (``(id, activity_datetime, category)``, oldest first) as the next
+        """Archive ``events`` (``next_part``'s rows, oldest first) as the next
         file, durably, then list it in the manifest; returns the manifest entry."""
         return self.write_lines(events, self.read_lines(events))
 
@@ -245,6 +229,7 @@ class ArchiveRun:
         os.replace(temporary, path)
         sync_directory(self.directory)
         halt_point("written")
+        oldest, newest = part_dates(events)
         categories: dict[str, int] = {}
         for _, _, category in events:
             categories[category] = categories.get(category, 0) + 1
@@ -253,8 +238,8 @@ class ArchiveRun:
             "sha256": hashing.sha256.hexdigest(),
             "bytes": hashing.size,
             "events": len(events),
-            "oldest": events[0][1].isoformat(timespec="microseconds"),
-            "newest": events[-1][1].isoformat(timespec="microseconds"),
+            "oldest": oldest.isoformat(timespec="microseconds"),
+            "newest": newest.isoformat(timespec="microseconds"),
             "categories": categories,
             "ids": id_ranges(event[0] for event in events),
         }

@@ -7,19 +7,12 @@ the immutability trigger still refuses every other delete. The checkpoint coveri
 is written in the same transaction, so the chain always accounts for exactly what is gone.
 """
 
-import json
-
 from django.db import connection
 
 from logs.immutability import retention_purge
 from logs.integrity import lock_chain, purged_ranges, record_checkpoint
 from logs.models import Annotation, AuditEvent, ModifiedProperty, Target
-
-
-def _id_condition(column: str, ids: list[int]) -> tuple[str, list]:
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [ids]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+from logs.retention.ids import id_condition
 
 
 def purge_batch(ids: list[int], run: str) -> int:
@@ -32,14 +25,14 @@ def purge_batch(ids: list[int], run: str) -> int:
     annotations = Annotation._meta.db_table
     with retention_purge(), connection.cursor() as cursor:
         lock_chain()
-        condition, parameters = _id_condition("id", ids)
+        condition, parameters = id_condition("id", ids)
         cursor.execute(
             f"SELECT chain_seq, chain_link FROM {events} WHERE {condition} "
             "AND chain_seq IS NOT NULL",
             parameters,
         )
         chained = [(seq, bytes(link)) for seq, link in cursor.fetchall()]
-        event_condition, parameters = _id_condition("event_id", ids)
+        event_condition, parameters = id_condition("event_id", ids)
         cursor.execute(
             f"DELETE FROM {properties} WHERE target_id IN "
             f"(SELECT id FROM {targets} WHERE {event_condition})",
@@ -47,7 +40,7 @@ def purge_batch(ids: list[int], run: str) -> int:
         )
         cursor.execute(f"DELETE FROM {targets} WHERE {event_condition}", parameters)
         cursor.execute(f"DELETE FROM {annotations} WHERE {event_condition}", parameters)
-        cursor.execute(f"DELETE FROM {events} WHERE {condition}", _id_condition("id", ids)[1])
+        cursor.execute(f"DELETE FROM {events} WHERE {condition}", id_condition("id", ids)[1])
         deleted = cursor.rowcount
         record_checkpoint(purged_ranges(chained), run)
     return deleted

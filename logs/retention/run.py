@@ -29,14 +29,16 @@ from logs.retention.archive import ArchiveRun, ids_of
 from logs.retention.faults import halt_point
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
-from logs.retention.selection import next_part
+from logs.retention.selection import next_part, part_dates, part_key
 from logs.trail import record_access
 
 LOCK_NAME = ".apply_retention.lock"
 # Events deleted per transaction. Measured on SQLite: a commit writes every page the batch
-# touched to the write-ahead log, and old events lie scattered over the tables and indexes, so
-# 25,000 a transaction purge twice as fast as 5,000; the write lock is held for a second or two.
-DEFAULT_BATCH_SIZE = 25_000
+# touched to the write-ahead log, and the indexes keyed by random ids (activity id,
+# correlation id) are touched all over by any batch, so 25,000 a transaction purge twice as
+# fast as 5,000, and 50,000 a fifth faster again (a million events: 21 s against 27 s for a
+# quarter); other writers wait for the lock up to a few seconds, readers never.
+DEFAULT_BATCH_SIZE = 50_000
 # Events per archive file: the manifest is rewritten once per file, and each file is written
 # whole before its events are deleted.
 DEFAULT_PART_SIZE = 50_000
@@ -142,7 +144,7 @@ def _archive_and_purge(
             archived.result()
             if archive is not None:
                 halt_point("archived")
-            following = next_part(condition, (part[-1][1], part[-1][0]), part_size)
+            following = next_part(condition, part_key(part), part_size)
             archived = _archive_part(writer, archive, following, result)
             ids = [event[0] for event in part]
             for start in range(0, len(ids), batch_size):
@@ -199,8 +201,9 @@ def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
 
 
 def _add_to_summary(result: RetentionResult, part: list[tuple]) -> None:
-    result.oldest = min(filter(None, [result.oldest, part[0][1]]))
-    result.newest = max(filter(None, [result.newest, part[-1][1]]))
+    oldest, newest = part_dates(part)
+    result.oldest = min(filter(None, [result.oldest, oldest]))
+    result.newest = max(filter(None, [result.newest, newest]))
     for _, _, category in part:
         result.categories[category] = result.categories.get(category, 0) + 1
 

@@ -7,6 +7,7 @@ from django.db.models import Count, Max, Min, Q
 
 from logs.exports.selection import keyset_after
 from logs.models import AuditEvent
+from logs.utc_text import UTCDateTimeText, from_utc_text
 
 
 @dataclass
@@ -40,11 +41,25 @@ def summary_by_category(condition: Q) -> list[CategorySummary]:
 
 def next_part(condition: Q, after: tuple[datetime, int] | None, size: int) -> list[tuple]:
     """Up to ``size`` expired events after the (date, id) key ``after``, oldest first, as
-    ``(id, activity_datetime, category name)``: one query served by the date index."""
+    ``(id, date as UTC text, category name)``: one query served by the date index. The dates
+    stay text (``logs.utc_text``): a part's first and last are all that is read of them."""
     events = expired_events(condition)
     if after is not None:
         events = events.filter(keyset_after(after, oldest_first=True))
-    events = events.order_by("activity_datetime", "id").values_list(
-        "id", "activity_datetime", "category__name"
+    events = (
+        events.order_by("activity_datetime", "id")
+        .annotate(date_text=UTCDateTimeText("activity_datetime"))
+        .values_list("id", "date_text", "category__name")
     )
     return list(events[:size])
+
+
+def part_key(part: list[tuple]) -> tuple[datetime, int]:
+    """The (date, id) key of a part's last event, where the next part starts."""
+    pk, date_text, _ = part[-1]
+    return from_utc_text(date_text), pk
+
+
+def part_dates(part: list[tuple]) -> tuple[datetime, datetime]:
+    """The oldest and newest date of a part."""
+    return from_utc_text(part[0][1]), from_utc_text(part[-1][1])
