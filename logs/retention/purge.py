@@ -23,24 +23,42 @@ def purge_batch(ids: list[int], run: str) -> int:
     targets = Target._meta.db_table
     properties = ModifiedProperty._meta.db_table
     annotations = Annotation._meta.db_table
+    postgres = connection.vendor == "postgresql"
     with retention_purge(), connection.cursor() as cursor:
         lock_chain()
+        if postgres:
+            # A commit lost to a crash only brings the batch's events back: they are in the
+            # synced archive already, and the next run deletes them again (see run.py).
+            cursor.execute("SET LOCAL synchronous_commit = off")
         condition, parameters = id_condition("id", ids)
-        cursor.execute(
-            f"SELECT chain_seq, chain_link FROM {events} WHERE {condition} "
-            "AND chain_seq IS NOT NULL",
-            parameters,
-        )
-        chained = [(seq, bytes(link)) for seq, link in cursor.fetchall()]
-        event_condition, parameters = id_condition("event_id", ids)
-        cursor.execute(
-            f"DELETE FROM {properties} WHERE target_id IN "
-            f"(SELECT id FROM {targets} WHERE {event_condition})",
-            parameters,
-        )
-        cursor.execute(f"DELETE FROM {targets} WHERE {event_condition}", parameters)
-        cursor.execute(f"DELETE FROM {annotations} WHERE {event_condition}", parameters)
-        cursor.execute(f"DELETE FROM {events} WHERE {condition}", id_condition("id", ids)[1])
-        deleted = cursor.rowcount
+        event_condition, event_parameters = id_condition("event_id", ids)
+        # The targets' own ids, so that their properties are found by ranges of target ids
+        # too: joined to the targets, PostgreSQL read every stored property for each batch.
+        # No target can be added meanwhile: targets are stored only with their event.
+        cursor.execute(f"SELECT id FROM {targets} WHERE {event_condition}", event_parameters)
+        target_ids = [row[0] for row in cursor.fetchall()]
+        if target_ids:
+            owned_condition, owned_parameters = id_condition("target_id", target_ids)
+            cursor.execute(f"DELETE FROM {properties} WHERE {owned_condition}", owned_parameters)
+            target_condition, target_parameters = id_condition("id", target_ids)
+            cursor.execute(f"DELETE FROM {targets} WHERE {target_condition}", target_parameters)
+        cursor.execute(f"DELETE FROM {annotations} WHERE {event_condition}", event_parameters)
+        if postgres:
+            # The chain positions come back from the delete itself: no second pass.
+            cursor.execute(
+                f"DELETE FROM {events} WHERE {condition} RETURNING chain_seq, chain_link",
+                parameters,
+            )
+            rows = cursor.fetchall()
+            deleted = len(rows)
+        else:
+            # RETURNING needs SQLite 3.35; reading the rows first costs SQLite little.
+            cursor.execute(
+                f"SELECT chain_seq, chain_link FROM {events} WHERE {condition}", parameters
+            )
+            rows = cursor.fetchall()
+            cursor.execute(f"DELETE FROM {events} WHERE {condition}", parameters)
+            deleted = cursor.rowcount
+        chained = [(seq, bytes(link)) for seq, link in rows if seq is not None]
         record_checkpoint(purged_ranges(chained), run)
     return deleted

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from django.db import connection
 from django.utils import timezone
 
 from logs.ingest.bulk_insert import restore_cache, set_import_cache
@@ -134,44 +135,67 @@ def _archive_and_purge(
     if archive_dir is not None:
         archive = ArchiveRun.create(archive_dir, policy.describe(now), now)
         result.run, result.archive = archive.name, archive.directory
-    # The next part's file is compressed, written and synced on a second thread while this
-    # part is deleted: the compressor and the database's deletes both run without the GIL, so
-    # they share the two cores. The database is used by this thread only, and a part is still
-    # deleted only once its own file is synced and listed.
+    # The next part's file is written on a second thread while this part is deleted: its
+    # records read, compressed, written and synced. The compressor and the database both work
+    # without the GIL, so they share the two cores. A part is still deleted only once its own
+    # file is synced and listed.
+    read_beside = can_read_beside()
     with ThreadPoolExecutor(max_workers=1) as writer:
-        archived = _archive_part(writer, archive, part, result)
-        while part:
+        try:
+            archived = _archive_part(writer, archive, part, result, read_beside)
+            while part:
+                archived.result()
+                if archive is not None:
+                    halt_point("archived")
+                following = next_part(condition, part_key(part), part_size)
+                archived = _archive_part(writer, archive, following, result, read_beside)
+                ids = [event[0] for event in part]
+                for start in range(0, len(ids), batch_size):
+                    result.purged += purge_batch(ids[start : start + batch_size], result.run)
+                    halt_point("deleted")
+                    if on_progress:
+                        on_progress(result.purged)
+                _add_to_summary(result, part)
+                part = following
             archived.result()
-            if archive is not None:
-                halt_point("archived")
-            following = next_part(condition, part_key(part), part_size)
-            archived = _archive_part(writer, archive, following, result)
-            ids = [event[0] for event in part]
-            for start in range(0, len(ids), batch_size):
-                result.purged += purge_batch(ids[start : start + batch_size], result.run)
-                halt_point("deleted")
-                if on_progress:
-                    on_progress(result.purged)
-            _add_to_summary(result, part)
-            part = following
-        archived.result()
+        finally:
+            if read_beside:
+                writer.submit(_close_thread_connection).result()
     return archive
 
 
-def _archive_part(writer, archive, part, result) -> Future:
-    """Read ``part``'s lines here, and have ``writer`` write its file; done at once when there
-    is nothing to archive."""
+def _archive_part(writer, archive, part, result, read_beside: bool) -> Future:
+    """Have ``writer`` write ``part``'s file; done at once when there is nothing to archive.
+
+    With ``read_beside`` the writer reads the records too, on its thread's own database
+    connection, so that reading them overlaps the deletes as well. Not when this runs inside
+    a caller's transaction: another connection would not see the rows it has not committed.
+    """
     if archive is None or not part:
         done = Future()
         done.set_result(None)
         return done
-    lines = archive.read_lines(part)
+    lines = None if read_beside else archive.read_lines(part)
 
     def write():
-        entry = archive.write_lines(part, lines)
+        entry = archive.write_lines(part, archive.read_lines(part) if read_beside else lines)
         result.archived_files.append(archive.directory / entry["name"])
 
     return writer.submit(write)
+
+
+def can_read_beside() -> bool:
+    """Whether a second connection sees and may read what this one deletes meanwhile: not
+    inside a caller's transaction (its rows are not committed), nor on an in-memory SQLite
+    database (shared between connections with table locks, so a reader would wait)."""
+    if connection.in_atomic_block:
+        return False
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+
+
+def _close_thread_connection() -> None:
+    """Close the database connection of the thread this runs on (Django keeps one a thread)."""
+    connection.close()
 
 
 def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
