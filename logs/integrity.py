@@ -371,9 +371,9 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
 
 
 def _first_orphan() -> ChainBreak | None:
-    """A target whose event, or a modified property whose target, is not stored.
+    """A target or annotation whose event, or a modified property whose target, is not stored.
 
-    The database does not check these references (migration 0012): auditportal writes them
+    The database does not check these references (migrations 0012, 0014): auditportal writes them
     only with their parent and deletes them first. A row left without its parent was written
     or kept around auditportal. Checked after the chain, which names a deleted event better.
     """
@@ -389,6 +389,12 @@ def _first_orphan() -> ChainBreak | None:
             "target_id",
             "logs_target",
             "a modified property refers to target {}, which is not stored",
+        ),
+        (
+            "logs_annotation",
+            "event_id",
+            EVENT_TABLE,
+            "an annotation refers to event {}, which is not stored",
         ),
     ]
     for table, reference, parent, detail in checks:

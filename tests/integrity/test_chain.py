@@ -184,6 +184,16 @@ class TestInsertionIsDetected:
         assert broken.kind == "inserted"
         assert "modified property refers to target 987654" in broken.detail
 
+    def test_an_annotation_inserted_for_an_event_never_stored(self):
+        store_events(3, 2)
+        raw(
+            "INSERT INTO logs_annotation (event_id, kind, text, created_at, source) "
+            "VALUES (987654, 'note', 'x', CURRENT_TIMESTAMP, 'test')"
+        )
+        broken = verify_chain().broken
+        assert (broken.kind, broken.event_id) == ("inserted", 987654)
+        assert "an annotation refers to event 987654" in broken.detail
+
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize(
