@@ -8,6 +8,7 @@ chunk, no transaction held), ``graph_records`` shapes JSON records, ``csv_files`
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.db import connections
@@ -25,6 +26,31 @@ CONTENT_TYPES = {
     "json": "application/json",
     "ndjson": "application/x-ndjson",
 }
+
+
+@contextmanager
+def sqlite_reads_copied(connection):
+    """On SQLite, read the database file without memory mapping while an export streams.
+
+    The portal maps the file (settings: it keeps every request's reads warm), but an export
+    reads its whole range once, and the mapped pages it touches count as the process's own
+    resident memory: exporting a million events grew it by 1.3 GB. Copied reads keep it flat.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    dbapi = connection.connection
+    row = dbapi.execute("PRAGMA mmap_size").fetchone()
+    if row is None:  # an in-memory database: nothing is mapped
+        yield
+        return
+    (previous,) = row
+    dbapi.execute("PRAGMA mmap_size = 0")
+    try:
+        yield
+    finally:
+        dbapi.execute(f"PRAGMA mmap_size = {int(previous)}")
 
 
 def is_oldest_first(queryset) -> bool:
@@ -96,7 +122,8 @@ class Export:
             body = self._portal_csv()
         else:
             body = self._json()
-        yield from body
+        with sqlite_reads_copied(connections[self.queryset.db]):
+            yield from body
         if self.limit is not None and self.rows_written >= self.limit:
             self.truncated = self.exceeds_limit()
         self.finished = True
