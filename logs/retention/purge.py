@@ -1,10 +1,11 @@
 """Deleting a batch of events, and recording in the chain that retention deleted them.
 
-Raw SQL by id list, children first (modified properties, targets, annotations, then the
-events): Django's delete collector loads every related row first and is far too slow for tens
-of thousands of events a second. The only way in is ``retention_purge()``, so on PostgreSQL
-the immutability trigger still refuses every other delete. The checkpoint covering the batch
-is written in the same transaction, so the chain always accounts for exactly what is gone.
+Raw SQL by id ranges (logs.retention.ids), children first (modified properties, targets,
+annotations, then the events): Django's delete collector loads every related row first and is
+far too slow for tens of thousands of events a second. The only way in is
+``retention_purge()``, so on PostgreSQL the immutability trigger still refuses every other
+delete. The checkpoint covering the batch is written in the same transaction, so the chain
+always accounts for exactly what is gone.
 """
 
 from django.db import connection
