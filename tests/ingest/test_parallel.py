@@ -1,6 +1,8 @@
 """Parsing in a second process gives exactly what the serial parser gives, errors included."""
 
 import json
+import threading
+import uuid
 
 import pytest
 
@@ -8,7 +10,7 @@ from logs.ingest.detect import detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import PARSERS
 from logs.ingest.importer import import_file
-from logs.ingest.parallel import ParallelParse
+from logs.ingest.parallel import CHUNK_RECORDS, ParallelParse
 from logs.ingest.sources import open_input
 from logs.models import AuditEvent
 from tests.conftest import FIXTURES_DIR
@@ -104,3 +106,30 @@ def test_import_in_parallel_keeps_nothing_from_a_bad_file(tmp_path):
     result = import_file(path, parallel=True, batch_size=3)
     assert result.failed and "record 10" in result.errors[0]
     assert AuditEvent.objects.count() == 0
+
+
+def test_actors_sent_once_come_back_as_one_object_each(tmp_path):
+    # More records than one chunk of the pipe, so that actors are sent whole only once and by
+    # their number across chunks.
+    actors = [GraphDirectoryAuditFactory() for _ in range(3)]
+    records = [
+        {**actors[number % 3], "id": str(uuid.UUID(int=number + 1))}
+        for number in range(CHUNK_RECORDS + 500)
+    ]
+    serial, parallel = both_ways(write_json(tmp_path / "page.json", graph_page(*records)))
+    assert parallel == serial
+    initiators = {id(record.initiator) for record in parallel}
+    assert len(initiators) == len({record.initiator for record in serial}) == 3
+
+
+def test_stopping_early_leaves_no_reading_thread(tmp_path):
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(20)])
+    )
+    input_file = open_input(path)
+    detected = detect(input_file)
+    before = set(threading.enumerate())
+    items = iter(ParallelParse(input_file, detected.format, detected.layout))
+    next(items)
+    items.close()
+    assert set(threading.enumerate()) <= before
