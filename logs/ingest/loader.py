@@ -7,6 +7,7 @@ background thread while the caller parses the next one (see BackgroundWriter).
 """
 
 import json
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import orjson
@@ -131,11 +132,27 @@ def _initiator_fields(initiator) -> dict:
     return {name: getattr(initiator, name) for name in initiator.__dataclass_fields__}
 
 
+@dataclass
+class ReservedBatch:
+    """What one batch of new records took from the database before its rows can be built:
+    lookup ids (created if new) and fresh primary keys."""
+
+    records: list[AuditRecord]
+    services: dict
+    categories: dict
+    activities: dict
+    initiators: dict
+    event_ids: list[int]
+    target_ids: list[int]
+
+
 class EventLoader:
     """Buffers records and writes them a batch at a time; call ``flush`` at the end.
 
-    Inside ``with loader:`` (itself inside the caller's transaction) batches are written in the
-    background; leaving the block waits for the last one, also when an error unwinds it, so the
+    Inside ``with loader:`` (itself inside the caller's transaction) batches are stored in a
+    pipeline: a background thread checks batch N+1 against the database, reserves its ids and
+    then inserts batch N, while the caller builds batch N+1's rows and parses what follows.
+    Leaving the block waits for the last write, also when an error unwinds it, so the
     transaction never ends under a write in flight. Outside it every write is synchronous.
     """
 
@@ -150,8 +167,17 @@ class EventLoader:
         self._pending: list[AuditRecord] = []
         self._writer: BackgroundWriter | None = None
         self._cache_to_restore: int | None = None
+        # The pipeline's state (see _write_in_background).
+        self._built: BatchRows | None = None
+        self._built_ids: set[str] = set()
+        self._chain: ChainAppender | None = None
+        self._next_ids: dict = {}
 
     def __enter__(self):
+        if not connection.in_atomic_block:
+            # The pipeline relies on the chain lock (and SQLite's write lock) being held from
+            # the first batch to the last.
+            raise RuntimeError("use the loader as a context manager inside transaction.atomic()")
         self._cache_to_restore = set_import_cache()
         check_references_as_written()
         self._writer = BackgroundWriter()
@@ -178,6 +204,9 @@ class EventLoader:
         """Write everything added so far, and wait until it is written."""
         self._write_pending()
         if self._writer is not None:
+            built, self._built = self._built, None
+            if built is not None:
+                self._writer.submit(lambda: self._insert_rows(built))
             self._writer.wait()
 
     def _write_pending(self) -> None:
@@ -185,9 +214,7 @@ class EventLoader:
         if not records:
             return
         if self._writer is not None:
-            # One job at a time, so each duplicate check and id reservation sees the previous
-            # batch stored.
-            self._writer.submit(lambda: self._store(records))
+            self._write_in_background(records)
         else:
             self._store(records)
 
@@ -198,21 +225,73 @@ class EventLoader:
         # later one counting it a duplicate instead of failing on the unique activity id.
         with transaction.atomic():
             lock_chain()
-            fresh = self._without_duplicates(records)
-            self.counts.duplicate += len(records) - len(fresh)
+            fresh = self._without_duplicates(records, set())
             if fresh:
-                self._insert(fresh)
-                self.counts.new += len(fresh)
+                self._insert_rows(self.prepare_rows(fresh))
 
-    def _without_duplicates(self, records: list[AuditRecord]) -> list[AuditRecord]:
+    def _write_in_background(self, records: list[AuditRecord]) -> None:
+        """Hand ``records`` to the pipeline.
+
+        One job on the writer thread checks this batch for duplicates and reserves what it
+        needs, then inserts the previous batch's rows; this thread waits for the first part
+        only, and builds this batch's rows (Python work, mostly the chain's hashes) while the
+        database inserts the previous ones. Storing thus costs little more than the inserts.
+        The check sees the previous batch only in memory (it is not inserted yet), and ids and
+        the chain's head are carried from batch to batch: the transaction holds the chain lock
+        (and on SQLite the write lock) throughout, so no other writer can interleave.
+        """
+        previous, self._built = self._built, None
+        previous_ids, self._built_ids = self._built_ids, set()
+        checked: Future = Future()
+
+        def job():
+            try:
+                checked.set_result(self._check_and_reserve(records, previous_ids))
+            except BaseException as error:
+                checked.set_exception(error)
+                return
+            if previous is not None:
+                self._insert_rows(previous)
+
+        self._writer.submit(job)
+        reserved = checked.result()
+        if reserved is not None:
+            self._built = self.build_rows(reserved, self._chain)
+            self._built_ids = {record.entra_id for record in reserved.records}
+
+    def _check_and_reserve(self, records, not_yet_inserted: set[str]) -> ReservedBatch | None:
+        if self._chain is None:
+            # Locks the chain before the first duplicate check, as _store does.
+            self._chain = ChainAppender()
+        fresh = self._without_duplicates(records, not_yet_inserted)
+        return self.reserve(fresh, self._reserve_ids) if fresh else None
+
+    def _reserve_ids(self, model, count: int) -> list[int]:
+        """Fresh ids, carried on in memory after the first reservation on SQLite, whose next
+        id is read from the table: the previous batch is reserved but not inserted yet."""
+        if connection.vendor == "postgresql":
+            return reserve_ids(model, count)
+        start = self._next_ids.get(model)
+        ids = reserve_ids(model, count) if start is None else list(range(start, start + count))
+        if ids:
+            self._next_ids[model] = ids[-1] + 1
+        return ids
+
+    def _without_duplicates(self, records, not_yet_inserted: set[str]) -> list[AuditRecord]:
         by_id = {}
         for record in records:
             by_id.setdefault(record.entra_id, record)
         stored = _stored_entra_ids(list(by_id))
-        return [record for entra_id, record in by_id.items() if entra_id not in stored]
+        fresh = [
+            record
+            for entra_id, record in by_id.items()
+            if entra_id not in stored and entra_id not in not_yet_inserted
+        ]
+        self.counts.duplicate += len(records) - len(fresh)
+        self.counts.new += len(fresh)
+        return fresh
 
-    def _insert(self, records: list[AuditRecord]) -> None:
-        rows = self.prepare_rows(records)
+    def _insert_rows(self, rows: BatchRows) -> None:
         inserts = [
             (AuditEvent, EVENT_COLUMNS, rows.events),
             (Target, TARGET_COLUMNS, rows.targets),
@@ -224,19 +303,32 @@ class EventLoader:
     def prepare_rows(self, records: list[AuditRecord]) -> BatchRows:
         """Rows for new ``records``, with ids reserved, lookups resolved (created if new) and
         each event linked into the hash chain; call inside the transaction that inserts them."""
-        services = self.lookups.name_ids(Service, {r.service for r in records})
-        categories = self.lookups.name_ids(Category, {r.category for r in records})
-        activities = self.lookups.name_ids(Activity, {r.activity for r in records})
-        initiators = self.lookups.initiator_ids([r.initiator for r in records if r.initiator])
-        batch_id = self.import_batch.pk if self.import_batch else None
-        adapt_datetime = connection.ops.adapt_datetimefield_value
         # Locks the chain first, so ids are reserved in chain order on every database.
         chain = ChainAppender()
-        event_ids = reserve_ids(AuditEvent, len(records))
+        return self.build_rows(self.reserve(records, reserve_ids), chain)
+
+    def reserve(self, records: list[AuditRecord], reserve) -> ReservedBatch:
+        """Resolve the lookups of new ``records`` and reserve their ids with ``reserve``."""
+        return ReservedBatch(
+            records=records,
+            services=self.lookups.name_ids(Service, {r.service for r in records}),
+            categories=self.lookups.name_ids(Category, {r.category for r in records}),
+            activities=self.lookups.name_ids(Activity, {r.activity for r in records}),
+            initiators=self.lookups.initiator_ids([r.initiator for r in records if r.initiator]),
+            event_ids=reserve(AuditEvent, len(records)),
+            target_ids=reserve(Target, sum(len(r.targets) for r in records)),
+        )
+
+    def build_rows(self, batch: ReservedBatch, chain: ChainAppender) -> BatchRows:
+        """The database rows of a reserved batch, each event linked into ``chain``; no query."""
+        services, categories = batch.services, batch.categories
+        activities, initiators = batch.activities, batch.initiators
+        batch_id = self.import_batch.pk if self.import_batch else None
+        adapt_datetime = connection.ops.adapt_datetimefield_value
         event_rows = []
         targets = []  # (event id, position, TargetRecord, the event's copies)
         source_format = self.source_format
-        for event_id, r in zip(event_ids, records, strict=True):
+        for event_id, r in zip(batch.event_ids, batch.records, strict=True):
             service_id = services[r.service]
             category_id = categories[r.category]
             activity_id = activities[r.activity]
@@ -288,11 +380,10 @@ class EventLoader:
             targets.extend(
                 (event_id, position, target, copies) for position, target in enumerate(r.targets)
             )
-        target_ids = reserve_ids(Target, len(targets))
         target_rows = []
         property_rows = []
         for target_id, (event_id, position, target, copies) in zip(
-            target_ids, targets, strict=True
+            batch.target_ids, targets, strict=True
         ):
             target_rows.append(
                 (

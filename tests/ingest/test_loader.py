@@ -1,11 +1,14 @@
-"""The loader writes batches on a second thread; errors there surface in the importing thread
-and nothing of the transaction survives them."""
+"""The loader stores batches in a pipeline on a second thread; errors there surface in the
+importing thread and nothing of the transaction survives them."""
 
 import pytest
 from django.db import transaction
 
 from logs.ingest import bulk_insert, loader
+from logs.ingest.graph_shape import normalize_graph_record
 from logs.ingest.importer import import_file
+from logs.ingest.json_stream import to_original
+from logs.integrity import verify_chain
 from logs.models import AuditEvent, Target
 from tests.factories import GraphDirectoryAuditFactory
 from tests.ingest.test_bad_input import graph_page, write_json
@@ -64,3 +67,61 @@ def test_a_job_error_is_raised_by_wait():
     with pytest.raises(ValueError, match="boom"):
         writer.wait()
     writer.close()
+
+
+def test_a_record_repeated_in_the_next_batch_counts_as_a_duplicate(tmp_path):
+    # Batch N+1 is checked before batch N is inserted: the check must see N all the same.
+    records = [GraphDirectoryAuditFactory() for _ in range(7)]
+    a, b, c, d, e, f, g = records
+    path = write_json(tmp_path / "page.json", graph_page(a, b, c, a, d, e, b, f, g, g))
+    result = import_file(path, batch_size=3)
+    assert (result.new, result.duplicate, result.errors) == (7, 3, [])
+    assert sorted(AuditEvent.objects.values_list("entra_id", flat=True)) == sorted(
+        record["id"] for record in records
+    )
+
+
+def test_ids_and_chain_positions_run_on_across_batches():
+    records = [normalized(GraphDirectoryAuditFactory(), number) for number in range(11)]
+    with transaction.atomic(), loader.EventLoader(source_format="graph", batch_size=4) as load:
+        for record in records:
+            load.add(record)
+        load.flush()
+    stored = list(AuditEvent.objects.order_by("chain_seq").values_list("id", "entra_id"))
+    assert [entra_id for _, entra_id in stored] == [record.entra_id for record in records]
+    ids = [pk for pk, _ in stored]
+    assert ids == sorted(ids) and len(set(ids)) == 11
+    assert verify_chain().ok
+
+
+def test_the_pipeline_needs_the_callers_transaction():
+    with (
+        pytest.raises(RuntimeError, match=r"transaction\.atomic"),
+        loader.EventLoader(source_format="graph"),
+    ):
+        pass
+
+
+def test_a_failed_check_is_raised_in_the_caller_and_rolls_back(tmp_path, monkeypatch):
+    real_check = loader._stored_entra_ids
+    calls = []
+
+    def failing_on_second_batch(entra_ids):
+        calls.append(entra_ids)
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return real_check(entra_ids)
+
+    monkeypatch.setattr(loader, "_stored_entra_ids", failing_on_second_batch)
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(6)])
+    )
+    with pytest.raises(RuntimeError, match="connection lost"):
+        import_file(path, batch_size=2)
+    assert AuditEvent.objects.count() == 0
+
+
+def normalized(record: dict, number: int):
+    return normalize_graph_record(
+        record, original=to_original(record), location=f"record {number + 1}"
+    )
