@@ -32,9 +32,10 @@ from logs.ingest.records import (
 
 # Below this size the child's start-up (a fraction of a second) costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-CHUNK_RECORDS = 2000
-# Chunks read ahead of the records being stored (a chunk is about 3 MB of pickled records).
-QUEUED_CHUNKS = 4
+# Records per message, and messages read ahead of the records being stored: about 5 MB of
+# pickled records waiting, and little memory on top of the batches.
+CHUNK_RECORDS = 1000
+QUEUED_CHUNKS = 3
 # The parsing process yields the processor to the storing threads (see the end of the module).
 CHILD_NICENESS = 5
 
