@@ -58,27 +58,45 @@ class Databases:
         and kept under a name that says its size and schema (the latest migration), so
         read-only metrics reuse it across invocations until the schema changes.
         """
-        tag = f"{events}_{schema_tag()}"
-        if self.engine == "sqlite":
-            target = self._sqlite_path(f"populated-{tag}")
-            if not target.exists():
-                self._populate(path, events, log)
-                _checkpoint(self._sqlite_path("bench"))
-                shutil.copyfile(self._sqlite_path("bench"), f"{target}.partial")
-                os.replace(f"{target}.partial", target)
-            return f"sqlite:///{target}"
-        name = f"{self._postgres_name()}_populated_{tag}"
-        if not self._postgres_exists(name):
+        if not self.has_populated(events):
             self._populate(path, events, log)
-            # What autovacuum does soon after a large import (PostgreSQL vacuums insert-only
-            # tables too): statistics, and the visibility map index-only scans rely on.
-            with psycopg.connect(_libpq_url(self.postgres_url), autocommit=True) as connection:
-                connection.execute("VACUUM ANALYZE")
-            self._postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres_name()}"')
-        url = self.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+            self.keep_as_populated(events)
+        if self.engine == "sqlite":
+            return f"sqlite:///{self._populated_sqlite_path(events)}"
+        url = self.postgres_url.rsplit("/", 1)[0] + f"/{self._populated_postgres_name(events)}"
         with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
             connection.execute("ANALYZE")
         return url
+
+    def has_populated(self, events: int) -> bool:
+        if self.engine == "sqlite":
+            return self._populated_sqlite_path(events).exists()
+        return self._postgres_exists(self._populated_postgres_name(events))
+
+    def keep_as_populated(self, events: int) -> None:
+        """Keep a copy of the last fresh database, which an import of the data file has just
+        filled, as the populated one (unless there is one): the ingest metric's import is the
+        very import that populating runs, and a million events take minutes to import."""
+        if self.has_populated(events):
+            return
+        if self.engine == "sqlite":
+            target = self._populated_sqlite_path(events)
+            _checkpoint(self._sqlite_path("bench"))
+            shutil.copyfile(self._sqlite_path("bench"), f"{target}.partial")
+            os.replace(f"{target}.partial", target)
+            return
+        # What autovacuum does soon after a large import (PostgreSQL vacuums insert-only
+        # tables too): statistics, and the visibility map index-only scans rely on.
+        with psycopg.connect(_libpq_url(self.postgres_url), autocommit=True) as connection:
+            connection.execute("VACUUM ANALYZE")
+        name = self._populated_postgres_name(events)
+        self._postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres_name()}"')
+
+    def _populated_sqlite_path(self, events: int) -> Path:
+        return self._sqlite_path(f"populated-{events}_{schema_tag()}")
+
+    def _populated_postgres_name(self, events: int) -> str:
+        return f"{self._postgres_name()}_populated_{events}_{schema_tag()}"
 
     def populated_copy(self, path: Path, events: int) -> str:
         """The DATABASE_URL of a throwaway copy of the populated database (replacing the

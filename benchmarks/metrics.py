@@ -15,6 +15,9 @@ class Metric:
     # "populated copy": every run on a throwaway copy of that database (for metrics that
     # delete: the populated database itself is never changed).
     database: str = "empty"
+    # Its measurement imports the data file into an empty database: the first run's database
+    # is kept as the populated one when there is none yet.
+    populates: bool = False
 
 
 METRICS = {
@@ -26,6 +29,7 @@ METRICS = {
             measure="ingest.import_rate",
             raw_limit="ingest.raw_insert_rate",
             report_memory=True,
+            populates=True,
         ),
         # Returns {"rows": {page: ms}}: one table row per page (changelist views, detail, API).
         Metric("browse", "ms", measure="browse.page_times", raw_limit=None, database="populated"),

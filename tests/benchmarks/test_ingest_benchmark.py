@@ -1,8 +1,11 @@
 """The ingest benchmark still runs end to end, with a tiny file; no timings are asserted."""
 
+import sqlite3
+
 import pytest
 
 from benchmarks import ingest
+from benchmarks.databases import schema_tag
 from benchmarks.datafile import iter_records, write_records
 from benchmarks.runner import run
 from logs.models import AuditEvent
@@ -52,3 +55,14 @@ def test_harness_reports_ingest_beside_its_raw_limit(tmp_path):
     assert rate.median > 0
     assert rate.raw_median > 0
     assert memory.median > 0
+
+
+def test_the_first_import_is_kept_as_the_populated_database(tmp_path):
+    rows = run(["ingest"], ["sqlite"], events=EVENTS, runs=2, out_dir=tmp_path, log=None)
+
+    rate = rows[0]
+    assert (len(rate.values), len(rate.raw_values)) == (2, 1)
+    populated = tmp_path / f"populated-{EVENTS}_{schema_tag()}.sqlite3"
+    with sqlite3.connect(populated) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM logs_auditevent").fetchone()
+    assert count == EVENTS
