@@ -107,17 +107,22 @@ _ENDED = object()
 
 
 def _read_messages(stream, messages: queue.Queue) -> None:
-    """Put each message's pickled bytes into ``messages``, then _ENDED when the pipe closes."""
-    while True:
-        header = stream.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            break
-        (size,) = _HEADER.unpack(header)
-        payload = stream.read(size)
-        if len(payload) < size:
-            break
-        messages.put(payload)
-    messages.put(_ENDED)
+    """Put each message's pickled bytes into ``messages``, then _ENDED when the pipe closes
+    (or reading it fails: the records' reader must never wait for a message that cannot come)."""
+    try:
+        while True:
+            header = stream.read(_HEADER.size)
+            if len(header) < _HEADER.size:
+                break
+            (size,) = _HEADER.unpack(header)
+            payload = stream.read(size)
+            if len(payload) < size:
+                break
+            messages.put(payload)
+    except (OSError, ValueError):
+        pass  # a broken or closed pipe ends the messages as its end does
+    finally:
+        messages.put(_ENDED)
 
 
 def _parse_in_child(sender, path: str, format_name: str, layout: str) -> None:

@@ -1,11 +1,13 @@
 """Parsing in a second process gives exactly what the serial parser gives, errors included."""
 
 import json
+import queue
 import threading
 import uuid
 
 import pytest
 
+from logs.ingest import parallel
 from logs.ingest.detect import detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import PARSERS
@@ -133,3 +135,15 @@ def test_stopping_early_leaves_no_reading_thread(tmp_path):
     next(items)
     items.close()
     assert set(threading.enumerate()) <= before
+
+
+def test_a_failing_pipe_ends_the_records_with_an_error():
+    class BrokenPipe:
+        def read(self, size):
+            raise OSError("read failed")
+
+    messages = queue.Queue()
+    reader = threading.Thread(target=parallel._read_messages, args=(BrokenPipe(), messages))
+    reader.start()
+    reader.join()
+    assert messages.get_nowait() is parallel._ENDED
