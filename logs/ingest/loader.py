@@ -2,8 +2,9 @@
 
 One batch costs a handful of queries whatever its size: one to find ids already stored, one
 bulk insert per table, and lookups (services, categories, activities, initiators) only for
-names not seen before in this run. Used as a context manager, the loader writes each batch on a
-background thread while the caller parses the next one (see BackgroundWriter).
+names not seen before in this run. Used as a context manager, the loader stores batches in a
+pipeline on a background thread (see EventLoader and BackgroundWriter): the database inserts
+one batch while the caller builds the next one's rows and parses what follows.
 """
 
 import json
