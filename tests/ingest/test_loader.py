@@ -28,13 +28,7 @@ def test_writer_error_is_raised_in_the_caller_and_rolls_back(tmp_path, monkeypat
         return real_insert(model, columns, rows)
 
     monkeypatch.setattr(loader, "insert_rows", failing_on_third_batch)
-    path = write_json(
-        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(9)])
-    )
-    with pytest.raises(RuntimeError, match="disk full"):
-        import_file(path, batch_size=2)
-    assert AuditEvent.objects.count() == 0
-    assert Target.objects.count() == 0
+    assert_import_fails_storing_nothing(tmp_path, events=9, message="disk full")
 
 
 def test_background_writer_waits_before_the_transaction_ends(tmp_path):
@@ -113,12 +107,18 @@ def test_a_failed_check_is_raised_in_the_caller_and_rolls_back(tmp_path, monkeyp
         return real_check(entra_ids)
 
     monkeypatch.setattr(loader, "_stored_entra_ids", failing_on_second_batch)
+    assert_import_fails_storing_nothing(tmp_path, events=6, message="connection lost")
+
+
+def assert_import_fails_storing_nothing(tmp_path, *, events: int, message: str):
+    """Import ``events`` records in batches of 2: the error surfaces, and nothing is kept."""
     path = write_json(
-        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(6)])
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(events)])
     )
-    with pytest.raises(RuntimeError, match="connection lost"):
+    with pytest.raises(RuntimeError, match=message):
         import_file(path, batch_size=2)
     assert AuditEvent.objects.count() == 0
+    assert Target.objects.count() == 0
 
 
 def normalized(record: dict, number: int):
