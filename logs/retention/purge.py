@@ -8,6 +8,8 @@ delete. The checkpoint covering the batch is written in the same transaction, so
 always accounts for exactly what is gone.
 """
 
+import contextlib
+
 from django.db import connection
 
 from logs.immutability import retention_purge
@@ -25,7 +27,7 @@ def purge_batch(ids: list[int], run: str) -> int:
     properties = ModifiedProperty._meta.db_table
     annotations = Annotation._meta.db_table
     postgres = connection.vendor == "postgresql"
-    with retention_purge(), connection.cursor() as cursor:
+    with _zeroing_only_pages_written_anyway(), retention_purge(), connection.cursor() as cursor:
         lock_chain()
         if postgres:
             # A commit lost to a crash only brings the batch's events back: they are in the
@@ -63,3 +65,32 @@ def purge_batch(ids: list[int], run: str) -> int:
         chained = [(seq, bytes(link)) for seq, link in rows if seq is not None]
         record_checkpoint(purged_ranges(chained), run)
     return deleted
+
+
+# What ``PRAGMA secure_delete`` reads as, in the words it takes ("2" would set it on).
+_SECURE_DELETE_MODES = {0: "OFF", 1: "ON", 2: "FAST"}
+
+
+@contextlib.contextmanager
+def _zeroing_only_pages_written_anyway():
+    """On SQLite, ``secure_delete = FAST`` for the purge.
+
+    Debian's SQLite (and others) is built with secure delete on: it overwrites every deleted
+    row with zeros, and writes out each page a purge frees only to hold zeros, a quarter of a
+    purge's time (a million events: 13,300 events/s against 17,100). FAST still zeroes what is
+    deleted from every page that is written anyway; a page freed whole keeps its old bytes on
+    the free list until SQLite reuses it, as PostgreSQL keeps deleted rows until it vacuums.
+    ``VACUUM`` rewrites the file without them. The setting belongs to the connection, so the
+    previous one is put back.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    dbapi = connection.connection
+    previous = dbapi.execute("PRAGMA secure_delete").fetchone()[0]
+    dbapi.execute("PRAGMA secure_delete = FAST")
+    try:
+        yield
+    finally:
+        dbapi.execute(f"PRAGMA secure_delete = {_SECURE_DELETE_MODES[previous]}")
