@@ -18,6 +18,7 @@ from logs.annotations import annotate_substrate
 from logs.ingest.detect import Detected, detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import PARSERS, accepts_layout
+from logs.ingest.garbage_collection import fewer_collections
 from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
 from logs.ingest.parallel import PARALLEL_MIN_BYTES, ParallelParse
 from logs.ingest.sources import open_input, sha256_of
@@ -135,7 +136,7 @@ def import_file(
     try:
         # The loader writes in the background inside the transaction; leaving its block waits
         # for the write in flight, so a rollback never races a batch being inserted.
-        with transaction.atomic(), loader:
+        with fewer_collections(), transaction.atomic(), loader:
             try:
                 for item in items:
                     result.read += 1
