@@ -162,13 +162,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Each request opens its own connection, whose page cache starts empty: memory-mapped reads
     # (up to 4 GiB of the file) come straight from the operating system's cache instead, warm
     # from earlier requests (a month's compliance answers: 1.7 s to 1.1 s at a million events).
+    # A new database file gets 16 KiB pages (the page size is fixed once the file has its first
+    # table; an existing file keeps its own): an event row (1.4 KB) no longer fills half a page,
+    # and a large import handles a quarter as many pages, in shallower indexes. Measured at a
+    # million events: import 8,800-9,600 events/s against 7,500-8,300 with 4 KiB pages,
+    # retention 18% faster, browsing, reports and exports as fast as before.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
-                "PRAGMA mmap_size=4294967296;"
+                "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;"
             ),
         }
     )
