@@ -23,10 +23,14 @@ _READ = (
     "logs.view_activity",
     "logs.view_initiator",
     "logs.view_importbatch",
+    "logs.view_legalhold",
+    "logs.view_legalholdrelease",
 )
 _EXPORT = ("logs.export_auditevent",)
 _ADMINISTER = (
     "logs.add_annotation",
+    "logs.add_legalhold",
+    "logs.add_legalholdrelease",
     "logs.purge_auditevent",
     "logs.view_accessrecord",
 )
@@ -54,15 +58,23 @@ class RoleChange:
         return self.created or bool(self.added or self.removed)
 
 
-def apply_roles(group_model, permission_model) -> list[RoleChange]:
+def apply_roles(group_model, permission_model, *, only_existing=False) -> list[RoleChange]:
     """Create each role's group and make its permissions exactly the listed ones.
 
-    Takes the models as arguments so the data migration can pass its historical models.
+    Takes the models as arguments so the data migrations can pass their historical models.
     Permissions the role should not hold are removed, so a hand-edited group is put back.
+    ``only_existing`` leaves out permissions whose model a migration has not created yet (the
+    migration that creates it grants them); otherwise a missing permission is an error.
     """
     changes = []
     for role, wanted_names in ROLE_PERMISSIONS.items():
-        wanted_by_pk = {_permission(permission_model, name).pk: name for name in wanted_names}
+        wanted_by_pk = {}
+        for name in wanted_names:
+            try:
+                wanted_by_pk[_permission(permission_model, name).pk] = name
+            except LookupError:
+                if not only_existing:
+                    raise
         group, created = group_model.objects.get_or_create(name=role)
         held = {
             permission.pk: permission

@@ -12,7 +12,10 @@ def create_role_groups(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    apply_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    # Later migrations grant the permissions of models they create.
+    apply_roles(
+        apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), only_existing=True
+    )
 
 
 class Migration(migrations.Migration):

@@ -3,6 +3,7 @@
 from logs.models.access import AccessRecord
 from logs.models.annotations import Annotation
 from logs.models.events import AuditEvent, ModifiedProperty, Target
+from logs.models.holds import LegalHold, LegalHoldRelease
 from logs.models.imports import ImportBatch
 from logs.models.integrity import ChainCheckpoint
 from logs.models.lookups import Activity, Category, Initiator, Service
@@ -18,6 +19,8 @@ __all__ = [
     "ColumnPreference",
     "ImportBatch",
     "Initiator",
+    "LegalHold",
+    "LegalHoldRelease",
     "ModifiedProperty",
     "Service",
     "Target",

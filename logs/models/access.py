@@ -18,6 +18,7 @@ class AccessRecord(ImmutableModel):
         RETENTION = "retention", "Retention run"
         TOKEN = "token", "API token"
         ROLE = "role", "Role membership"
+        LEGAL_HOLD = "legal_hold", "Legal hold"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -159,6 +159,7 @@ class ArchiveRun:
                 "newest": None,
                 "categories": {},
                 "files": [],
+                "held": [],
             },
         )
         run.save()
@@ -255,6 +256,13 @@ class ArchiveRun:
         manifest["newest"] = max(filter(None, [manifest["newest"], entry["newest"]]))
         for category, count in entry["categories"].items():
             manifest["categories"][category] = manifest["categories"].get(category, 0) + count
+
+    def note_held(self, ids) -> None:
+        """List archived events that a legal hold kept from being deleted: they stay stored,
+        and once released are archived again by a later run."""
+        held = set(ids_of(self.manifest.get("held", []))) | set(ids)
+        self.manifest["held"] = id_ranges(held)
+        self.save()
 
     def finish(self, purged: int) -> None:
         self.manifest["status"] = COMPLETE

@@ -10,6 +10,11 @@
 So an event is deleted only once a synced file holding it is listed in a synced manifest, and a
 re-run never archives an event twice: listed events are deleted before anything new is chosen,
 unlisted files are removed. Each run, finished or resumed, leaves one AccessRecord.
+
+Legal holds (``logs.retention.holds``) are read again for every part: an event an active hold
+covers is never chosen, and one a hold came to cover after it was archived (a hold placed
+during the run, or before a stopped run is finished) is left stored and named in the
+manifest's ``held`` ranges. The run's summary counts, per hold, the expired events it kept.
 """
 
 import contextlib
@@ -28,6 +33,8 @@ from logs.ingest.bulk_insert import restore_cache, set_import_cache
 from logs.models import AccessRecord
 from logs.retention.archive import ArchiveRun, ids_of
 from logs.retention.faults import halt_point
+from logs.retention.holds import active_holds, held_among, kept_back, kept_back_total, without_held
+from logs.retention.ids import id_ranges
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part, part_dates, part_key
@@ -79,6 +86,9 @@ class RetentionResult:
     newest: datetime | None = None
     categories: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # Per legal hold active during the run, the expired events it kept; and all of them.
+    held: dict[str, int] = field(default_factory=dict)
+    held_total: int = 0
 
 
 def apply_retention(
@@ -109,26 +119,51 @@ def _apply_retention(
             result.resumed_purged += _resume(unfinished, batch_size, username)
             result.resumed.append(unfinished.name)
     condition = policy.expired(now)
+    holds = _HoldsSeen()
     # Deleting touches pages of every index in random order, as an import does: on SQLite the
     # import's larger page cache saves as many page reads here.
     cache_to_restore = set_import_cache()
     try:
         archive = _archive_and_purge(
-            policy, condition, archive_dir, batch_size, part_size, now, result, on_progress
+            policy, condition, archive_dir, batch_size, part_size, now, result, on_progress, holds
         )
     finally:
         restore_cache(cache_to_restore)
     if archive is not None:
         archive.finish(result.purged)
+    result.held = kept_back(condition, holds.seen())
+    result.held_total = kept_back_total(condition, holds.seen())
     result.seconds = time.perf_counter() - started
     _record(result, policy.describe(now), username, archive_dir)
     return result
 
 
+class _HoldsSeen:
+    """The active legal holds, read again at each step; remembers every hold seen, so that the
+    summary counts a hold released during the run too."""
+
+    def __init__(self):
+        self._seen = {}
+
+    def now(self):
+        holds = active_holds()
+        self._seen.update((hold.pk, hold) for hold in holds)
+        return holds
+
+    def seen(self):
+        return list(self._seen.values())
+
+
+def _deletable(ids: list[int], holds: list) -> tuple[list[int], set[int]]:
+    """``ids`` less those a hold covers now, and those."""
+    held = held_among(ids, holds)
+    return ([pk for pk in ids if pk not in held] if held else ids), held
+
+
 def _archive_and_purge(
-    policy, condition, archive_dir, batch_size, part_size, now, result, on_progress
+    policy, condition, archive_dir, batch_size, part_size, now, result, on_progress, holds
 ) -> ArchiveRun | None:
-    part = next_part(condition, None, part_size)
+    part = next_part(without_held(condition, holds.now()), None, part_size)
     if not part:
         return None
     archive = None
@@ -147,9 +182,16 @@ def _archive_and_purge(
                 archived.result()
                 if archive is not None:
                     halt_point("archived")
-                following = next_part(condition, part_key(part), part_size)
+                current = holds.now()
+                following = next_part(without_held(condition, current), part_key(part), part_size)
                 archived = _archive_part(writer, archive, following, result, read_beside)
-                ids = [event[0] for event in part]
+                ids, held = _deletable([event[0] for event in part], current)
+                if held:
+                    # Archived, then covered by a hold placed meanwhile: stays stored.
+                    part = [event for event in part if event[0] not in held]
+                    if archive is not None:
+                        archived.result()
+                        archive.note_held(held)
                 for start in range(0, len(ids), batch_size):
                     result.purged += purge_batch(ids[start : start + batch_size], result.run)
                     halt_point("deleted")
@@ -200,12 +242,18 @@ def _close_thread_connection() -> None:
 
 def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
     run.remove_unlisted_files()
-    ids = run.listed_ids()
+    listed = run.listed_ids()
+    holds = active_holds()
     purged = 0
-    for start in range(0, len(ids), batch_size):
-        purged += purge_batch(ids[start : start + batch_size], run.name)
+    held: set[int] = set()
+    for first in range(0, len(listed), DEFAULT_PART_SIZE):
+        ids, held_now = _deletable(listed[first : first + DEFAULT_PART_SIZE], holds)
+        held |= held_now
+        for start in range(0, len(ids), batch_size):
+            purged += purge_batch(ids[start : start + batch_size], run.name)
+    run.manifest["held"] = id_ranges(held)
     # What the stopped run had deleted before it was stopped, and what was deleted now.
-    run.finish(sum(entry["events"] for entry in run.files))
+    run.finish(len(listed) - len(held))
     record_access(
         AccessRecord.Action.RETENTION,
         user=None,
@@ -218,6 +266,7 @@ def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
             "policy": run.manifest["policy"],
             "archived": run.manifest["events"],
             "purged_now": purged,
+            "held": len(held),
             "categories": run.manifest["categories"],
         },
     )
@@ -250,6 +299,8 @@ def _record(result: RetentionResult, policy: dict, username: str, archive_dir) -
             "oldest": result.oldest.isoformat() if result.oldest else None,
             "newest": result.newest.isoformat() if result.newest else None,
             "resumed": result.resumed,
+            "legal_holds": result.held,
+            "held": result.held_total,
             "seconds": round(result.seconds, 3),
         },
     )

@@ -7,6 +7,13 @@ from django.utils import timezone
 
 from logs.management.progress import ProgressBar
 from logs.retention.archive import ArchiveRun
+from logs.retention.holds import (
+    HoldError,
+    active_holds,
+    kept_back,
+    kept_back_total,
+    without_held,
+)
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import DEFAULT_BATCH_SIZE, ArchiveBusyError, apply_retention
 from logs.retention.selection import expired_events, summary_by_category
@@ -57,7 +64,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         now = timezone.now()
         if dry_run:
-            self.report_dry_run(policy, now)
+            try:
+                self.report_dry_run(policy, now)
+            except HoldError as error:
+                raise CommandError(str(error)) from None
             if archive_dir is not None and archive_dir.is_dir():
                 for run in ArchiveRun.unfinished(archive_dir):
                     self.stdout.write(
@@ -70,8 +80,10 @@ class Command(BaseCommand):
                 "Give --archive-dir DIR to archive the events before they are purged, or "
                 "--no-archive to purge them without an archive."
             )
-        total = expired_events(policy.expired(now)).count() if self.stderr.isatty() else 0
         try:
+            total = 0
+            if self.stderr.isatty():
+                total = expired_events(without_held(policy.expired(now), active_holds())).count()
             with ProgressBar("purging", total=total, unit="events") as bar:
                 result = apply_retention(
                     policy,
@@ -81,7 +93,7 @@ class Command(BaseCommand):
                     username=_os_username(),
                     on_progress=bar.update_to,
                 )
-        except (ArchiveBusyError, OSError) as error:
+        except (ArchiveBusyError, HoldError, OSError) as error:
             raise CommandError(str(error)) from None
         for name in result.resumed:
             self.stdout.write(f"Finished the stopped run {name}.")
@@ -96,9 +108,19 @@ class Command(BaseCommand):
                 f"{where}, in {result.seconds:.1f} s ({rate:,.0f} events/s)"
             )
         )
+        self.report_holds(result.held, result.held_total, "kept")
+
+    def report_holds(self, per_hold: dict[str, int], total: int, verb: str) -> None:
+        """One line per legal hold: how many expired events it kept (or would keep)."""
+        for name, count in per_hold.items():
+            self.stdout.write(f"Legal hold {name!r}: {count} expired events {verb}")
+        if per_hold:
+            self.stdout.write(f"{total} expired events {verb} by legal holds")
 
     def report_dry_run(self, policy, now):
-        summary = summary_by_category(policy.expired(now))
+        expired = policy.expired(now)
+        holds = active_holds()
+        summary = summary_by_category(without_held(expired, holds))
         for row in summary:
             days = policy.overrides.get(row.category, policy.default_days)
             self.stdout.write(
@@ -113,6 +135,9 @@ class Command(BaseCommand):
         else:
             dates = ""
         self.stdout.write(f"Dry run (nothing changed): {total} events would be purged{dates}")
+        self.report_holds(
+            kept_back(expired, holds), kept_back_total(expired, holds), "would be kept"
+        )
 
 
 def _os_username() -> str:
