@@ -24,7 +24,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from logs import roles
-from logs.models import AccessRecord, AuditEvent, ColumnPreference
+from logs.models import AccessRecord, AuditEvent, ColumnPreference, LegalHold, LegalHoldRelease
+from logs.retention.holds import place_hold
 from logs.trail import record_access
 from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory
@@ -154,6 +155,44 @@ def no_new_event(world) -> bool:
     return AuditEvent.objects.count() == 1
 
 
+HOLDS = "/admin/logs/legalhold/"
+
+
+def a_hold() -> LegalHold:
+    return place_hold("Matter", reason="r", filters={"correlation_id": "c"}, username="x")
+
+
+def hold_page(world) -> str:
+    return _admin_outcome(world.admin().get(f"{HOLDS}{a_hold().pk}/change/"))
+
+
+def place_hold_form(world) -> str:
+    """Placing a hold through the admin's form; ``Y`` only if the hold was stored."""
+    response = world.admin().post(
+        HOLDS + "add/", {"name": "Placed", "reason": "r", "correlation_id": "c"}
+    )
+    if LegalHold.objects.filter(name="Placed").exists():
+        return "Y"
+    return _admin_outcome(response)
+
+
+def release_hold_form(world) -> str:
+    """Releasing a hold through the admin's form; ``Y`` only if the release was stored."""
+    hold = a_hold()
+    response = world.admin().post(f"{HOLDS}{hold.pk}/release/", {"reason": "done"})
+    if LegalHoldRelease.objects.filter(hold=hold).exists():
+        return "Y"
+    return _admin_outcome(response)
+
+
+def change_hold_form(world) -> str:
+    hold = a_hold()
+    response = world.admin().post(f"{HOLDS}{hold.pk}/change/", {"name": "X", "reason": "x"})
+    if LegalHold.objects.get(pk=hold.pk).name != "Matter":
+        return "Y"
+    return _admin_outcome(response)
+
+
 def _api_outcome(response, ok=(200,)) -> str:
     if response.streaming:
         b"".join(response.streaming_content)
@@ -223,6 +262,12 @@ MATRIX: list[tuple[str, Callable[[World], str], str]] = [
         "L N N N N N N",
     ),
     ("admin API tokens", admin_page("/admin/knox/authtoken/"), "L N Y Y Y N Y"),
+    # the admin: legal holds
+    ("admin legal holds", admin_page(HOLDS), "L N Y Y Y N Y"),
+    ("admin legal hold detail", hold_page, "L N Y Y Y N Y"),
+    ("admin place legal hold", place_hold_form, "L N N N Y N Y"),
+    ("admin release legal hold", release_hold_form, "L N N N Y N Y"),
+    ("admin change legal hold", change_hold_form, "L N N N N N N"),
     # the API, with a token
     ("API events", api_get(API + "events/"), "L N Y Y Y N Y"),
     ("API event", api_get(API + "events/{event}/"), "L N Y Y Y N Y"),
@@ -240,6 +285,7 @@ MATRIX: list[tuple[str, Callable[[World], str], str]] = [
     ("API activities", api_get(API + "activities/"), "L N Y Y Y N Y"),
     ("API initiators", api_get(API + "initiators/"), "L N Y Y Y N Y"),
     ("API reports", api_get(API + "reports/"), "L N Y Y Y N Y"),
+    ("API legal holds", api_get(API + "legal-holds/"), "L N Y Y Y N Y"),
     ("API schema", api_get("/api/schema/?format=json"), "L N Y Y Y Y Y"),
     ("API docs", api_get("/api/docs/"), "L N Y Y Y Y Y"),
     ("API ingest", api_ingest, "L N N N N Y Y"),

@@ -1,7 +1,8 @@
 """The retention policy page: what is kept how long, and what a run would purge now.
 
 Read-only, and only for those who may run retention (``logs.purge_auditevent``, the
-Compliance Administrators): the numbers say how much evidence a run is about to remove.
+Compliance Administrators): the numbers say how much evidence a run is about to remove, and
+how much each active legal hold keeps from it.
 """
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -9,6 +10,13 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from logs.models import Category
+from logs.retention.holds import (
+    HoldError,
+    active_holds,
+    kept_back,
+    kept_back_total,
+    without_held,
+)
 from logs.retention.policy import RetentionPolicy
 from logs.retention.selection import summary_by_category
 
@@ -30,7 +38,16 @@ def retention_policy_view(model_admin, request):
         return TemplateResponse(request, "admin/logs/retention/policy.html", context)
     now = timezone.now()
     default_cutoff, cutoffs = policy.cutoffs(now)
-    expired = {row.category: row for row in summary_by_category(policy.expired(now))}
+    condition, holds = policy.expired(now), active_holds()
+    try:
+        purgeable = without_held(condition, holds)
+        kept = kept_back(condition, holds)
+        context["held_total"] = kept_back_total(condition, holds)
+    except HoldError as error:
+        context["error"] = f"Retention would stop: {error}"
+        return TemplateResponse(request, "admin/logs/retention/policy.html", context)
+    context["holds"] = [{"hold": hold, "kept": kept[hold.name]} for hold in holds]
+    expired = {row.category: row for row in summary_by_category(purgeable)}
     names = sorted(set(Category.objects.values_list("name", flat=True)) | set(policy.overrides))
     rows = [
         {

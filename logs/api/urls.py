@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from logs.api import ingest, reports, views
+from logs.api import holds, ingest, reports, views
 
 app_name = "api"
 
@@ -13,6 +13,7 @@ router.register("services", views.ServiceViewSet, basename="service")
 router.register("categories", views.CategoryViewSet, basename="category")
 router.register("activities", views.ActivityViewSet, basename="activity")
 router.register("initiators", views.InitiatorViewSet, basename="initiator")
+router.register("legal-holds", holds.LegalHoldViewSet, basename="legal-hold")
 
 urlpatterns = [
     path("reports/", reports.ComplianceReportView.as_view(), name="reports"),

@@ -57,13 +57,11 @@ class LegalHold(ImmutableModel):
         return not hasattr(self, "release")
 
     def coverage_text(self) -> str:
-        """What the hold covers, in the words of the export command's options."""
+        """What the hold covers, as filter=value (the API's and the portal URL's names)."""
         if self.event_ids:
             count = len(self.event_ids)
             return f"{count} listed event{'s' if count != 1 else ''}"
-        return " ".join(
-            f"--{name.replace('_', '-')} {value}" for name, value in sorted(self.filters.items())
-        )
+        return ", ".join(f"{name}={value}" for name, value in sorted(self.filters.items()))
 
 
 class LegalHoldRelease(ImmutableModel):

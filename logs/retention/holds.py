@@ -222,18 +222,24 @@ def place_hold(
     username: str = "",
     request=None,
 ) -> LegalHold:
-    """Store a new hold and leave an access record; ``user`` (or ``username`` outside a
-    request) is who placed it."""
-    fields = clean_hold(name, reason, filters, event_ids)
-    placed_by = user.get_username() if user is not None else username
+    """Check and store a new hold, and leave an access record; ``user`` (or ``username``
+    outside a request) is who placed it."""
+    hold = LegalHold(**clean_hold(name, reason, filters, event_ids))
+    return store_hold(hold, user=user, username=username, request=request)
+
+
+def store_hold(hold: LegalHold, *, user=None, username: str = "", request=None) -> LegalHold:
+    """Store ``hold``, whose fields ``clean_hold`` checked, with who placed it and an access
+    record (``covered_now`` says how many stored events it covers)."""
+    hold.placed_by = user.get_username() if user is not None else username
     try:
         with transaction.atomic():
-            hold = LegalHold.objects.create(**fields, placed_by=placed_by)
+            hold.save()
             covered = covered_events(hold).count()
             record_access(
                 AccessRecord.Action.LEGAL_HOLD,
                 user=user,
-                username=placed_by,
+                username=hold.placed_by,
                 request=request,
                 row_count=covered,
                 detail={
@@ -246,7 +252,7 @@ def place_hold(
             )
     except IntegrityError:
         # Two placed at once under one name: the second is refused by the unique index.
-        raise HoldError({"name": [f"A hold named {name!r} exists already."]}) from None
+        raise HoldError({"name": [f"A hold named {hold.name!r} exists already."]}) from None
     hold.covered_now = covered
     return hold
 

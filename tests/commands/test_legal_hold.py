@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 from io import StringIO
 
+import factory.random
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -12,6 +13,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from logs.activity_catalogue import SUBSTRATE_WRITE_BACKS
 from logs.immutability import ImmutableRecordError
 from logs.ingest.generated import store_generated_records
 from logs.models import AccessRecord, AuditEvent, LegalHold, LegalHoldRelease
@@ -167,11 +169,17 @@ def test_postgres_refuses_raw_changes_to_holds(statement):
 # -- a hold means what the same filter means everywhere -----------------------------------------
 @pytest.fixture
 def varied_old_events():
-    """Events of every kind, all past the retention policy."""
+    """Events of every kind, all past the retention policy; the same ones every time."""
+    factory.random.reseed_random(2024)
     now = timezone.now()
     records = [GraphDirectoryAuditFactory(moment=now - timedelta(days=400 + n)) for n in range(10)]
     records.append(GraphDirectoryAuditFactory(moment=now - timedelta(days=420), failure=True))
-    records.append(GraphDirectoryAuditFactory(moment=now - timedelta(days=421), substrate=True))
+    # A Substrate write-back, annotated informational on import.
+    records.append(
+        GraphDirectoryAuditFactory(
+            moment=now - timedelta(days=421), substrate=True, entry=SUBSTRATE_WRITE_BACKS[0]
+        )
+    )
     records += [
         GraphDirectoryAuditFactory(
             moment=now - timedelta(days=430 + n), loggedByService="Self-service Password Management"
