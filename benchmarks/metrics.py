@@ -50,6 +50,15 @@ METRICS = {
             raw_limit=None,
             database="populated copy",
         ),
+        # The same with three legal holds active in the quarter (a date range, a correlation
+        # id, a list of ids): what skipping held events costs.
+        Metric(
+            "retention-holds",
+            "events/s",
+            measure="retention.purge_rate_with_holds",
+            raw_limit=None,
+            database="populated copy",
+        ),
         # PostgreSQL's date access path: the B-tree against BRIN, sizes and query times, on a
         # throwaway copy (it drops the B-tree). Nothing to compare on SQLite, which has no BRIN.
         Metric(

@@ -3,7 +3,10 @@
 ``purge_rate`` runs on a throwaway copy of the populated database: it purges the oldest quarter
 of the events through ``apply_retention`` with an archive (gzip NDJSON and manifest, written
 and synced under the output directory), the path of ``apply_retention --archive-dir``, and
-reports events per second for the whole run, archive included. ``verify_seconds`` times
+reports events per second for the whole run, archive included. ``purge_rate_with_holds`` does
+the same with three legal holds active (a date range, a correlation id and a list of ids, all
+inside the purged quarter), so that the cost of skipping held events shows beside it.
+``verify_seconds`` times
 ``verify_audit_log``'s chain walk over every stored event of the populated database, which it
 only reads.
 """
@@ -16,19 +19,59 @@ from pathlib import Path
 
 from logs.integrity import verify_chain
 from logs.models import AuditEvent
+from logs.retention.holds import place_hold
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 
 PURGED_SHARE = 0.25
 DAYS = 365
+# The held share of the purged quarter, in a date range from its middle; and listed ids.
+HELD_RANGE_SHARE = 0.02
+HELD_IDS = 1_000
 
 
 def purge_rate(path: str) -> dict:
     """Events per second for archiving and purging the oldest quarter of the stored events."""
+    return _purge(path, _quarter_boundary())
+
+
+def purge_rate_with_holds(path: str) -> dict:
+    """``purge_rate`` with three legal holds active inside the quarter: the rate counts the
+    events purged; the held ones stay."""
     stored = AuditEvent.objects.count()
-    boundary = AuditEvent.objects.order_by("activity_datetime", "id").values_list(
+    quarter = int(stored * PURGED_SHARE)
+    dates = AuditEvent.objects.order_by("activity_datetime", "id").values_list(
+        "activity_datetime", flat=True
+    )
+    middle = quarter // 2
+    since, until = dates[middle], dates[middle + int(quarter * HELD_RANGE_SHARE)]
+    place_hold(
+        "benchmark range",
+        reason="benchmark",
+        filters={"since": since.isoformat(), "until": until.isoformat()},
+    )
+    correlation = (
+        AuditEvent.objects.order_by("activity_datetime", "id")
+        .values_list("correlation_id", flat=True)[quarter // 3]
+    )  # fmt: skip
+    place_hold("benchmark correlation", reason="benchmark", filters={"correlation_id": correlation})
+    step = max(1, quarter // HELD_IDS)
+    listed = AuditEvent.objects.order_by("activity_datetime", "id").values_list(
+        "entra_id", flat=True
+    )[:quarter:step]
+    place_hold("benchmark ids", reason="benchmark", event_ids=list(listed))
+    figures = _purge(path, dates[quarter])
+    return figures
+
+
+def _quarter_boundary():
+    stored = AuditEvent.objects.count()
+    return AuditEvent.objects.order_by("activity_datetime", "id").values_list(
         "activity_datetime", flat=True
     )[int(stored * PURGED_SHARE)]
+
+
+def _purge(path: str, boundary) -> dict:
     # "Now" is chosen so that the retention cutoff falls on the quarter's boundary.
     now = boundary + timedelta(days=DAYS)
     archive_dir = Path(tempfile.mkdtemp(prefix="retention-", dir=Path(path).parent))
@@ -36,12 +79,13 @@ def purge_rate(path: str) -> dict:
         started = time.perf_counter()
         result = apply_retention(RetentionPolicy(DAYS), archive_dir=archive_dir, now=now)
         seconds = time.perf_counter() - started
-        archive_bytes = sum(file.stat().st_size for file in result.archived_files)
+        archive_bytes = result.archived_bytes
     finally:
         shutil.rmtree(archive_dir, ignore_errors=True)
     return {
         "rate": result.purged / seconds,
         "purged": result.purged,
+        "held": result.held_total,
         "seconds": seconds,
         "archive_mb": archive_bytes / 2**20,
     }

@@ -6,17 +6,14 @@ One directory per run (``retention-<UTC time>``) holds ``events-0001.ndjson.gz``
 
 The manifest is the contract with the purge: it lists every finished file with its SHA-256,
 event count, date range, counts per category and the exact event ids it holds, and only ids
-listed there are ever deleted. Files and the manifest are written to a temporary name, flushed
-to disk (fsync) and renamed into place, and the directory is synced too, so after a crash a
-file is either listed whole or not listed at all (an unlisted file is removed and its events,
-never deleted, are archived again).
+listed there are ever deleted. The store (``logs.retention.stores``: a folder, or an Azure
+Storage container) makes each file durable before it is listed, so after a crash a file is
+either listed whole or not listed at all (an unlisted file is removed and its events, never
+deleted, are archived again).
 """
 
 import gzip
 import hashlib
-import json
-import os
-from pathlib import Path
 
 import orjson
 from django.db import connection
@@ -34,9 +31,9 @@ from logs.models import AuditEvent
 from logs.retention.faults import halt_point
 from logs.retention.ids import id_condition, id_ranges, ids_of
 from logs.retention.selection import part_dates
+from logs.retention.stores import ArchiveStore, open_store
 
 ARCHIVE_FORMAT = "auditportal-retention-archive"
-MANIFEST_NAME = "manifest.json"
 ARCHIVING, COMPLETE = "archiving", "complete"
 # Level 1: several times faster than the default 9 and most of its gain on JSON text, so
 # compressing never holds a purge back.
@@ -59,25 +56,6 @@ class _HashingFile:
 
     def flush(self) -> None:
         self.stream.flush()
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file whole."""
-    temporary = path.with_name(path.name + ".partial")
-    with open(temporary, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
-    sync_directory(path.parent)
-
-
-def sync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def graph_lines(ids: list[int]) -> list[bytes]:
@@ -114,15 +92,19 @@ def _originals(ids: list[int]):
 
 
 class ArchiveRun:
-    """One run's archive directory and manifest."""
+    """One run's archive files and manifest, in a store (a folder or a container)."""
 
-    def __init__(self, directory: Path, manifest: dict):
-        self.directory = Path(directory)
+    def __init__(self, store: ArchiveStore, manifest: dict):
+        self.store = store
         self.manifest = manifest
 
     @property
     def name(self) -> str:
         return self.manifest["run"]
+
+    @property
+    def location(self) -> str:
+        return self.store.run_location(self.name)
 
     @property
     def complete(self) -> bool:
@@ -133,20 +115,12 @@ class ArchiveRun:
         return self.manifest["files"]
 
     @classmethod
-    def create(cls, archive_dir, policy: dict, now) -> "ArchiveRun":
-        archive_dir = Path(archive_dir)
-        archive_dir.mkdir(parents=True, exist_ok=True)
-        base = f"retention-{now:%Y%m%dT%H%M%SZ}"
-        name, number = base, 1
-        while (archive_dir / name).exists():
-            number += 1
-            name = f"{base}-{number}"
-        directory = archive_dir / name
-        directory.mkdir()
-        sync_directory(archive_dir)
-        run = cls(
-            directory,
-            {
+    def create(cls, archive, policy: dict, now) -> "ArchiveRun":
+        """A new run in ``archive`` (a store, or a folder)."""
+        store = open_store(archive)
+
+        def first_manifest(name: str) -> dict:
+            return {
                 "format": ARCHIVE_FORMAT,
                 "version": 1,
                 "run": name,
@@ -160,44 +134,36 @@ class ArchiveRun:
                 "categories": {},
                 "files": [],
                 "held": [],
-            },
-        )
-        run.save()
-        return run
+            }
+
+        name = store.begin_run(f"retention-{now:%Y%m%dT%H%M%SZ}", first_manifest)
+        return cls(store, store.load_manifest(name))
 
     @classmethod
-    def load(cls, directory) -> "ArchiveRun":
-        directory = Path(directory)
-        manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
-        if manifest.get("format") != ARCHIVE_FORMAT:
-            raise ValueError(f"{directory / MANIFEST_NAME} is not a retention archive manifest")
-        return cls(directory, manifest)
+    def load(cls, archive, name: str) -> "ArchiveRun":
+        store = open_store(archive)
+        return cls(store, store.load_manifest(name))
 
     @classmethod
-    def unfinished(cls, archive_dir) -> list["ArchiveRun"]:
-        """Runs in ``archive_dir`` that were stopped before they finished, oldest first."""
-        runs = []
-        for manifest in sorted(Path(archive_dir).glob(f"retention-*/{MANIFEST_NAME}")):
-            run = cls.load(manifest.parent)
-            if not run.complete:
-                runs.append(run)
-        return runs
+    def all(cls, archive) -> list["ArchiveRun"]:
+        """Every run in ``archive``, oldest first."""
+        store = open_store(archive)
+        return [cls.load(store, name) for name in store.run_names()]
 
-    def save(self) -> None:
-        # orjson: the id ranges of a large run make json's indenting encoder slow.
-        write_durably(
-            self.directory / MANIFEST_NAME, orjson.dumps(self.manifest, option=orjson.OPT_INDENT_2)
-        )
+    @classmethod
+    def unfinished(cls, archive) -> list["ArchiveRun"]:
+        """Runs in ``archive`` that were stopped before they finished, oldest first."""
+        return [run for run in cls.all(archive) if not run.complete]
 
     def listed_ids(self) -> list[int]:
         return [pk for entry in self.files for pk in ids_of(entry["ids"])]
 
     def remove_unlisted_files(self) -> None:
         """Drop what a stopped run wrote but never listed: its events were not deleted."""
-        listed = {entry["name"] for entry in self.files} | {MANIFEST_NAME}
-        for path in self.directory.iterdir():
-            if path.name not in listed:
-                path.unlink()
+        self.store.remove_unlisted(self.name, {entry["name"] for entry in self.files})
+
+    def file_location(self, entry: dict) -> str:
+        return self.store.file_location(self.name, entry["name"])
 
     def write_file(self, events: list[tuple]) -> dict:
         """Archive ``events`` (``next_part``'s rows, oldest first) as the next
@@ -213,22 +179,16 @@ class ArchiveRun:
         return lines
 
     def write_lines(self, events: list[tuple], lines: list[bytes]) -> dict:
-        """Compress ``lines`` (those of ``events``) into the next file, sync it and list it in
-        the manifest: no database work, so it can run beside a delete."""
+        """Compress ``lines`` (those of ``events``) into the next file, make it durable and list
+        it in the manifest: no database work, so it can run beside a delete."""
         name = f"events-{len(self.files) + 1:04d}.ndjson.gz"
-        path = self.directory / name
-        temporary = path.with_name(name + ".partial")
-        with open(temporary, "wb") as raw:
+        with self.store.open_writer(self.name, name) as raw:
             hashing = _HashingFile(raw)
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=hashing, compresslevel=COMPRESS_LEVEL, mtime=0
             ) as stream:
                 for start in range(0, len(lines), READ_CHUNK):
                     stream.write(b"".join(lines[start : start + READ_CHUNK]))
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(temporary, path)
-        sync_directory(self.directory)
         halt_point("written")
         oldest, newest = part_dates(events)
         categories: dict[str, int] = {}
@@ -245,27 +205,28 @@ class ArchiveRun:
             "ids": id_ranges(event[0] for event in events),
         }
         self.files.append(entry)
-        self._add_totals(entry)
-        self.save()
+        add_totals(self.manifest, entry)
+        self.store.list_file(self.name, self.manifest, entry)
         return entry
-
-    def _add_totals(self, entry: dict) -> None:
-        manifest = self.manifest
-        manifest["events"] += entry["events"]
-        manifest["oldest"] = min(filter(None, [manifest["oldest"], entry["oldest"]]))
-        manifest["newest"] = max(filter(None, [manifest["newest"], entry["newest"]]))
-        for category, count in entry["categories"].items():
-            manifest["categories"][category] = manifest["categories"].get(category, 0) + count
 
     def note_held(self, ids) -> None:
         """List archived events that a legal hold kept from being deleted: they stay stored,
         and once released are archived again by a later run."""
         held = set(ids_of(self.manifest.get("held", []))) | set(ids)
         self.manifest["held"] = id_ranges(held)
-        self.save()
+        self.store.update_manifest(self.name, self.manifest)
 
     def finish(self, purged: int) -> None:
         self.manifest["status"] = COMPLETE
         self.manifest["purged"] = purged
         self.manifest["finished_at"] = timezone.now().isoformat()
-        self.save()
+        self.store.finish_run(self.name, self.manifest)
+
+
+def add_totals(manifest: dict, entry: dict) -> None:
+    """Count a listed file in the run's totals."""
+    manifest["events"] += entry["events"]
+    manifest["oldest"] = min(filter(None, [manifest["oldest"], entry["oldest"]]))
+    manifest["newest"] = max(filter(None, [manifest["newest"], entry["newest"]]))
+    for category, count in entry["categories"].items():
+        manifest["categories"][category] = manifest["categories"].get(category, 0) + count

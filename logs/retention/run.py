@@ -1,30 +1,31 @@
 """A retention run, in the order that makes a killed run safe to repeat.
 
-1. Finish what an earlier run in the archive directory left undone: its manifest lists files
-   whose events may not all be deleted yet; delete those (only those) and mark it complete.
-2. Take the next part of the expired events (oldest first), write it to an archive file, flush
-   it to disk and list it in the manifest.
+1. Finish what an earlier run in the archive left undone: its manifest lists files whose
+   events may not all be deleted yet; delete those (only those) and mark it complete.
+2. Take the next part of the expired events (oldest first), write it to an archive file, make
+   it durable (synced to disk, or committed to the container) and list it in the manifest.
 3. Delete exactly the listed events, in batches, each batch in its own transaction with its
    chain checkpoints. Repeat from 2.
 
-So an event is deleted only once a synced file holding it is listed in a synced manifest, and a
-re-run never archives an event twice: listed events are deleted before anything new is chosen,
-unlisted files are removed. Each run, finished or resumed, leaves one AccessRecord.
+So an event is deleted only once a durable file holding it is listed in a durable manifest,
+and a re-run never archives an event twice: listed events are deleted before anything new is
+chosen, unlisted files are removed. The run holds the archive's lock throughout (an ``flock``
+in a folder, a blob lease in a container) and checks that it still does before each delete.
+Each run, finished or resumed, leaves one AccessRecord.
 
 Legal holds (``logs.retention.holds``) are read again for every part: an event an active hold
-covers is never chosen, and one a hold came to cover after it was archived (a hold placed
-during the run, or before a stopped run is finished) is left stored and named in the
-manifest's ``held`` ranges. The run's summary counts, per hold, the expired events it kept.
+covers is never chosen, and one that a hold placed after its part was chosen covers (during
+the run, or before a stopped run is finished) is left stored, though archived, and named in
+the manifest's ``held`` ranges. The run's summary counts, per hold, the expired events it
+kept.
 """
 
 import contextlib
-import fcntl
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from django.db import connection
 from django.utils import timezone
@@ -38,9 +39,9 @@ from logs.retention.ids import id_ranges
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part, part_dates, part_key
+from logs.retention.stores import LOCK_NAME, ArchiveBusyError, ArchiveStore, open_store
 from logs.trail import record_access
 
-LOCK_NAME = ".apply_retention.lock"
 # Events deleted per transaction. Measured on SQLite: a commit writes every page the batch
 # touched to the write-ahead log, and the indexes keyed by random ids (activity id,
 # correlation id) are touched all over by any batch, so 25,000 a transaction purge twice as
@@ -52,34 +53,20 @@ DEFAULT_BATCH_SIZE = 50_000
 DEFAULT_PART_SIZE = 50_000
 
 
-class ArchiveBusyError(Exception):
-    """Another run is using the archive directory."""
-
-
-@contextlib.contextmanager
-def _only_run_in(archive_dir):
-    """Hold the archive directory for this run: two runs at once would each archive the same
-    expired events. The lock goes with the process, however it ends."""
-    if archive_dir is None:
-        yield
-        return
-    Path(archive_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(archive_dir) / LOCK_NAME, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ArchiveBusyError(
-                f"Another apply_retention run is using {archive_dir}; wait for it to end."
-            ) from None
-        yield
+def _only_run_in(store: ArchiveStore | None):
+    """Hold the archive for this run: two runs at once would each archive the same expired
+    events."""
+    return contextlib.nullcontext() if store is None else store.lock()
 
 
 @dataclass
 class RetentionResult:
     run: str
     purged: int = 0
-    archived_files: list[Path] = field(default_factory=list)
-    archive: Path | None = None
+    # The run's archive files (locations) and their size in all.
+    archived_files: list[str] = field(default_factory=list)
+    archived_bytes: int = 0
+    archive: str | None = None
     resumed: list[str] = field(default_factory=list)
     resumed_purged: int = 0
     oldest: datetime | None = None
@@ -94,6 +81,7 @@ class RetentionResult:
 def apply_retention(
     policy: RetentionPolicy,
     *,
+    archive=None,
     archive_dir=None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     part_size: int = DEFAULT_PART_SIZE,
@@ -101,21 +89,24 @@ def apply_retention(
     username: str = "",
     on_progress: Callable[[int], None] | None = None,
 ) -> RetentionResult:
-    """Archive (unless ``archive_dir`` is None) and purge the events ``policy`` expires."""
-    with _only_run_in(archive_dir):
-        return _apply_retention(
-            policy, archive_dir, batch_size, part_size, now, username, on_progress
-        )
+    """Archive and purge the events ``policy`` expires. ``archive`` is where to archive (an
+    ArchiveStore, a folder or a container URL; ``archive_dir`` names a folder); with neither,
+    nothing is archived."""
+    if archive is None and archive_dir is not None:
+        archive = archive_dir
+    store = open_store(archive) if archive is not None else None
+    with _only_run_in(store):
+        return _apply_retention(policy, store, batch_size, part_size, now, username, on_progress)
 
 
 def _apply_retention(
-    policy, archive_dir, batch_size, part_size, now, username, on_progress
+    policy, store, batch_size, part_size, now, username, on_progress
 ) -> RetentionResult:
     started = time.perf_counter()
     now = now or timezone.now()
     result = RetentionResult(run=f"retention-{now:%Y%m%dT%H%M%SZ}")
-    if archive_dir is not None:
-        for unfinished in ArchiveRun.unfinished(archive_dir):
+    if store is not None:
+        for unfinished in ArchiveRun.unfinished(store):
             result.resumed_purged += _resume(unfinished, batch_size, username)
             result.resumed.append(unfinished.name)
     condition = policy.expired(now)
@@ -125,7 +116,7 @@ def _apply_retention(
     cache_to_restore = set_import_cache()
     try:
         archive = _archive_and_purge(
-            policy, condition, archive_dir, batch_size, part_size, now, result, on_progress, holds
+            policy, condition, store, batch_size, part_size, now, result, on_progress, holds
         )
     finally:
         restore_cache(cache_to_restore)
@@ -134,7 +125,7 @@ def _apply_retention(
     result.held = kept_back(condition, holds.seen())
     result.held_total = kept_back_total(condition, holds.seen())
     result.seconds = time.perf_counter() - started
-    _record(result, policy.describe(now), username, archive_dir)
+    _record(result, policy.describe(now), username, store)
     return result
 
 
@@ -161,15 +152,16 @@ def _deletable(ids: list[int], holds: list) -> tuple[list[int], set[int]]:
 
 
 def _archive_and_purge(
-    policy, condition, archive_dir, batch_size, part_size, now, result, on_progress, holds
+    policy, condition, store, batch_size, part_size, now, result, on_progress, holds
 ) -> ArchiveRun | None:
-    part = next_part(without_held(condition, holds.now()), None, part_size)
+    chosen_with = holds.now()
+    part = next_part(without_held(condition, chosen_with), None, part_size)
     if not part:
         return None
     archive = None
-    if archive_dir is not None:
-        archive = ArchiveRun.create(archive_dir, policy.describe(now), now)
-        result.run, result.archive = archive.name, archive.directory
+    if store is not None:
+        archive = ArchiveRun.create(store, policy.describe(now), now)
+        result.run, result.archive = archive.name, archive.location
     # The next part's file is written on a second thread while this part is deleted: its
     # records read, compressed, written and synced. The compressor and the database both work
     # without the GIL, so they share the two cores. A part is still deleted only once its own
@@ -185,20 +177,25 @@ def _archive_and_purge(
                 current = holds.now()
                 following = next_part(without_held(condition, current), part_key(part), part_size)
                 archived = _archive_part(writer, archive, following, result, read_beside)
-                ids, held = _deletable([event[0] for event in part], current)
+                # The part was chosen without what the holds then active cover: only a hold
+                # placed since can cover some of it.
+                placed_since = [hold for hold in current if hold not in chosen_with]
+                ids, held = _deletable([event[0] for event in part], placed_since)
                 if held:
                     # Archived, then covered by a hold placed meanwhile: stays stored.
                     part = [event for event in part if event[0] not in held]
                     if archive is not None:
                         archived.result()
                         archive.note_held(held)
+                if store is not None:
+                    store.check_lock()
                 for start in range(0, len(ids), batch_size):
                     result.purged += purge_batch(ids[start : start + batch_size], result.run)
                     halt_point("deleted")
                     if on_progress:
                         on_progress(result.purged)
                 _add_to_summary(result, part)
-                part = following
+                part, chosen_with = following, current
             archived.result()
         finally:
             if read_beside:
@@ -221,7 +218,8 @@ def _archive_part(writer, archive, part, result, read_beside: bool) -> Future:
 
     def write():
         entry = archive.write_lines(part, archive.read_lines(part) if read_beside else lines)
-        result.archived_files.append(archive.directory / entry["name"])
+        result.archived_files.append(archive.file_location(entry))
+        result.archived_bytes += entry["bytes"]
 
     return writer.submit(write)
 
@@ -249,6 +247,7 @@ def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
     for first in range(0, len(listed), DEFAULT_PART_SIZE):
         ids, held_now = _deletable(listed[first : first + DEFAULT_PART_SIZE], holds)
         held |= held_now
+        run.store.check_lock()
         for start in range(0, len(ids), batch_size):
             purged += purge_batch(ids[start : start + batch_size], run.name)
     run.manifest["held"] = id_ranges(held)
@@ -262,7 +261,7 @@ def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
         detail={
             "run": run.name,
             "resumed": True,
-            "archive": str(run.directory),
+            "archive": run.location,
             "policy": run.manifest["policy"],
             "archived": run.manifest["events"],
             "purged_now": purged,
@@ -281,7 +280,7 @@ def _add_to_summary(result: RetentionResult, part: list[tuple]) -> None:
         result.categories[category] = result.categories.get(category, 0) + 1
 
 
-def _record(result: RetentionResult, policy: dict, username: str, archive_dir) -> None:
+def _record(result: RetentionResult, policy: dict, username: str, store) -> None:
     record_access(
         AccessRecord.Action.RETENTION,
         user=None,
@@ -292,9 +291,9 @@ def _record(result: RetentionResult, policy: dict, username: str, archive_dir) -
             "days": policy["default_days"],
             "overrides": policy["overrides"],
             "cutoff": policy["cutoff"],
-            "archive": str(result.archive) if result.archive else None,
-            "archive_dir": str(archive_dir) if archive_dir is not None else None,
-            "files": [path.name for path in result.archived_files],
+            "archive": result.archive,
+            "archive_dir": store.location if store is not None else None,
+            "files": [location.rsplit("/", 1)[-1] for location in result.archived_files],
             "categories": result.categories,
             "oldest": result.oldest.isoformat() if result.oldest else None,
             "newest": result.newest.isoformat() if result.newest else None,
@@ -308,6 +307,7 @@ def _record(result: RetentionResult, policy: dict, username: str, archive_dir) -
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "LOCK_NAME",
     "ArchiveBusyError",
     "ArchiveRun",
     "RetentionResult",

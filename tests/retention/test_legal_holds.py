@@ -175,7 +175,7 @@ def test_finishing_a_stopped_run_leaves_what_a_hold_now_covers(archive_dir):
     run("--archive-dir", str(archive_dir))
 
     assert stored() == {old[2]}
-    finished = ArchiveRun.load(stopped.directory)
+    finished = ArchiveRun.load(archive_dir, stopped.name)
     assert finished.complete
     assert finished.manifest["purged"] == 2
     assert ids_of(finished.manifest["held"]) == [AuditEvent.objects.get(entra_id=old[2]).pk]
