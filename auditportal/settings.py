@@ -285,6 +285,11 @@ SPECTACULAR_SETTINGS = {
 # "CategoryName=days,..." where a category is kept longer or shorter.
 AUDITPORTAL_RETENTION_DAYS = env_str("AUDITPORTAL_RETENTION_DAYS", default="365")
 AUDITPORTAL_RETENTION_OVERRIDES = env_str("AUDITPORTAL_RETENTION_OVERRIDES", default="")
+# Archives in an Azure Storage container (apply_retention --archive-url): the name of the
+# environment variable that holds the account key or SAS token, never the secret itself.
+AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV = env_str(
+    "AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV", default="AUDITPORTAL_ARCHIVE_CREDENTIAL"
+)
 
 LOGGING = {
     "version": 1,

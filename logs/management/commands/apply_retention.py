@@ -17,13 +17,15 @@ from logs.retention.holds import (
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import DEFAULT_BATCH_SIZE, ArchiveBusyError, apply_retention
 from logs.retention.selection import expired_events, summary_by_category
+from logs.retention.stores import ArchiveStoreError, open_store
 
 
 class Command(BaseCommand):
     help = (
         "Archive, then purge audit events older than the retention policy "
         "(AUDITPORTAL_RETENTION_DAYS, per-category AUDITPORTAL_RETENTION_OVERRIDES). "
-        "A run needs --archive-dir or an explicit --no-archive; --dry-run only reports."
+        "A run needs --archive-dir, --archive-url or an explicit --no-archive; --dry-run only "
+        "reports."
     )
 
     def add_arguments(self, parser):
@@ -45,7 +47,21 @@ class Command(BaseCommand):
             "unfinished run found here is finished first",
         )
         archive.add_argument(
+            "--archive-url",
+            metavar="URL",
+            help="write the archive to an Azure Storage container instead: "
+            "https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]; an unfinished run found "
+            "there is finished first",
+        )
+        archive.add_argument(
             "--no-archive", action="store_true", help="purge without keeping an archive"
+        )
+        parser.add_argument(
+            "--archive-credential-env",
+            metavar="NAME",
+            help="with --archive-url: the environment variable holding the account key or a "
+            "SAS token (default: the AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV setting, else "
+            "AUDITPORTAL_ARCHIVE_CREDENTIAL)",
         )
         parser.add_argument(
             "--batch-size",
@@ -55,9 +71,22 @@ class Command(BaseCommand):
             help=f"events deleted per transaction (default: {DEFAULT_BATCH_SIZE})",
         )
 
-    def handle(self, *args, days, dry_run, archive_dir, no_archive, batch_size, **options):
+    def handle(
+        self,
+        *args,
+        days,
+        dry_run,
+        archive_dir,
+        archive_url,
+        archive_credential_env,
+        no_archive,
+        batch_size,
+        **options,
+    ):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if archive_credential_env and not archive_url:
+            raise CommandError("--archive-credential-env applies to --archive-url only.")
         try:
             policy = RetentionPolicy.from_settings(days)
         except ImproperlyConfigured as error:
@@ -68,18 +97,21 @@ class Command(BaseCommand):
                 self.report_dry_run(policy, now)
             except HoldError as error:
                 raise CommandError(str(error)) from None
-            if archive_dir is not None and archive_dir.is_dir():
-                for run in ArchiveRun.unfinished(archive_dir):
+            if archive_url or (archive_dir is not None and archive_dir.is_dir()):
+                for run in ArchiveRun.unfinished(
+                    self.store(archive_dir, archive_url, archive_credential_env)
+                ):
                     self.stdout.write(
                         f"{run.name} was stopped before it finished: a real run first purges "
                         f"the {run.manifest['events']} events it archived."
                     )
             return
-        if archive_dir is None and not no_archive:
+        if archive_dir is None and archive_url is None and not no_archive:
             raise CommandError(
-                "Give --archive-dir DIR to archive the events before they are purged, or "
-                "--no-archive to purge them without an archive."
+                "Give --archive-dir DIR or --archive-url URL to archive the events before they "
+                "are purged, or --no-archive to purge them without an archive."
             )
+        store = None if no_archive else self.store(archive_dir, archive_url, archive_credential_env)
         try:
             total = 0
             if self.stderr.isatty():
@@ -87,13 +119,13 @@ class Command(BaseCommand):
             with ProgressBar("purging", total=total, unit="events") as bar:
                 result = apply_retention(
                     policy,
-                    archive_dir=archive_dir,
+                    archive=store,
                     batch_size=batch_size,
                     now=now,
                     username=_os_username(),
                     on_progress=bar.update_to,
                 )
-        except (ArchiveBusyError, HoldError, OSError) as error:
+        except (ArchiveBusyError, ArchiveStoreError, HoldError, OSError) as error:
             raise CommandError(str(error)) from None
         for name in result.resumed:
             self.stdout.write(f"Finished the stopped run {name}.")
@@ -109,6 +141,17 @@ class Command(BaseCommand):
             )
         )
         self.report_holds(result.held, result.held_total, "kept")
+
+    @staticmethod
+    def store(archive_dir, archive_url, credential_variable):
+        """Where the archive goes; a URL that cannot be used fails naming what to fix."""
+        try:
+            return open_store(
+                archive_url or archive_dir,
+                credential_variable=credential_variable,
+            )
+        except ArchiveStoreError as error:
+            raise CommandError(f"--archive-url: {error}") from None
 
     def report_holds(self, per_hold: dict[str, int], total: int, verb: str) -> None:
         """One line per legal hold: how many expired events it kept (or would keep)."""
