@@ -6,16 +6,34 @@ from logs.ingest.formats import FORMAT_NAMES
 from logs.ingest.importer import RejectsWriter, import_file
 from logs.ingest.loader import DEFAULT_BATCH_SIZE
 from logs.management.progress import ProgressBar
+from logs.models import ImportBatch
+from logs.retention.restore import archive_files
+from logs.retention.stores import ArchiveStoreError, is_archive_url
 
 
 class Command(BaseCommand):
     help = (
         "Import Entra ID audit logs from files (Graph JSON, the portal's JSON or CSV download, "
-        "Azure Monitor or Log Analytics exports, NDJSON). Records already stored are skipped."
+        "Azure Monitor or Log Analytics exports, NDJSON), or a retention archive in an Azure "
+        "Storage container (its URL). Records already stored are skipped."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH", help="files to import")
+        parser.add_argument(
+            "paths",
+            nargs="+",
+            metavar="PATH",
+            help="files to import; or the URL of a retention archive in an Azure Storage "
+            "container (https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX[/RUN]]): every "
+            "file its manifests list",
+        )
+        parser.add_argument(
+            "--archive-credential-env",
+            metavar="NAME",
+            help="for an archive URL: the environment variable holding the account key or a "
+            "SAS token (default: the AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV setting, else "
+            "AUDITPORTAL_ARCHIVE_CREDENTIAL)",
+        )
         parser.add_argument(
             "--format",
             choices=FORMAT_NAMES,
@@ -38,45 +56,47 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
 
-    def handle(self, *args, paths, format, dry_run, continue_on_error, rejects, batch_size, **_):
+    def handle(
+        self,
+        *args,
+        paths,
+        format,
+        dry_run,
+        continue_on_error,
+        rejects,
+        batch_size,
+        archive_credential_env,
+        **_,
+    ):
         if continue_on_error and not rejects:
             raise CommandError(
                 "--continue-on-error needs --rejects FILE, so that no bad record is dropped unseen."
             )
         rejects_writer = RejectsWriter(rejects) if rejects else None
-        username = _os_username()
-        totals = {"read": 0, "new": 0, "duplicate": 0, "rejected": 0}
-        failed_files = []
+        self.options = {
+            "format": format,
+            "dry_run": dry_run,
+            "continue_on_error": continue_on_error,
+            "on_reject": rejects_writer,
+            "username": _os_username(),
+            "batch_size": batch_size,
+        }
+        self.totals = {"read": 0, "new": 0, "duplicate": 0, "rejected": 0}
+        self.failed_files = []
+        self.files = 0
         try:
             for path in paths:
-                with ProgressBar(str(path), total=0) as bar:
-                    result = import_file(
-                        path,
-                        format=format,
-                        dry_run=dry_run,
-                        continue_on_error=continue_on_error,
-                        on_reject=rejects_writer,
-                        username=username,
-                        batch_size=batch_size,
-                        on_progress=bar.update_to,
-                    )
-                for message in result.errors[:10]:
-                    self.stderr.write(self.style.ERROR(message))
-                if len(result.errors) > 10:
-                    self.stderr.write(f"... and {len(result.errors) - 10} more errors")
-                if result.failed:
-                    failed_files.append(str(path))
-                    kept = "nothing was stored from it"
-                    self.stderr.write(self.style.ERROR(f"{path}: import failed, {kept}."))
-                self.stdout.write(f"{path} [{result.format or 'unknown'}]: {result.summary()}")
-                for key in totals:
-                    totals[key] += getattr(result, key)
+                if is_archive_url(path):
+                    self.import_archive(path, archive_credential_env)
+                else:
+                    self.import_one(path, str(path))
         finally:
             if rejects_writer is not None:
                 rejects_writer.close()
+        totals, failed_files = self.totals, self.failed_files
         prefix = "Dry run (nothing stored): " if dry_run else ""
         summary = (
-            f"{prefix}{len(paths)} file(s): {totals['read']} read, {totals['new']} new, "
+            f"{prefix}{self.files} file(s): {totals['read']} read, {totals['new']} new, "
             f"{totals['duplicate']} duplicate, {totals['rejected']} rejected"
         )
         if failed_files:
@@ -90,6 +110,43 @@ class Command(BaseCommand):
         if failed_files or totals["rejected"]:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
+
+    def import_one(self, path, name: str) -> None:
+        """Import one file; ``name`` is where it came from, if not ``path`` itself."""
+        self.files += 1
+        with ProgressBar(name, total=0) as bar:
+            result = import_file(path, on_progress=bar.update_to, **self.options)
+        if result.batch is not None and result.batch.pk and name != str(path):
+            # The batch names the file as it is kept (the blob), not its temporary copy.
+            ImportBatch.objects.filter(pk=result.batch.pk).update(file_name=name)
+        for message in result.errors[:10]:
+            self.stderr.write(self.style.ERROR(message.replace(str(path), name)))
+        if len(result.errors) > 10:
+            self.stderr.write(f"... and {len(result.errors) - 10} more errors")
+        if result.failed:
+            self.failed_files.append(name)
+            self.stderr.write(
+                self.style.ERROR(f"{name}: import failed, nothing was stored from it.")
+            )
+        self.stdout.write(f"{name} [{result.format or 'unknown'}]: {result.summary()}")
+        for key in self.totals:
+            self.totals[key] += getattr(result, key)
+
+    def import_archive(self, url: str, credential_variable: str | None) -> None:
+        """Every file the retention archive at ``url`` lists, each checked against its
+        manifest before it is imported."""
+        try:
+            with archive_files(url, credential_variable=credential_variable) as files:
+                for archived in files:
+                    if archived.path is None:
+                        self.files += 1
+                        self.failed_files.append(archived.location)
+                        self.stderr.write(self.style.ERROR(f"{archived.error}: not imported."))
+                        continue
+                    self.import_one(archived.path, archived.location)
+        except ArchiveStoreError as error:
+            self.failed_files.append(url)
+            self.stderr.write(self.style.ERROR(f"{url}: {error}"))
 
 
 def _os_username() -> str:
