@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+# Azure Storage (Azurite) for the tests that need it: see tests/azurite.py.
+from tests.azurite import azurite, blob_container  # noqa: F401
+
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
 
