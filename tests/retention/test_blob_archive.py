@@ -221,3 +221,29 @@ def test_urls_name_account_container_and_prefix():
         "logs",
         "",
     )
+
+
+def test_a_stopped_run_in_the_container_is_reported_then_finished(azurite, blob_container):
+    from django.utils import timezone
+
+    from logs.retention.archive import ArchiveRun
+    from logs.retention.policy import RetentionPolicy
+    from logs.retention.selection import next_part
+    from logs.retention.stores import open_store
+
+    old = store_events(400, 401)
+    url = azurite.url(blob_container, "archive")
+    policy, now = RetentionPolicy(365), timezone.now()
+    stopped = ArchiveRun.create(open_store(url), policy.describe(now), now)
+    stopped.write_file(next_part(policy.expired(now), None, 10))  # listed, none deleted
+
+    assert "was stopped before it finished" in run("--dry-run", "--archive-url", url)
+    assert AuditEvent.objects.count() == 2
+
+    output = run("--archive-url", url)
+
+    assert f"Finished the stopped run {stopped.name}" in output
+    assert not AuditEvent.objects.exists()
+    finished = ArchiveRun.load(open_store(url), stopped.name)
+    assert finished.complete and finished.manifest["purged"] == 2
+    assert [entry["events"] for entry in finished.files] == [len(old)]
