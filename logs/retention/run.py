@@ -34,7 +34,14 @@ from logs.ingest.bulk_insert import restore_cache, set_import_cache
 from logs.models import AccessRecord
 from logs.retention.archive import ArchiveRun, ids_of
 from logs.retention.faults import halt_point
-from logs.retention.holds import active_holds, held_among, kept_back, kept_back_total, without_held
+from logs.retention.holds import (
+    HoldError,
+    active_holds,
+    held_among,
+    kept_back,
+    kept_back_total,
+    without_held,
+)
 from logs.retention.ids import id_ranges
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
@@ -76,6 +83,7 @@ class RetentionResult:
     # Per legal hold active during the run, the expired events it kept; and all of them.
     held: dict[str, int] = field(default_factory=dict)
     held_total: int = 0
+    held_error: str = ""
 
 
 def apply_retention(
@@ -122,8 +130,12 @@ def _apply_retention(
         restore_cache(cache_to_restore)
     if archive is not None:
         archive.finish(result.purged)
-    result.held = kept_back(condition, holds.seen())
-    result.held_total = kept_back_total(condition, holds.seen())
+    try:
+        result.held = kept_back(condition, holds.seen())
+        result.held_total = kept_back_total(condition, holds.seen())
+    except HoldError as error:
+        # The purge is done: its record must be written, with why the counts are missing.
+        result.held_error = str(error)
     result.seconds = time.perf_counter() - started
     _record(result, policy.describe(now), username, store)
     return result
@@ -187,9 +199,9 @@ def _archive_and_purge(
                     if archive is not None:
                         archived.result()
                         archive.note_held(held)
-                if store is not None:
-                    store.check_lock()
                 for start in range(0, len(ids), batch_size):
+                    if store is not None:
+                        store.check_lock()
                     result.purged += purge_batch(ids[start : start + batch_size], result.run)
                     halt_point("deleted")
                     if on_progress:
@@ -247,8 +259,8 @@ def _resume(run: ArchiveRun, batch_size: int, username: str) -> int:
     for first in range(0, len(listed), DEFAULT_PART_SIZE):
         ids, held_now = _deletable(listed[first : first + DEFAULT_PART_SIZE], holds)
         held |= held_now
-        run.store.check_lock()
         for start in range(0, len(ids), batch_size):
+            run.store.check_lock()
             purged += purge_batch(ids[start : start + batch_size], run.name)
     run.manifest["held"] = id_ranges(held)
     # What the stopped run had deleted before it was stopped, and what was deleted now.
@@ -300,6 +312,7 @@ def _record(result: RetentionResult, policy: dict, username: str, store) -> None
             "resumed": result.resumed,
             "legal_holds": result.held,
             "held": result.held_total,
+            **({"held_error": result.held_error} if result.held_error else {}),
             "seconds": round(result.seconds, 3),
         },
     )

@@ -141,6 +141,10 @@ class Command(BaseCommand):
             )
         )
         self.report_holds(result.held, result.held_total, "kept")
+        if result.held_error:
+            self.stderr.write(
+                f"What the legal holds kept could not be counted: {result.held_error}"
+            )
 
     @staticmethod
     def store(archive_dir, archive_url, credential_variable):
