@@ -98,6 +98,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         list_filters.TargetFilter,
         list_filters.CorrelationFilter,
         list_filters.OrderingParameter,
+        list_filters.PreciseParameters,
     ]
     search_fields = ["entra_id"]  # shows the search box; the FilterSet does the searching
     search_help_text = (
