@@ -1,0 +1,168 @@
+"""``auditLogs/directoryAudits``: the list, and one record by id.
+
+The API's rules apply (logs/api/): the Audit Reader permission (tokens carry their user's),
+rates counted before permissions, GET answered by the read replica where there is one; each
+request that passes the permission check is in the access trail (``query``, via ``graph``).
+Records come from the function JSON exports use (logs.exports.graph_records.directory_audit),
+events from the shared FilterSet (logs/filters.py), pages from the (date, id) index.
+"""
+
+from django.utils.decorators import method_decorator
+from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from logs.api.parameters import unapplied_values
+from logs.api.permissions import CanViewAuditEvents
+from logs.api.throttling import RatesBeforePermissions
+from logs.exports.graph_records import directory_audit, needs_targets
+from logs.exports.selection import event_rows, event_values
+from logs.filters import AuditEventFilterSet
+from logs.graph.auth import BearerTokenAuthentication
+from logs.graph.errors import (
+    NOT_FOUND,
+    GraphError,
+    bad_request,
+    graph_exception_handler,
+    request_ids,
+)
+from logs.graph.pagination import after, next_link, ordered
+from logs.graph.query import options, parse_query
+from logs.models import AccessRecord, AuditEvent
+from logs.routing import read_only_view
+from logs.trail import record_access
+
+COLLECTION = "auditLogs/directoryAudits"
+# The longest query option value kept in an access record.
+TRAIL_VALUE_LENGTH = 2000
+
+
+class GraphJSONRenderer(JSONRenderer):
+    media_type = "application/json"
+
+
+class JSONOnly(BaseContentNegotiation):
+    """Graph answers JSON whatever the Accept header says; so does this endpoint."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+@method_decorator(read_only_view, name="dispatch")
+class GraphView(RatesBeforePermissions, APIView):
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [CanViewAuditEvents]
+    renderer_classes = [GraphJSONRenderer]
+    content_negotiation_class = JSONOnly
+    http_method_names = ["get", "head"]
+
+    def get_exception_handler(self):
+        return graph_exception_handler
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        request.graph_permitted = True  # from here on, the request is in the access trail
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for name, value in request_ids(request).items():
+            response[name] = value
+        if getattr(request, "graph_permitted", False):
+            self.record(request, response, kwargs.get("version", ""))
+        return response
+
+    def record(self, request, response, version: str) -> None:
+        detail = {
+            "via": "graph",
+            "version": version.lower(),
+            "path": request.path,
+            "query": {
+                name: value[:TRAIL_VALUE_LENGTH] for name, value in request.query_params.items()
+            },
+            "status": response.status_code,
+        }
+        code = getattr(response, "graph_error_code", None)
+        if code:
+            detail["error"] = code
+        record_access(
+            AccessRecord.Action.QUERY,
+            request=request,
+            detail=detail,
+            row_count=getattr(request, "graph_rows", 0),
+        )
+
+    @staticmethod
+    def base_url(request, version: str) -> str:
+        """``https://host/graph/v1.0`` as this request reached it (the version spelled as
+        Graph does, whatever the request's case)."""
+        path = request.path
+        start = path.lower().find(f"/{version}/") + 1
+        return request.build_absolute_uri(path[:start] + version)
+
+
+class DirectoryAuditList(GraphView):
+    def get(self, request, version: str):
+        version = version.lower()
+        query = parse_query(request.query_params)
+        events = filtered_events(query.clauses)
+        page = after(ordered(events, query.oldest_first), query.position, query.oldest_first)
+        values = list(event_values(page, with_original=True)[: query.top + 1])
+        rows = event_rows(values[: query.top], events.db, with_targets=needs_targets)
+        base = self.base_url(request, version)
+        body = {
+            "@odata.context": f"{base}/$metadata#{COLLECTION}",
+            "value": [directory_audit(row, version) for row in rows],
+        }
+        if len(values) > query.top:
+            body["@odata.nextLink"] = next_link(
+                f"{base}/{COLLECTION}", request.query_params, rows[-1], query.oldest_first
+            )
+        request.graph_rows = len(rows)
+        return Response(body)
+
+
+class DirectoryAuditDetail(GraphView):
+    def get(self, request, version: str, audit_id: str):
+        version = version.lower()
+        if options(request.query_params):
+            raise bad_request("A single directoryAudit takes no query options.")
+        matching = AuditEvent.objects.filter(entra_id=audit_id)
+        rows = event_rows(
+            event_values(matching, with_original=True)[:1], matching.db, with_targets=needs_targets
+        )
+        if not rows:
+            raise GraphError(
+                status.HTTP_404_NOT_FOUND,
+                NOT_FOUND,
+                f"Resource '{audit_id[:300]}' does not exist or one of its queried "
+                "reference-property objects are not present.",
+            )
+        request.graph_rows = 1
+        base = self.base_url(request, version)
+        return Response(
+            {
+                "@odata.context": f"{base}/$metadata#{COLLECTION}/$entity",
+                **directory_audit(rows[0], version),
+            }
+        )
+
+
+def filtered_events(clauses: list[dict[str, str]]):
+    """The events every clause selects: each clause through the shared FilterSet, one after the
+    other (so that a property may appear twice, as in a date range)."""
+    events = AuditEvent.objects.all()
+    for params in clauses:
+        filterset = AuditEventFilterSet(data=params, queryset=events)
+        errors = dict(filterset.errors) if not filterset.is_valid() else {}
+        if not errors:
+            errors = unapplied_values(filterset, params)
+        if errors:
+            messages = [str(message) for problems in errors.values() for message in problems]
+            raise bad_request(f"Invalid value in $filter: {' '.join(messages)}")
+        events = filterset.qs
+    return events
