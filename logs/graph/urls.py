@@ -2,7 +2,9 @@
 
 Paths compare without regard to case, as Graph's do (its own responses name the collection
 ``auditlogs/directoryaudits`` as often as ``auditLogs/directoryAudits``); a trailing slash is
-accepted. An id is any text but a slash.
+accepted. An id is any text but a slash. The case-insensitive parts are named groups: Django
+cannot reverse a pattern with an inline flag elsewhere, and one such pattern would break
+``reverse()`` for every URL of the site.
 """
 
 from django.urls import re_path
@@ -11,12 +13,12 @@ from logs.graph import views
 
 app_name = "graph"
 
-COLLECTION = r"(?P<version>v1\.0|beta)/auditlogs/directoryaudits"
+COLLECTION = r"(?P<version>(?i:v1\.0|beta))/(?P<collection>(?i:auditlogs/directoryaudits))"
 
 urlpatterns = [
-    re_path(rf"^(?i:{COLLECTION})/?$", views.DirectoryAuditList.as_view(), name="list"),
+    re_path(rf"^{COLLECTION}/?$", views.DirectoryAuditList.as_view(), name="list"),
     re_path(
-        rf"^(?i:{COLLECTION})/(?P<audit_id>[^/]+)/?$",
+        rf"^{COLLECTION}/(?P<audit_id>[^/]+)/?$",
         views.DirectoryAuditDetail.as_view(),
         name="detail",
     ),

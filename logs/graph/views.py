@@ -106,7 +106,7 @@ class GraphView(RatesBeforePermissions, APIView):
 
 
 class DirectoryAuditList(GraphView):
-    def get(self, request, version: str):
+    def get(self, request, version: str, collection: str):
         version = version.lower()
         query = parse_query(request.query_params)
         events = filtered_events(query.clauses)
@@ -127,7 +127,7 @@ class DirectoryAuditList(GraphView):
 
 
 class DirectoryAuditDetail(GraphView):
-    def get(self, request, version: str, audit_id: str):
+    def get(self, request, version: str, collection: str, audit_id: str):
         version = version.lower()
         if options(request.query_params):
             raise bad_request("A single directoryAudit takes no query options.")

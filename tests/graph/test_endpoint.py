@@ -343,3 +343,14 @@ def test_anonymous_probing_is_rate_limited_too(six_events, low_rates):
     response = APIClient().get(V1_LIST)
     assert graph_error(response, 429)["code"] == "TooManyRequests"
     assert int(response["Retry-After"]) > 0
+
+
+def test_the_graph_routes_leave_every_other_url_reversible():
+    from django.urls import reverse
+
+    assert reverse("api:event-list") == "/api/v1/events/"
+    assert reverse("admin:index") == "/admin/"
+    assert (
+        reverse("graph:list", kwargs={"version": "v1.0", "collection": "auditLogs/directoryAudits"})
+        == V1_LIST
+    )
