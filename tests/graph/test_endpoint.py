@@ -354,3 +354,15 @@ def test_the_graph_routes_leave_every_other_url_reversible():
         reverse("graph:list", kwargs={"version": "v1.0", "collection": "auditLogs/directoryAudits"})
         == V1_LIST
     )
+
+
+def test_null_characters_are_refused_and_recorded_written_out(graph, six_events):
+    """PostgreSQL stores no null character: a request holding one is refused, and its access
+    record keeps what it asked for with the character written out."""
+    response = graph.get(V1_LIST, {"$filter": "id eq 'a\x00b'"}, HTTP_USER_AGENT="agent\x00x")
+    assert graph_error(response, 400)["code"] == "BadRequest"
+    assert graph_error(graph.get(f"{V1_LIST}/a%00b"), 400)["code"] == "BadRequest"
+    first, second = AccessRecord.objects.filter(action=AccessRecord.Action.QUERY).order_by("id")
+    assert first.detail["query"] == {"$filter": "id eq 'a\\x00b'"}
+    assert first.user_agent == "agent\\x00x"
+    assert second.detail["path"] == f"{V1_LIST}/a\\x00b"
