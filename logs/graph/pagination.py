@@ -63,10 +63,10 @@ def after(queryset, key: tuple[datetime, int] | None, oldest_first: bool):
     return queryset if key is None else queryset.filter(keyset_after(key, oldest_first))
 
 
-def next_link(list_url: str, query_params, last, oldest_first: bool) -> str:
-    """The absolute URL of the page after ``last`` (an event row): the request's own query
-    options, in their order, with the skiptoken for it."""
-    token = encode_skiptoken(last.activity_datetime, last.pk, oldest_first)
+def next_link(list_url: str, query_params, last: tuple, oldest_first: bool) -> str:
+    """The absolute URL of the page after ``last``, the (date, id) of a page's last event: the
+    request's own query options, in their order, with the skiptoken for it."""
+    token = encode_skiptoken(*last, oldest_first)
     params = [
         (name, value)
         for name, values in query_params.lists()

@@ -10,6 +10,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
@@ -67,7 +68,12 @@ class Sdk:
 
     def __init__(self, base_url: str, token: str, version: str = "v1.0"):
         no_retries = {RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0)}
-        self.http_client = GraphClientFactory.create_with_default_middleware(options=no_retries)
+        # No kept-alive connections: the test server would close one after the test ended,
+        # from a thread no longer allowed to touch the test's in-memory SQLite database.
+        connections = httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0))
+        self.http_client = GraphClientFactory.create_with_default_middleware(
+            client=connections, options=no_retries
+        )
         provider = StaticTokenProvider(token, ["127.0.0.1", "localhost"])
         adapter = GraphRequestAdapter(
             BaseBearerTokenAuthenticationProvider(provider), self.http_client
