@@ -6,7 +6,8 @@ choice is remembered; filters are the shared FilterSet's.
 
 *Download* exports the current filtered view — every matching event, not only the page on
 screen, up to ``WEB_EXPORT_LIMIT`` (the newest ones) — as CSV with the columns the user chose,
-or as Graph-shaped JSON. The actions "Export selected as CSV/JSON" do the same for ticked rows.
+or as JSON (directoryAudit records as Microsoft Graph serves them). The actions "Export
+selected as CSV/JSON" do the same for ticked rows.
 Both need the ``logs.export_auditevent`` permission and are recorded as AccessRecords.
 """
 
