@@ -8,6 +8,7 @@ The SDK's retries are off (it would retry a 429 three times, honouring Retry-Aft
 
 import asyncio
 import json
+import threading
 from datetime import UTC, datetime
 
 import httpx
@@ -63,8 +64,9 @@ class StaticTokenProvider(AccessTokenProvider):
 
 
 class Sdk:
-    """A GraphServiceClient pointed at the test server, and one event loop for all its calls
-    (its HTTP connections belong to the loop that opened them)."""
+    """A GraphServiceClient pointed at the test server, its calls run on an event loop of its
+    own in a thread of its own: its HTTP connections belong to the loop that opened them, and
+    the test's thread may already run a loop (Playwright's, when the browser tests ran)."""
 
     def __init__(self, base_url: str, token: str, version: str = "v1.0"):
         no_retries = {RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0)}
@@ -80,20 +82,27 @@ class Sdk:
         )
         adapter.base_url = f"{base_url}/graph/{version}"  # no trailing slash
         self.client = GraphServiceClient(request_adapter=adapter)
-        self.runner = asyncio.Runner()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
 
     def close(self) -> None:
-        self.runner.run(self.http_client.aclose())
-        self.runner.close()
+        self.run(self.http_client.aclose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
 
     def list(self, **query) -> DirectoryAuditCollectionResponse:
         config = RequestConfiguration(query_parameters=QueryParameters(**query))
         audits = self.client.audit_logs.directory_audits
-        return self.runner.run(audits.get(request_configuration=config))
+        return self.run(audits.get(request_configuration=config))
 
     def get(self, audit_id: str):
         audits = self.client.audit_logs.directory_audits
-        return self.runner.run(audits.by_directory_audit_id(audit_id).get())
+        return self.run(audits.by_directory_audit_id(audit_id).get())
 
     def every_page(self, **query) -> tuple[list, int]:
         """Every record through PageIterator, and the number of pages it read."""
@@ -116,7 +125,7 @@ class Sdk:
             return page
 
         iterator.next = counted_next
-        self.runner.run(iterator.iterate(collect))
+        self.run(iterator.iterate(collect))
         return records, len(pages)
 
 
