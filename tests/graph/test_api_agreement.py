@@ -155,17 +155,18 @@ def api(admin_user):
     return client
 
 
-@pytest.mark.parametrize(("graph_filter", "params"), FORMS, ids=[form for form, _ in FORMS])
-def test_graph_and_the_api_select_the_same_events(graph, api, archive, graph_filter, params):
-    from_graph = graph_ids(graph, graph_filter)
-    assert from_graph == api_ids(api, params)  # the same events, newest first
-    assert 0 < len(from_graph) < archive, "each form selects some events, not all"
+def test_graph_and_the_api_select_the_same_events(graph, api, archive):
+    # One test for all forms: the archive takes longer to build than the forms to check.
+    for graph_filter, params in FORMS:
+        from_graph = graph_ids(graph, graph_filter)
+        assert from_graph == api_ids(api, params), graph_filter  # the same, newest first
+        assert 0 < len(from_graph) < archive, f"{graph_filter} selects some events, not all"
 
 
-@pytest.mark.parametrize(("graph_filter", "params"), FORMS[:3] + FORMS[-4:])
-def test_oldest_first_too(graph, api, archive, graph_filter, params):
-    from_graph = graph_ids(graph, graph_filter, **{"$orderby": "activityDateTime asc"})
-    assert from_graph == api_ids(api, {**params, "ordering": "date"})
+def test_oldest_first_too(graph, api, archive):
+    for graph_filter, params in FORMS[:3] + FORMS[-4:]:
+        from_graph = graph_ids(graph, graph_filter, **{"$orderby": "activityDateTime asc"})
+        assert from_graph == api_ids(api, {**params, "ordering": "date"}), graph_filter
 
 
 def test_every_parameter_the_translator_produces_is_checked_here():
