@@ -45,7 +45,9 @@ def decode_skiptoken(token: str, oldest_first: bool) -> tuple[datetime, int]:
         order = payload["o"]
         if moment.tzinfo is None or type(pk) is not int or not 0 < pk < 2**63:
             raise ValueError("incomplete key")
-    except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error) as error:
+        # A key the database can compare: in UTC (year 1 at +05:00 has no UTC equivalent).
+        moment = moment.astimezone(UTC)
+    except (ValueError, TypeError, KeyError, UnicodeError, OverflowError, binascii.Error) as error:
         raise bad_request(INVALID) from error
     if order != ("asc" if oldest_first else "desc"):
         raise bad_request(f"{INVALID} It was cut for the other $orderby.")
