@@ -35,7 +35,9 @@ from logs.routing import read_only_view
 from logs.trail import record_access
 
 COLLECTION = "auditLogs/directoryAudits"
-# The longest query option value kept in an access record.
+# What an access record keeps of a request's query options: a request holds at most four that
+# are answered, but a refused one may hold up to Django's limit (1,000) of any length.
+TRAIL_OPTIONS = 20
 TRAIL_VALUE_LENGTH = 2000
 
 
@@ -84,8 +86,8 @@ class GraphView(RatesBeforePermissions, APIView):
             "version": version.lower(),
             "path": storable(request.path),
             "query": {
-                storable(name): storable(value[:TRAIL_VALUE_LENGTH])
-                for name, value in request.query_params.items()
+                storable(name[:TRAIL_VALUE_LENGTH]): storable(value[:TRAIL_VALUE_LENGTH])
+                for name, value in list(request.query_params.items())[:TRAIL_OPTIONS]
             },
             "status": response.status_code,
         }

@@ -366,3 +366,11 @@ def test_null_characters_are_refused_and_recorded_written_out(graph, six_events)
     assert first.detail["query"] == {"$filter": "id eq 'a\\x00b'"}
     assert first.user_agent == "agent\\x00x"
     assert second.detail["path"] == f"{V1_LIST}/a\\x00b"
+
+
+def test_the_access_record_of_a_refused_request_is_bounded(graph, six_events):
+    query = {f"p{number}": "v" * 5000 for number in range(50)}
+    assert graph_error(graph.get(V1_LIST, query), 400)["code"] == "BadRequest"
+    record = AccessRecord.objects.get(action=AccessRecord.Action.QUERY)
+    assert len(record.detail["query"]) == 20
+    assert all(len(value) == 2000 for value in record.detail["query"].values())
