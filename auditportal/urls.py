@@ -1,4 +1,5 @@
-"""URL routes: the admin portal, the REST API (/api/v1/) with its OpenAPI schema and docs."""
+"""URL routes: the admin portal, the REST API (/api/v1/) with its OpenAPI schema and docs, and
+the Microsoft Graph-compatible endpoint (/graph/)."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -12,6 +13,7 @@ api_description = {"permission_classes": [CanReadApiDescription]}
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("logs.api.urls")),
+    path("graph/", include("logs.graph.urls")),
     path("api/schema/", SpectacularAPIView.as_view(**api_description), name="schema"),
     path(
         "api/docs/",
@@ -20,5 +22,6 @@ urlpatterns = [
     ),
 ]
 
-# An unknown URL under /api/ gets the API's JSON 404; elsewhere Django's page.
+# An unknown URL under /api/ gets the API's JSON 404, under /graph/ Graph's; elsewhere Django's
+# page.
 handler404 = "logs.api.not_found.page_not_found"

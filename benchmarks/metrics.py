@@ -33,6 +33,9 @@ METRICS = {
         ),
         # Returns {"rows": {page: ms}}: one table row per page (changelist views, detail, API).
         Metric("browse", "ms", measure="browse.page_times", raw_limit=None, database="populated"),
+        # Rows: pages of the Graph-compatible endpoint (logs/graph/): the first, a date range,
+        # targetResources/any, startswith on the initiator's UPN, and a deep skiptoken page.
+        Metric("graph", "ms", measure="graph.page_times", raw_limit=None, database="populated"),
         # Rows: all compliance questions for 30 days (target: under 1 s at 1,000,000 events),
         # with informational events excluded, the Insights page and /api/v1/reports/.
         Metric(

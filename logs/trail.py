@@ -89,7 +89,8 @@ def record_access(
         detail=detail or {},
         row_count=row_count,
         remote_address=_ip_address(meta.get("REMOTE_ADDR")),
-        user_agent=meta.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+        # PostgreSQL stores no null character in text; a client may send one all the same.
+        user_agent=meta.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH].replace("\x00", "\\x00"),
     )
 
 

@@ -45,6 +45,7 @@ ROWS = [
 EVENTS = "/admin/logs/auditevent/"
 TRAIL = "/admin/logs/accessrecord/"
 API = "/api/v1/"
+GRAPH = "/graph/v1.0/auditLogs/directoryAudits"
 GRAPH_PAGE = (FIXTURES_DIR / "graph" / "graph-docs-list-example1.json").read_bytes()
 
 
@@ -69,8 +70,16 @@ class World:
             client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
+    def graph(self) -> APIClient:
+        """The Graph-compatible endpoint's client: the API token as a bearer token."""
+        client = APIClient()
+        if self.user is not None:
+            _, token = AuthToken.objects.create(self.user)
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
     def fmt(self, url: str) -> str:
-        return url.format(event=self.event.pk, record=self.record.pk)
+        return url.format(event=self.event.pk, record=self.record.pk, entra=self.event.entra_id)
 
 
 # -- how a request is made and its outcome read -----------------------------------------------
@@ -208,6 +217,19 @@ def api_get(url: str, **headers) -> Callable[[World], str]:
     return run
 
 
+def graph_get(url: str) -> Callable[[World], str]:
+    def run(world):
+        return _api_outcome(world.graph().get(world.fmt(url)))
+
+    return run
+
+
+def graph_delete_event(world) -> str:
+    outcome = _api_outcome(world.graph().delete(world.fmt(GRAPH + "/{entra}")))
+    assert AuditEvent.objects.filter(pk=world.event.pk).exists()
+    return outcome
+
+
 def api_delete_event(world) -> str:
     outcome = _api_outcome(world.api().delete(f"{API}events/{world.event.pk}/"))
     assert AuditEvent.objects.filter(pk=world.event.pk).exists()
@@ -289,6 +311,15 @@ MATRIX: list[tuple[str, Callable[[World], str], str]] = [
     ("API schema", api_get("/api/schema/?format=json"), "L N Y Y Y Y Y"),
     ("API docs", api_get("/api/docs/"), "L N Y Y Y Y Y"),
     ("API ingest", api_ingest, "L N N N N Y Y"),
+    # the Graph-compatible endpoint, with the token as a bearer token
+    ("Graph directoryAudits", graph_get(GRAPH), "L N Y Y Y N Y"),
+    ("Graph directoryAudit", graph_get(GRAPH + "/{entra}"), "L N Y Y Y N Y"),
+    (
+        "Graph beta directoryAudits",
+        graph_get("/graph/beta/auditLogs/directoryAudits"),
+        "L N Y Y Y N Y",
+    ),
+    ("Graph delete directoryAudit", graph_delete_event, "L N N N N N N"),
 ]
 
 CELLS = [

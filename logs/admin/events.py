@@ -6,7 +6,8 @@ choice is remembered; filters are the shared FilterSet's.
 
 *Download* exports the current filtered view — every matching event, not only the page on
 screen, up to ``WEB_EXPORT_LIMIT`` (the newest ones) — as CSV with the columns the user chose,
-or as Graph-shaped JSON. The actions "Export selected as CSV/JSON" do the same for ticked rows.
+or as JSON (directoryAudit records as Microsoft Graph serves them). The actions "Export
+selected as CSV/JSON" do the same for ticked rows.
 Both need the ``logs.export_auditevent`` permission and are recorded as AccessRecords.
 """
 
@@ -98,6 +99,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         list_filters.TargetFilter,
         list_filters.CorrelationFilter,
         list_filters.OrderingParameter,
+        list_filters.PreciseParameters,
     ]
     search_fields = ["entra_id"]  # shows the search box; the FilterSet does the searching
     search_help_text = (

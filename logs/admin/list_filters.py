@@ -5,10 +5,12 @@ FilterSet, so the admin and the API select the same rows for the same parameters
 from the lookup tables (or fixed vocabularies), never from a scan of the event table.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 
-from logs.filters import PERIODS, AuditEventFilterSet
+from logs.filters import PERIODS, PRECISE_FILTERS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Service
 
 # Target types Entra writes (Graph targetResource.type) and operation types (operationType).
@@ -235,6 +237,35 @@ class OrderingParameter(FilterSetListFilter):
 
     def has_output(self):
         return False
+
+
+class PreciseParameters(FilterSetListFilter):
+    """Accepts the FilterSet's precise parameters (the Graph endpoint's filters: ``after``,
+    ``target_id``, ``initiator_upn``, ...) in portal URLs, so that a query string means the
+    same in the portal as in the API. The sidebar offers none of them; it lists those applied,
+    each with a link that removes it."""
+
+    title = "precise filter"
+    parameter_names = PRECISE_FILTERS
+    template = "admin/logs/filters/applied.html"
+
+    def choices(self, changelist):
+        filters = AuditEventFilterSet.base_filters
+        for name in self.parameter_names:
+            value = self.value(name)
+            if value:
+                # Not get_query_string(remove=...): it removes every parameter whose name
+                # starts with the one given (target_name would take target_name_startswith).
+                kept = [
+                    (key, item)
+                    for key, items in self.request.GET.lists()
+                    if key not in (name, "p", "e")
+                    for item in items
+                ]
+                yield {
+                    "display": f"{filters[name].label}: {value}",
+                    "query_string": "?" + urlencode(kept),
+                }
 
 
 class DateRangeFilter(FilterSetListFilter):

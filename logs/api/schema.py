@@ -51,8 +51,9 @@ def document_error_responses(result, generator, request, public):
 EVENTS_PATH = "/api/v1/events/"
 GRAPH_RECORDS = {
     "type": "array",
-    "description": "format=json: the whole filtered list as Graph-shaped directoryAudit "
-    "records, as imported.",
+    "description": "format=json: the whole filtered list as directoryAudit records as "
+    "Microsoft Graph (beta) serves them, the objects /graph/beta/auditLogs/directoryAudits "
+    "serves.",
     "items": {"type": "object"},
 }
 

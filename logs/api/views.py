@@ -69,8 +69,9 @@ EXPORT_DESCRIPTION = (
     "followed through `next`. With `format=csv`, `format=json` or `format=ndjson`: the whole "
     f"filtered list (at most its newest {WEB_EXPORT_LIMIT:,} events) as one streamed file: "
     "CSV in the Entra portal's download layout, or the columns named in `columns`; JSON, an "
-    "array of Graph-shaped directoryAudit records as imported; NDJSON, one such record per "
-    "line. Exports need the `logs.export_auditevent` permission (Audit Exporter) and are "
+    "array of directoryAudit records as Microsoft Graph serves them (beta's shape); NDJSON, "
+    "one record per line as imported (the original itself where it is a Graph record). "
+    "Exports need the `logs.export_auditevent` permission (Audit Exporter) and are "
     "recorded in the access trail. `X-Export-Truncated: true` says the list held more than "
     "the limit."
 )
@@ -105,7 +106,7 @@ EXPORT_DESCRIPTION = (
             ),
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="format=ndjson: one Graph-shaped record per line.",
+                description="format=ndjson: one record per line, as imported.",
             ),
         },
     ),

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from django.db import connections
 
 from logs.exports import csv_files, portal_copy, selection
-from logs.exports.graph_records import graph_record_text, needs_targets
+from logs.exports.graph_records import graph_record_text, needs_targets, served_record_text
 from logs.exports.selection import count_events, iter_event_rows, iter_listing_events
 
 FORMATS = ("csv", "json", "ndjson")
@@ -184,8 +184,10 @@ class Export:
         if not ndjson:
             yield "["
         separator = "\n" if ndjson else ",\n"
+        # JSON holds the records as Graph serves them; NDJSON, the archive format, the originals.
+        record_text = graph_record_text if ndjson else served_record_text
         for events in self._chunks(with_original=True, with_targets=needs_targets):
-            records = separator.join(graph_record_text(event) for event in events)
+            records = separator.join(record_text(event) for event in events)
             if ndjson:
                 text = records + "\n"
             else:

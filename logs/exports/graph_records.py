@@ -1,23 +1,37 @@
-"""Each stored event as a Graph-shaped ``directoryAudit`` record: what JSON and NDJSON exports hold.
+"""Each stored event as a Microsoft Graph ``directoryAudit`` record.
 
-The promise is "identical to what was imported", so the record comes from the stored original
-wherever the original is one:
+Two shapes, from one module so that they cannot drift apart:
 
-- ``graph``, ``portal-json``, ``ndjson``: the original *is* the Graph record; its stored text is
-  written as it is (no parsing, no re-serialisation).
+- **Served** (:func:`directory_audit`): the record as Microsoft Graph serves it, the same object
+  from the Graph-compatible endpoint (``logs/graph/``, v1.0 and beta) and in JSON exports
+  (beta's shape: v1.0's properties and ``userAgent``, so that nothing normalised is left out).
+  Graph's properties in Graph's order, whatever the source spelled: ``activityDateTime`` in UTC
+  with ``Z``; ``result`` in Graph's enum; ``targetResources[].type`` in lower case even where
+  the stored original says ``"Type"``; ``initiatedBy`` with both ``app`` and ``user``, null for
+  the one that did not act; ``additionalDetails`` as key/value pairs; null for what the source
+  format lacks. Keys Graph does not define are left out (the original keeps them).
+- **Verbatim** (:func:`graph_record_text`): what NDJSON exports and the retention archive hold,
+  "identical to what was imported", so that a restore gives back every original byte for byte.
+
+Where a served value comes from:
+
+- ``graph``, ``portal-json``, ``ndjson``: the original *is* the Graph record; its values are
+  served as Entra wrote them (null kept apart from "", every fractional digit of the date up
+  to Graph's seven). Verbatim, its stored text is written as it is.
 - ``azure-monitor``: the original is the Azure Monitor record; the Graph record is its
   ``properties`` object, with the envelope's ``time``, ``operationName`` and ``correlationId``
   filled in where ``properties`` lacks them, exactly as the importer read it.
 - ``portal-csv``, ``log-analytics``: the originals are a CSV row or a table row, not Graph
   records, so the record is rebuilt from the normalised fields (``id`` is the stored activity
-  id, ``activityDateTime`` carries the stored microseconds). Importing it gives back every
-  normalised field; what the row never carried (an operation type, for a portal CSV) stays
-  empty, and the source row itself remains in the original.
+  id, ``activityDateTime`` carries the stored microseconds, an empty value is null). Such an
+  event is written in the served shape in NDJSON too; the source row itself remains in the
+  original.
 
-Either way importing an export into an empty database reproduces every event's normalised
+Importing a JSON or NDJSON export into an empty database reproduces every event's normalised
 fields, targets and modified properties (``tests/exports/test_round_trip.py``).
 """
 
+import re
 from datetime import UTC, datetime
 
 import orjson
@@ -25,7 +39,10 @@ from django.db import NotSupportedError
 from django.db.models import CharField, Func
 
 from logs.exports.selection import EventRow
-from logs.ingest.graph_shape import USER_AGENT_DETAIL_KEYS
+
+V1 = "v1.0"
+BETA = "beta"
+GRAPH_VERSIONS = (V1, BETA)
 
 VERBATIM_FORMATS = frozenset({"graph", "portal-json", "ndjson"})
 AZURE_MONITOR = "azure-monitor"
@@ -50,7 +67,12 @@ def graph_record_text(event: EventRow) -> str:
         return text if "\n" not in text else _dumps(orjson.loads(text))
     if event.source_format == AZURE_MONITOR:
         return _dumps(azure_monitor_graph_record(event.original))
-    return _dumps(rebuilt_graph_record(event))
+    return _dumps(directory_audit(event))
+
+
+def served_record_text(event: EventRow) -> str:
+    """The served record (:func:`directory_audit`, beta's shape) as compact JSON text."""
+    return _dumps(directory_audit(event))
 
 
 def _dumps(record) -> str:
@@ -110,17 +132,160 @@ def parse_graph_datetime(text: str) -> datetime:
     return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
 
 
+def source_graph_record(event: EventRow) -> dict:
+    """The Graph-shaped record the event was read from: its original, the ``properties`` of an
+    Azure Monitor record, or one rebuilt from the normalised fields."""
+    if event.source_format in VERBATIM_FORMATS:
+        return orjson.loads(event.original)
+    if event.source_format == AZURE_MONITOR:
+        return azure_monitor_graph_record(event.original)
+    return rebuilt_graph_record(event)
+
+
+def directory_audit(event: EventRow, version: str = BETA) -> dict:
+    """The event as Microsoft Graph ``version`` (v1.0 or beta) serves a directoryAudit."""
+    record = source_graph_record(event)
+    served = {
+        "id": event.entra_id,
+        "category": _text(_get(record, "category")),
+        "correlationId": _text(_get(record, "correlationId")),
+        "result": event.result or None,
+        "resultReason": _text(_get(record, "resultReason")),
+        "activityDisplayName": _text(_get(record, "activityDisplayName")),
+        "activityDateTime": served_datetime(
+            _get(record, "activityDateTime"), event.activity_datetime
+        ),
+        "loggedByService": _text(_get(record, "loggedByService")),
+        "operationType": _text(_get(record, "operationType")),
+        "initiatedBy": _initiated_by(_get(record, "initiatedBy")),
+        "targetResources": [_target(target) for target in _objects(record, "targetResources")],
+        "additionalDetails": [
+            {"key": _text(_get(detail, "key")), "value": _text(_get(detail, "value"))}
+            for detail in _objects(record, "additionalDetails")
+        ],
+    }
+    if version == BETA:
+        served["userAgent"] = event.user_agent or None
+    return served
+
+
+# The fractional seconds of a date-time as a source wrote it (ISO 8601 or an export's form).
+_FRACTION = re.compile(r":\d\d[.,](\d+)")
+# Graph's DateTimeOffset carries at most seven fractional digits.
+GRAPH_FRACTION_DIGITS = 7
+
+
+def served_datetime(source_text, stored: datetime) -> str:
+    """The stored date (UTC) as Graph writes it, ``2018-01-09T21:20:02.7215374Z``.
+
+    The stored date has microseconds; the source's seventh digit, where it wrote one, comes
+    from its own text, which is used only when it denotes the stored microseconds (offsets are
+    whole minutes, so converting to UTC never changes the fraction).
+    """
+    moment = stored.astimezone(UTC)
+    fraction = None
+    if isinstance(source_text, str):
+        match = _FRACTION.search(source_text)
+        if match is None:
+            fraction = "" if moment.microsecond == 0 else None
+        else:
+            digits = match.group(1)[:GRAPH_FRACTION_DIGITS]
+            if int(digits[:6].ljust(6, "0")) == moment.microsecond:
+                fraction = digits
+    if fraction is None:
+        fraction = f"{moment.microsecond:06d}0"
+    return f"{moment:%Y-%m-%dT%H:%M:%S}" + (f".{fraction}Z" if fraction else "Z")
+
+
+USER_IDENTITY_KEYS = (
+    "id",
+    "displayName",
+    "userPrincipalName",
+    "ipAddress",
+    "userType",
+    "homeTenantId",
+    "homeTenantName",
+)
+APP_IDENTITY_KEYS = ("appId", "displayName", "servicePrincipalId", "servicePrincipalName")
+
+
+def _initiated_by(value) -> dict | None:
+    if not isinstance(value, dict):
+        return None
+    return {
+        "app": _identity(_get(value, "app"), APP_IDENTITY_KEYS),
+        "user": _identity(_get(value, "user"), USER_IDENTITY_KEYS),
+    }
+
+
+def _identity(value, keys: tuple[str, ...]) -> dict | None:
+    if not isinstance(value, dict):
+        return None
+    return {key: _text(_get(value, key)) for key in keys}
+
+
+def _target(target: dict) -> dict:
+    return {
+        "id": _text(_get(target, "id")),
+        "displayName": _text(_get(target, "displayName")),
+        "type": _text(_get(target, "type")),
+        "userPrincipalName": _text(_get(target, "userPrincipalName")),
+        "groupType": _text(_get(target, "groupType")),
+        "modifiedProperties": [
+            {
+                "displayName": _text(_get(prop, "displayName")),
+                "oldValue": _text(_get(prop, "oldValue")),
+                "newValue": _text(_get(prop, "newValue")),
+            }
+            for prop in _objects(target, "modifiedProperties")
+        ],
+    }
+
+
+_ABSENT = object()
+
+
+def _get(record: dict, key: str):
+    """``record[key]``, the key in any case (as the importer reads it: ``"Type"`` is ``type``);
+    None when absent."""
+    value = record.get(key, _ABSENT)
+    if value is not _ABSENT:
+        return value
+    folded = key.lower()
+    for name, item in record.items():
+        if name.lower() == folded:
+            return item
+    return None
+
+
+def _objects(record: dict, key: str) -> list[dict]:
+    value = _get(record, key)
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _text(value) -> str | None:
+    """A string property: the source's string, or null. The importer refuses any other type in
+    the properties served; should one be stored all the same, its JSON text is served rather
+    than a value Graph's clients cannot read."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
 def rebuilt_graph_record(event: EventRow) -> dict:
-    """A Graph record from the normalised fields, in the key order Graph writes."""
+    """A Graph record from the normalised fields, in the key order Graph writes; an empty
+    normalised value (what these formats write for a missing one) is null."""
     return {
         "id": event.entra_id,
-        "category": event.category_name,
+        "category": event.category_name or None,
         "correlationId": event.correlation_id or None,
         "result": event.result or None,
-        "resultReason": event.result_reason,
-        "activityDisplayName": event.activity_name,
+        "resultReason": event.result_reason or None,
+        "activityDisplayName": event.activity_name or None,
         "activityDateTime": graph_datetime(event),
-        "loggedByService": event.service_name,
+        "loggedByService": event.service_name or None,
         "operationType": event.operation_type or None,
         "initiatedBy": initiated_by(event),
         "targetResources": [
@@ -145,19 +310,10 @@ def rebuilt_graph_record(event: EventRow) -> dict:
     }
 
 
-def user_agent_in_details(event: EventRow) -> bool:
-    """Whether the stored user agent is the one additionalDetails carries (Entra puts it there),
-    so that it need not be written into initiatedBy."""
-    return any(
-        (detail.get("key") or "").lower() in USER_AGENT_DETAIL_KEYS
-        and detail.get("value") == event.user_agent
-        for detail in event.additional_details
-    )
-
-
 def initiated_by(event: EventRow) -> dict | None:
     """``initiatedBy`` as the importer reads it back: a user, an app (with the caller's address
-    under ``user``, where Graph puts it), or neither for the system; None when there was none."""
+    under ``user``, where Graph puts it), or neither for the system; None when there was none.
+    The user agent is served as beta's ``userAgent`` (see :func:`directory_audit`)."""
     if event.initiator_kind is None:
         return None
     user = {
@@ -178,8 +334,6 @@ def initiated_by(event: EventRow) -> dict | None:
     app = {key: value for key, value in app.items() if value is not None}
     if event.ip_address:
         user["ipAddress"] = event.ip_address
-    if event.user_agent and not user_agent_in_details(event):
-        user["userAgent"] = event.user_agent
     record = {}
     if user or not app:
         record["user"] = user

@@ -152,6 +152,14 @@ def iter_event_rows(
     properties), False, or a predicate on an EventRow saying which events need them (JSON needs
     them only for events rebuilt from their normalised fields).
     """
+    rows = event_values(queryset, with_original=with_original)
+    for chunk in _keyset_chunks(rows, oldest_first, limit, chunk_size):
+        yield event_rows(chunk, queryset.db, with_targets=with_targets)
+
+
+def event_values(queryset, *, with_original: bool = False):
+    """``queryset`` as ``values_list`` rows in EventRow's field order, for :func:`event_rows`
+    (order and slice it as needed)."""
     columns = dict(EVENT_COLUMNS)
     if with_original:
         columns["original"] = F("original")
@@ -159,19 +167,23 @@ def iter_event_rows(
     rows = queryset.prefetch_related(None).annotate(
         **{f"x_{name}": expression for name, expression in columns.items()}
     )
-    rows = rows.values_list(*(f"x_{name}" for name in columns))
-    for chunk in _keyset_chunks(rows, oldest_first, limit, chunk_size):
-        events = [EventRow(*values) for values in chunk]
-        if with_targets:
-            wanted = events if with_targets is True else [e for e in events if with_targets(e)]
-            if wanted:
-                targets = targets_by_event([event.pk for event in wanted], queryset.db)
-                for event in wanted:
-                    event.targets = [
-                        TargetRow(*values, [PropertyRow(*prop) for prop in properties])
-                        for values, properties in targets.get(event.pk, ())
-                    ]
-        yield events
+    return rows.values_list(*(f"x_{name}" for name in columns))
+
+
+def event_rows(values, using: str = "default", *, with_targets=True) -> list[EventRow]:
+    """EventRows of rows from :func:`event_values`; ``with_targets`` as for
+    :func:`iter_event_rows` (two more queries, for all the rows' targets)."""
+    events = [EventRow(*row) for row in values]
+    if with_targets:
+        wanted = events if with_targets is True else [e for e in events if with_targets(e)]
+        if wanted:
+            targets = targets_by_event([event.pk for event in wanted], using)
+            for event in wanted:
+                event.targets = [
+                    TargetRow(*target, [PropertyRow(*prop) for prop in properties])
+                    for target, properties in targets.get(event.pk, ())
+                ]
+    return events
 
 
 def iter_value_chunks(

@@ -53,7 +53,11 @@ def normalize_graph_record(value, *, original: str, location: str, path: str = "
         correlation_id=record.text("correlationId", max_length=SHORT_LENGTH),
         initiator=initiator,
         initiator_ip_address=ip_address,
-        initiator_user_agent=user_agent or _user_agent_detail(additional_details),
+        # Beta's directoryAudit carries the user agent as a property of its own; v1.0 in
+        # additionalDetails; auditportal's own rebuilt records once wrote it in initiatedBy.user.
+        initiator_user_agent=record.text("userAgent")
+        or user_agent
+        or _user_agent_detail(additional_details),
         additional_details=additional_details,
         targets=[_target(target) for target in record.objects("targetResources")],
         original=original,

@@ -230,3 +230,20 @@ def test_large_results_are_never_counted_in_full(reader_client, monkeypatch):
         assert "more than 5 matching events" in response.content.decode()
     else:
         assert paginator.is_estimate
+
+
+def test_precise_filters_apply_in_the_portal_and_can_be_removed(reader_client, imported):
+    query = "target_name_startswith=ventes&target_name=Payroll+Connector"
+    assert activities(reader_client.get(f"{CHANGELIST}?{query}")) == []
+    response = reader_client.get(
+        f"{CHANGELIST}?target_name_startswith=ventes&category=GroupManagement"
+    )
+    assert activities(response) == ["Add owner to group", "Update group"]
+    html = response.content.decode()
+    assert "Target name starts with: ventes" in html
+    # Removing it keeps the other filters (and only it: no parameter that merely starts alike).
+    assert 'href="?category=GroupManagement"' in html
+
+    response = reader_client.get(f"{CHANGELIST}?target_name=ventes+r%C3%A9gion+%C3%8Ele-de-France")
+    assert activities(response) == ["Add owner to group", "Update group"]
+    assert 'href="?"' in response.content.decode()

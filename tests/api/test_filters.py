@@ -137,3 +137,69 @@ def test_same_rows_as_the_filterset_itself(api, six_events, params):
     filterset = AuditEventFilterSet(params, queryset=AuditEvent.objects.all())
     assert filterset.is_valid()
     assert listed(api, **params) == [event.activity.name for event in filterset.qs]
+
+
+ZOE_EVENTS = ["Add owner to group", "Update application", "Update user"]
+SUBSTRATE_APP_ID = "98db8bd6-0cc0-4e67-9de5-f187f1cd1b41"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        # Strictly after / before: the event at exactly that moment is left out.
+        ({"after": "2026-11-02T13:45:12.987654Z"}, ["Update policy", "Add owner to group"]),
+        ({"before": "2026-11-02T09:30:45.500000Z"}, ["Update user"]),
+        (
+            {"after": "2026-11-02T11:05:00Z", "before": "2026-11-02T15:00:30.25Z"},
+            ["Update application"],
+        ),
+        ({"activity_name": "update GROUP"}, ["Update group"]),
+        ({"activity_name": "Update"}, []),  # the whole name, not a part
+        ({"activity_name": "No such activity"}, []),  # selects nothing, is not refused
+        (
+            {"activity_name_startswith": "update"},
+            ["Update policy", "Update application", "Update group", "Update user"],
+        ),
+        ({"activity_name_startswith": "Reset pass"}, ["Reset password (self-service)"]),
+        ({"service_name": "self-service password management"}, ["Reset password (self-service)"]),
+        ({"category_name": "groupmanagement"}, ["Add owner to group", "Update group"]),
+        ({"initiator_user_id": "3b8c5f2e-7d41-4c7a-9f0e-2a6d9c1b4e57"}, ZOE_EVENTS),
+        ({"initiator_user_id": "3B8C5F2E-7D41-4C7A-9F0E-2A6D9C1B4E57"}, []),  # ids: exact
+        ({"initiator_user_name": "Zoë Ångström"}, ZOE_EVENTS),
+        ({"initiator_user_name": "山田 太郎"}, ["Reset password (self-service)"]),
+        ({"initiator_user_name": "Microsoft Substrate Management"}, []),  # an app's name
+        ({"initiator_upn": "ZOE.ANGSTROM@contoso.example"}, ZOE_EVENTS),
+        ({"initiator_upn": "zoe.angstrom"}, []),
+        ({"initiator_upn_startswith": "Zoe.A"}, ZOE_EVENTS),
+        ({"initiator_upn_startswith": "taro"}, ["Reset password (self-service)"]),
+        ({"initiator_upn_startswith": "contoso"}, []),  # the start, not a part
+        ({"initiator_app_id": SUBSTRATE_APP_ID}, ["Update group"]),
+        ({"initiator_app_name": "microsoft substrate management"}, ["Update group"]),
+        ({"initiator_app_name": "Zoë Ångström"}, []),  # a user's name
+        ({"target_id": VENTES_GROUP_ID}, ["Add owner to group", "Update group"]),
+        ({"target_id": "lukasz.muller@contoso.example"}, []),  # a UPN, not an id
+        ({"target_name": "payroll connector"}, ["Update application"]),
+        ({"target_name": "Payroll"}, []),
+        ({"target_name": "lukasz.muller@contoso.example"}, []),  # a UPN, not a name
+        ({"target_name_startswith": "ventes"}, ["Add owner to group", "Update group"]),
+        ({"target_name_startswith": "Default token"}, ["Update policy"]),
+        ({"activity_id": "No such id"}, []),
+    ],
+    ids=lambda value: (
+        "&".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None
+    ),
+)
+def test_precise_filter_selects_exactly(api, six_events, params, expected):
+    assert listed(api, **params) == expected
+
+
+def test_precise_filter_on_the_activity_id(api, six_events):
+    stored = AuditEvent.objects.get(activity__name="Update group")
+    assert listed(api, activity_id=stored.entra_id) == ["Update group"]
+    assert listed(api, activity_id=stored.entra_id.upper()) == []
+
+
+def test_the_precise_filters_are_the_filtersets_last(db):
+    from logs.filters import PRECISE_FILTERS
+
+    assert list(AuditEventFilterSet.base_filters)[-len(PRECISE_FILTERS) :] == list(PRECISE_FILTERS)

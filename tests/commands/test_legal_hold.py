@@ -199,7 +199,29 @@ def _value_for(name: str) -> str:
     )
     target = event.targets.order_by("position").first()
     middle = AuditEvent.objects.order_by("activity_datetime")[5].activity_datetime
+    app_event = (
+        AuditEvent.objects.select_related("initiator")
+        .filter(initiator__app_id__gt="")
+        .order_by("activity_datetime")
+        .first()
+    )
     return {
+        "after": middle.isoformat(),
+        "before": middle.isoformat(),
+        "activity_id": event.entra_id,
+        "activity_name": event.activity.name.upper(),
+        "activity_name_startswith": event.activity.name[:4].lower(),
+        "service_name": "self-service password management",
+        "category_name": event.category.name.lower(),
+        "initiator_user_id": event.initiator.user_object_id,
+        "initiator_user_name": event.initiator.user_display_name,
+        "initiator_upn": event.initiator.user_principal_name.upper(),
+        "initiator_upn_startswith": event.initiator.user_principal_name[:3],
+        "initiator_app_id": app_event.initiator.app_id if app_event else "",
+        "initiator_app_name": app_event.initiator.app_display_name if app_event else "",
+        "target_id": target.object_id,
+        "target_name": target.display_name.lower(),
+        "target_name_startswith": target.display_name[:3],
         "since": middle.isoformat(),
         "until": middle.isoformat(),
         "service": "Self-service Password Management",

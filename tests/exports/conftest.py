@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from logs.exports.graph_records import directory_audit
+from logs.exports.selection import event_rows, event_values
 from logs.immutability import retention_purge
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
@@ -87,6 +89,12 @@ def initiator_fields(initiator) -> tuple | None:
         initiator.service_principal_id,
         initiator.service_principal_name,
     )
+
+
+def served_records(queryset) -> list[dict]:
+    """The events of ``queryset``, in its order, as a JSON export and the Graph endpoint's beta
+    version serve them."""
+    return [directory_audit(row) for row in event_rows(event_values(queryset, with_original=True))]
 
 
 def purge_all_events() -> None:

@@ -1,6 +1,8 @@
 """Export → import round trips on every real sample file: JSON and NDJSON reproduce every event
 exactly; the portal-form CSV reproduces every field a portal CSV carries."""
 
+import csv
+
 import pytest
 
 from logs.exports import Export
@@ -93,6 +95,36 @@ def test_portal_csv_download_round_trips_exactly(write_export):
     imported(FIXTURES_DIR / "portal-csv" / "AuditLogs_2026-11-02.csv")
     before = normalised_events()
     path = write_export(Export(AuditEvent.objects.all(), "csv"), "e.csv")
+    purge_all_events()
+
+    imported(path)
+
+    assert normalised_events() == before
+
+
+@pytest.mark.parametrize("format", ["json", "ndjson"])
+def test_a_user_agent_outside_additional_details_survives_the_round_trip(
+    format, write_export, tmp_path
+):
+    """A portal CSV has a User Agent column of its own; rebuilt, such an event carries it as
+    beta's ``userAgent`` property, which the importer reads back."""
+    source = FIXTURES_DIR / "portal-csv" / "AuditLogs_2026-11-02.csv"
+    with open(source, encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    for row in rows:
+        for slot in range(1, ADDITIONAL_DETAIL_SLOTS + 1):
+            if row[f"AdditionalDetail{slot}Key"] == "User-Agent":
+                row[f"AdditionalDetail{slot}Key"] = row[f"AdditionalDetail{slot}Value"] = ""
+    without_details = tmp_path / "no-agent-detail.csv"
+    with open(without_details, "w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    imported(without_details)
+    agents = set(AuditEvent.objects.values_list("initiator_user_agent", flat=True))
+    assert "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edge/130.0" in agents
+    before = normalised_events()
+    path = write_export(Export(AuditEvent.objects.all(), format), f"e.{format}")
     purge_all_events()
 
     imported(path)

@@ -36,6 +36,8 @@ class FixtureFile:
 FIXTURE_FILES = [
     FixtureFile("graph/graph-docs-list-example1.json", "graph", 1),
     FixtureFile("graph/graph-docs-list-example2.json", "graph", 1),
+    FixtureFile("graph/graph-beta-docs-list-example1.json", "graph", 1),
+    FixtureFile("graph/graph-beta-docs-list-example2.json", "graph", 1),
     FixtureFile("portal-json/AuditLogs_2026-11-02.json", "portal-json", 6),
     FixtureFile("portal-csv/AuditLogs_2026-11-02.csv", "portal-csv", 6, flattened=True),
     FixtureFile("azure-monitor/eventhub-message.json", "azure-monitor", 6),

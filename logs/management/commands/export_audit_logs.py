@@ -18,8 +18,9 @@ FILTER_OPTIONS = {name: "--" + name.replace("_", "-") for name in AuditEventFilt
 class Command(BaseCommand):
     help = (
         "Export stored audit events as CSV (the Entra portal's download layout, or chosen "
-        "columns), JSON (an array of Graph-shaped records as imported) or NDJSON (one record a "
-        "line), filtered as in the API. No limit on the number of events; streamed."
+        "columns), JSON (an array of directoryAudit records as Microsoft Graph serves them) or "
+        "NDJSON (one record a line, as imported: the archive format), filtered as in the API. "
+        "No limit on the number of events; streamed."
     )
 
     def add_arguments(self, parser):
