@@ -61,9 +61,10 @@ COLUMNS = [
     Column("category", "Category", lambda e: e.category.name, default=True),
     Column("activity", "Activity", lambda e: e.activity.name, default=True),
     Column("status", "Status", lambda e: e.get_result_display(), default=True),
+    # Shown by default, as in the Entra list: a failure says why without a click.
+    Column("result_reason", "Status reason", lambda e: e.result_reason, default=True),
     Column("targets", "Target(s)", targets_text, default=True),
     Column("initiated_by", "Initiated by (actor)", initiator_text, default=True),
-    Column("result_reason", "Status reason", lambda e: e.result_reason),
     Column("correlation_id", "Correlation ID", lambda e: e.correlation_id),
     Column("operation_type", "Operation type", lambda e: e.operation_type),
     Column("initiator_type", "Initiator type", initiator_kind_text),

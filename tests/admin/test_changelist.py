@@ -21,6 +21,7 @@ DEFAULT_HEADERS = [
     "Category",
     "Activity",
     "Status",
+    "Status reason",
     "Target(s)",
     "Initiated by (actor)",
 ]
@@ -43,6 +44,12 @@ def test_default_columns_newest_first(reader_client, imported):
     assert len(dates) == 8
     html = response.content.decode()
     assert "Ventes Région Île-de-France" in html and "zoe.angstrom@contoso.example" in html
+
+
+def test_a_failure_shows_its_reason_without_choosing_columns(reader_client):
+    AuditEventFactory(result="failure", result_reason="Insufficient privileges to complete")
+    html = reader_client.get(CHANGELIST).content.decode()
+    assert re.search(r'class="field-column_result_reason"[^>]*>[^<]*(<[^>]+>)*Insufficient', html)
 
 
 @pytest.mark.parametrize(
