@@ -30,6 +30,7 @@ from logs.admin import list_filters
 from logs.admin.insights import insights_view
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.admin.read_only import ReadOnlyAdminMixin
+from logs.admin.refusal import refusal_response
 from logs.admin.retention import retention_policy_view
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
@@ -166,8 +167,12 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """The current filtered view as a file: the changelist's own query, every page."""
         if format not in ("csv", "json"):
             raise Http404("Downloads are CSV or JSON.")
-        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+        if not self.has_view_permission(request):
             raise PermissionDenied
+        if not self.has_export_permission(request):
+            return refusal_response(
+                request, self, permission=EXPORT_PERMISSION, refused="Downloading events"
+            )
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:

@@ -5,10 +5,10 @@ server (no script, no external resource: the portal works without network access
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from logs.admin.refusal import refusal_response
 from logs.models import Service
 from logs.reports import ReportParametersForm, compliance_report
 
@@ -161,7 +161,9 @@ def top_activities_chart(charts: dict) -> dict:
 
 def insights_view(model_admin, request):
     if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+        return refusal_response(
+            request, model_admin, permission="logs.view_auditevent", refused="Insights"
+        )
     form = ReportParametersForm(request.GET)
     report = compliance_report(form.period()) if form.is_valid() else None
     context = {

@@ -4,10 +4,11 @@ Read-only, and only for those who may run retention (``logs.purge_auditevent``, 
 Compliance Administrators): the numbers say how much evidence a run is about to remove.
 """
 
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import ImproperlyConfigured
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from logs.admin.refusal import refusal_response
 from logs.models import Category
 from logs.retention.policy import RetentionPolicy
 from logs.retention.selection import summary_by_category
@@ -17,7 +18,9 @@ PURGE_PERMISSION = "logs.purge_auditevent"
 
 def retention_policy_view(model_admin, request):
     if not request.user.has_perm(PURGE_PERMISSION):
-        raise PermissionDenied
+        return refusal_response(
+            request, model_admin, permission=PURGE_PERMISSION, refused="The retention policy"
+        )
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,

@@ -64,6 +64,19 @@ def test_json_download_is_the_imported_records(exporter_client, imported):
 
 def test_download_needs_the_export_permission(reader_client, imported):
     assert reader_client.get(EXPORT_CSV).status_code == 403
+
+
+def test_a_refused_download_is_a_portal_page_naming_the_roles_that_allow_it(
+    reader_client, imported
+):
+    response = reader_client.get(EXPORT_CSV, {"category": "GroupManagement"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert '<header id="header">' in page and "Audit events</a>" in page  # the portal's frame
+    assert "Downloading events needs a role you do not hold." in page
+    assert "<strong>Audit Exporter</strong> and <strong>Compliance Administrator</strong>" in page
+    assert "<code>logs.export_auditevent</code>" in page
+    assert "signed in as <strong>reader</strong>" in page
     html = reader_client.get(CHANGELIST).content.decode()
     assert "Download" not in html and "export_selected_csv" not in html
 

@@ -46,7 +46,9 @@ def test_the_changelist_links_it_for_compliance_administrators(compliance_client
 
 @pytest.mark.django_db
 def test_others_neither_see_nor_open_it(reader_client):
-    assert reader_client.get(PAGE).status_code == 403
+    response = reader_client.get(PAGE)
+    assert response.status_code == 403
+    assert "<strong>Compliance Administrator</strong> (permission" in response.content.decode()
     assert 'id="retention-link"' not in reader_client.get(CHANGELIST).content.decode()
 
 
