@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from logs.api.permissions import CanReadApiDescription
@@ -10,6 +11,8 @@ from logs.api.permissions import CanReadApiDescription
 api_description = {"permission_classes": [CanReadApiDescription]}
 
 urlpatterns = [
+    # The portal is the admin: the bare address leads to it.
+    path("", RedirectView.as_view(pattern_name="admin:index")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("logs.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(**api_description), name="schema"),

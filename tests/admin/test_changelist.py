@@ -237,3 +237,21 @@ def test_large_results_are_never_counted_in_full(reader_client, monkeypatch):
         assert "more than 5 matching events" in response.content.decode()
     else:
         assert paginator.is_estimate
+
+
+def test_the_lists_are_titled_by_what_they_hold(admin_client):
+    for url, title in [
+        (CHANGELIST, "Audit events"),
+        ("/admin/logs/importbatch/", "Import batches"),
+        ("/admin/logs/accessrecord/", "Access records"),
+    ]:
+        page = admin_client.get(url).content.decode()
+        assert f"<h1>{title}</h1>" in page and f"<title>{title} |" in page
+        assert "to view" not in page
+
+
+def test_no_view_site_link_and_the_bare_address_leads_to_the_portal(admin_client, client):
+    assert "View site" not in admin_client.get("/admin/").content.decode()
+    assert "View site" not in admin_client.get(CHANGELIST).content.decode()
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
