@@ -277,10 +277,21 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 }
                 for target in event.targets.all()
             ],
+            "annotations": [_annotation_display(note) for note in event.annotations.all()],
             "original_pretty": _pretty_json(event.original),
             "links": _related_links(event),
         }
         return TemplateResponse(request, "admin/logs/auditevent/detail.html", context)
+
+
+def _annotation_display(note) -> dict:
+    """The note under its kind, said once: a rule's text may begin with the kind already
+    ("Informational: a Microsoft Substrate Management write-back ...")."""
+    label = note.get_kind_display()
+    text = note.text
+    if text.lower().startswith(f"{label.lower()}:"):
+        text = text[len(label) + 1 :].lstrip()
+    return {"note": note, "label": label, "text": text}
 
 
 def _pretty_json(text: str) -> str:

@@ -110,3 +110,26 @@ def test_queries_do_not_grow_with_targets_and_properties(reader_client):
         for _ in range(5):
             ModifiedPropertyFactory(target=target)
     assert count(large) == count(small)
+
+
+def test_an_annotation_says_its_kind_once(reader_client, imported):
+    page = detail(reader_client, "Update group")
+    assert "<strong>Informational:</strong> a Microsoft Substrate Management write-back." in page
+    assert page.count("Informational:") == 1
+
+
+def test_imported_from_links_to_its_import_batch(reader_client, reader, imported):
+    reader.user_permissions.add(Permission.objects.get(codename="view_importbatch"))
+    event = AuditEvent.objects.select_related("import_batch").get(activity__name="Update user")
+    page = detail(reader_client, "Update user")
+    batch_url = f"/admin/logs/importbatch/{event.import_batch.pk}/change/"
+    assert f'<a href="{batch_url}">{event.import_batch.file_name}</a>' in page
+    batch_page = reader_client.get(batch_url)
+    assert batch_page.status_code == 200
+    assert event.import_batch.sha256 in batch_page.content.decode()
+
+
+def test_imported_from_is_plain_text_for_whoever_may_not_open_the_batch(reader_client, imported):
+    page = detail(reader_client, "Update user")
+    assert "/admin/logs/importbatch/" not in page
+    assert "AuditLogs_2026-11-02.json" in page
