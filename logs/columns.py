@@ -8,6 +8,7 @@ portal's audit-log list where it has the column.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from logs.display_time import current_display_zone, time_html
 from logs.models import AuditEvent, Initiator
 
 
@@ -19,6 +20,8 @@ class Column:
     default: bool = False
     # The model field the column sorts by, if it sorts at all (only what an index serves).
     order_field: str | None = None
+    # What the changelist shows, as HTML, where it is more than the value (which CSV writes).
+    display: Callable[[AuditEvent], str] | None = None
 
 
 def target_label(target) -> str:
@@ -56,6 +59,7 @@ COLUMNS = [
         lambda e: f"{e.activity_datetime:%Y-%m-%d %H:%M:%S}",
         default=True,
         order_field="activity_datetime",
+        display=lambda e: time_html(e.activity_datetime, current_display_zone()),
     ),
     Column("service", "Service", lambda e: e.service.name, default=True),
     Column("category", "Category", lambda e: e.category.name, default=True),

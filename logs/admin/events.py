@@ -19,7 +19,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -32,8 +32,10 @@ from logs.admin.pagination import EstimatedCountPaginator
 from logs.admin.read_only import ReadOnlyAdminMixin
 from logs.admin.refusal import refusal_response
 from logs.admin.retention import retention_policy_view
+from logs.admin.times import local_dates_redirect
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
+from logs.display_time import choosable_time_zones, display_zone, utc_text
 from logs.exports import WEB_EXPORT_LIMIT, Export
 from logs.exports.web import EXPORT_PERMISSION, export_response
 from logs.filters import ORDERINGS, AuditEventFilterSet
@@ -47,7 +49,7 @@ def _column_display(column):
     """An admin list_display callable for one registry column."""
 
     def display(obj):
-        return column.value(obj)
+        return column.display(obj) if column.display else column.value(obj)
 
     display.short_description = column.header
     if column.order_field:
@@ -151,13 +153,21 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @method_decorator(read_only_view)
     def changelist_view(self, request, extra_context=None):
+        # A date range typed in the reader's time zone lands in the URL as UTC.
+        converted = local_dates_redirect(request)
+        if converted is not None:
+            return converted
         chosen = self.chosen_column_keys(request)
+        zone = display_zone(request)
         extra_context = {
             **(extra_context or {}),
             "column_choices": [
                 {"key": c.key, "header": c.header, "chosen": c.key in chosen} for c in COLUMNS
             ],
             "columns_url": reverse("admin:logs_auditevent_columns"),
+            "time_zone_url": reverse("admin:logs_auditevent_time_zone"),
+            "time_zones": choosable_time_zones(),
+            "display_time_zone": zone.key if zone else "",
             "has_export_permission": self.has_export_permission(request),
         }
         return super().changelist_view(request, extra_context)
@@ -209,6 +219,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # -- column chooser -------------------------------------------------------------------
     def get_urls(self):
         columns_view = self.admin_site.admin_view(require_POST(self.save_columns_view))
+        time_zone_view = self.admin_site.admin_view(require_POST(self.save_time_zone_view))
         # The pages that only read (and the changelist and detail, decorated above) may be
         # answered by the read replica: see logs.routing.
         export_view = self.admin_site.admin_view(read_only_view(self.export_view))
@@ -218,6 +229,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("insights/", insights, name="logs_auditevent_insights"),
             path("retention/", retention, name="logs_auditevent_retention"),
             path("columns/", columns_view, name="logs_auditevent_columns"),
+            path("time-zone/", time_zone_view, name="logs_auditevent_time_zone"),
             path("export/<str:format>/", export_view, name="logs_auditevent_export"),
             *super().get_urls(),
         ]
@@ -230,6 +242,20 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         else:
             keys = known_column_keys(request.POST.getlist("columns")) or DEFAULT_COLUMN_KEYS
         ColumnPreference.objects.update_or_create(user=request.user, defaults={"columns": keys})
+        return self._back_to_the_portal(request)
+
+    def save_time_zone_view(self, request):
+        """The zone whose local time pages show beside UTC (empty: UTC only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("time_zone", "")
+        if name and name not in choosable_time_zones():
+            return HttpResponseBadRequest("Unknown time zone: choose one from the list.")
+        ColumnPreference.objects.update_or_create(user=request.user, defaults={"time_zone": name})
+        return self._back_to_the_portal(request)
+
+    def _back_to_the_portal(self, request):
+        """To ``next`` if it is a page of the audit log on this site, else to the changelist."""
         changelist = reverse("admin:logs_auditevent_changelist")
         target = request.POST.get("next", "")
         if not target.startswith(changelist) or not url_has_allowed_host_and_scheme(
@@ -259,7 +285,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             **(extra_context or {}),
             "opts": self.opts,
-            "title": f"{event.activity.name} — {event.activity_datetime:%Y-%m-%d %H:%M:%S} UTC",
+            "title": f"{event.activity.name} — {utc_text(event.activity_datetime)}",
             "event": event,
             "targets": [
                 {

@@ -40,7 +40,8 @@ def test_sections_and_fields(reader_client, imported):
         "Original record",
     ]:
         assert heading in page
-    assert "2026-11-02 08:14:03.123456" in page
+    # The portal's one form of a time; the <time> element keeps the stored microseconds.
+    assert 'datetime="2026-11-02T08:14:03.123456Z">2026-11-02 08:14:03 UTC</time>' in page
     assert "Zoë Ångström" in page and "203.0.113.24" in page
     assert "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edge/130.0" in page
     assert "UserType" in page and "Member" in page
