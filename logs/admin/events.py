@@ -10,6 +10,7 @@ or as Graph-shaped JSON. The actions "Export selected as CSV/JSON" do the same f
 Both need the ``logs.export_auditevent`` permission and are recorded as AccessRecords.
 """
 
+import copy
 import json
 from functools import partial
 from urllib.parse import urlencode
@@ -18,8 +19,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, ChangeList
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from logs.admin import list_filters
 from logs.admin.insights import insights_view
+from logs.admin.neighbours import neighbours
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.admin.read_only import ReadOnlyAdminMixin
 from logs.admin.refusal import refusal_response
@@ -86,6 +88,24 @@ class AuditEventChangeList(ChangeList):
         return self.get_query_string(remove=[PAGE_VAR, ERROR_FLAG])
 
 
+class ListOrderChangeList(AuditEventChangeList):
+    """The changelist's query without its page: filters, search and order, for the detail
+    page's Previous and Next (no count, no page of rows read)."""
+
+    def get_results(self, request):
+        self.result_count = self.full_result_count = 0
+        self.result_list = []
+        self.can_show_all = self.multi_page = False
+        self.paginator = None
+
+
+class _DiscardedMessages:
+    """Messages of a changelist built only for its order: the detail page does not show them."""
+
+    def add(self, level, message, extra_tags=""):
+        pass
+
+
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [f"column_{key}" for key in DEFAULT_COLUMN_KEYS]
     list_filter = [
@@ -129,6 +149,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return AuditEvent.objects.for_listing()
 
     def get_changelist(self, request, **kwargs):
+        if getattr(request, "list_order_only", False):
+            return ListOrderChangeList
         return AuditEventChangeList
 
     def chosen_column_keys(self, request) -> list[str]:
@@ -304,10 +326,39 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 for target in event.targets.all()
             ],
             "annotations": [_annotation_display(note) for note in event.annotations.all()],
+            **self._list_navigation(request, event),
             "original_pretty": _pretty_json(event.original),
             "links": _related_links(event),
         }
         return TemplateResponse(request, "admin/logs/auditevent/detail.html", context)
+
+    def _list_navigation(self, request, event) -> dict:
+        """The way back to the list the reader came from, with its filters, search, sort and
+        page (Django's ``_changelist_filters``), and the events before and after this one in
+        that list."""
+        preserved_filters = self.get_preserved_filters(request)
+        list_request = copy.copy(request)
+        list_request.GET = QueryDict(request.GET.get("_changelist_filters", ""))
+        list_request.list_order_only = True
+        list_request._messages = _DiscardedMessages()
+        try:
+            events = self.get_changelist_instance(list_request).get_queryset(list_request)
+        except (IncorrectLookupParameters, ValidationError):
+            previous_id = next_id = None  # the list's filters are not valid: no list to walk
+        else:
+            previous_id, next_id = neighbours(events, event.pk)
+
+        def detail_url(pk):
+            if pk is None:
+                return None
+            url = reverse("admin:logs_auditevent_change", args=[pk])
+            return f"{url}?{preserved_filters}" if preserved_filters else url
+
+        return {
+            "preserved_filters": preserved_filters,
+            "previous_url": detail_url(previous_id),
+            "next_url": detail_url(next_id),
+        }
 
 
 def _annotation_display(note) -> dict:
