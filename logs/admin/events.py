@@ -39,6 +39,7 @@ from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
 from logs.display_time import choosable_time_zones, display_zone, utc_text
 from logs.exports import WEB_EXPORT_LIMIT, Export
+from logs.exports.csv_files import PORTAL_HEADER
 from logs.exports.web import EXPORT_PERMISSION, export_response
 from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.ingest.graph_shape import ZERO_GUID
@@ -86,6 +87,10 @@ class AuditEventChangeList(ChangeList):
     @property
     def export_query_string(self) -> str:
         return self.get_query_string(remove=[PAGE_VAR, ERROR_FLAG])
+
+
+# Download → the export format: CSV of the columns of the view, CSV in the Entra format, JSON.
+DOWNLOADS = {"csv": "csv", "entra-csv": "csv", "json": "json"}
 
 
 class ListOrderChangeList(AuditEventChangeList):
@@ -191,14 +196,16 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "time_zones": choosable_time_zones(),
             "display_time_zone": zone.key if zone else "",
             "has_export_permission": self.has_export_permission(request),
+            "view_column_count": len(chosen),
+            "entra_column_count": len(PORTAL_HEADER),
         }
         return super().changelist_view(request, extra_context)
 
     # -- download -------------------------------------------------------------------------
     def export_view(self, request, format):
         """The current filtered view as a file: the changelist's own query, every page."""
-        if format not in ("csv", "json"):
-            raise Http404("Downloads are CSV or JSON.")
+        if format not in DOWNLOADS:
+            raise Http404("Downloads are CSV (the view's columns or the Entra format) or JSON.")
         if not self.has_view_permission(request):
             raise PermissionDenied
         if not self.has_export_permission(request):
@@ -211,7 +218,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             messages.error(request, "The download's filters are not valid; nothing was exported.")
             return HttpResponseRedirect(reverse("admin:logs_auditevent_changelist"))
         events = changelist.get_queryset(request)
-        return self._export(request, events, format, via="admin download")
+        return self._export(
+            request, events, DOWNLOADS[format], via="admin download", entra=format == "entra-csv"
+        )
 
     @admin.action(description="Export selected as CSV", permissions=["export"])
     def export_selected_csv(self, request, queryset):
@@ -221,11 +230,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def export_selected_json(self, request, queryset):
         return self._export(request, queryset, "json", via="admin action")
 
-    def _export(self, request, events, format, *, via):
+    def _export(self, request, events, format, *, via, entra=False):
+        """``entra``: a CSV in the Entra admin center's layout (all 86 columns) rather than
+        the columns the user chose for the changelist."""
+        chosen_columns = format == "csv" and not entra
         export = Export(
             events,
             format,
-            columns=self.chosen_column_keys(request) if format == "csv" else None,
+            columns=self.chosen_column_keys(request) if chosen_columns else None,
             limit=WEB_EXPORT_LIMIT,
         )
         filters = {

@@ -4,17 +4,20 @@ the export actions, and the permission."""
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
 
 from logs.admin.pagination import EstimatedCountPaginator
+from logs.exports.csv_files import PORTAL_HEADER
 from logs.models import AccessRecord, AuditEvent, ColumnPreference
 from tests.admin.conftest import CHANGELIST
 
 pytestmark = pytest.mark.django_db
 
 EXPORT_CSV = f"{CHANGELIST}export/csv/"
+EXPORT_ENTRA_CSV = f"{CHANGELIST}export/entra-csv/"
 EXPORT_JSON = f"{CHANGELIST}export/json/"
 
 
@@ -136,3 +139,46 @@ def test_export_selected_actions(exporter_client, imported, action):
     assert (
         AccessRecord.objects.get(action=AccessRecord.Action.EXPORT).detail["via"] == "admin action"
     )
+
+
+def test_csv_in_the_entra_format_has_all_its_columns_for_the_same_events(
+    exporter_client, reader, imported
+):
+    ColumnPreference.objects.create(user=reader, columns=["activity", "status"])
+    query = {"category": "GroupManagement"}
+    view = exporter_client.get(EXPORT_CSV, query)
+    entra = exporter_client.get(EXPORT_ENTRA_CSV, query)
+    view_rows, entra_rows = csv_rows(view), csv_rows(entra)
+    assert view_rows[0] == ["Activity", "Status"]
+    assert entra_rows[0] == PORTAL_HEADER and len(PORTAL_HEADER) == 86
+    activity = PORTAL_HEADER.index("Activity")
+    assert [row[activity] for row in entra_rows[1:]] == [row[0] for row in view_rows[1:]]
+    # The file names say which is which.
+    assert re.fullmatch(
+        r'attachment; filename="auditlogs-\d{8}-\d{6}-chosen-columns\.csv"',
+        view["Content-Disposition"],
+    )
+    assert re.fullmatch(
+        r'attachment; filename="auditlogs-\d{8}-\d{6}-entra-format\.csv"',
+        entra["Content-Disposition"],
+    )
+    layouts = [
+        (record.detail["layout"], record.detail["columns"])
+        for record in AccessRecord.objects.filter(action="export").order_by("id")
+    ]
+    assert layouts == [("chosen columns", ["activity", "status"]), ("entra format", None)]
+
+
+def test_the_download_menu_offers_both_csv_layouts_of_the_current_view(exporter_client, imported):
+    page = exporter_client.get(CHANGELIST, {"category": "GroupManagement"}).content.decode()
+    assert (
+        f'href="{EXPORT_CSV}?category=GroupManagement" download>CSV: the columns of this view (8)'
+    ) in page
+    assert (
+        f'href="{EXPORT_ENTRA_CSV}?category=GroupManagement" download>'
+        "CSV: Entra format (all 86 columns)"
+    ) in page
+
+
+def test_an_unknown_download_format_is_not_found(exporter_client, imported):
+    assert exporter_client.get(f"{CHANGELIST}export/xlsx/").status_code == 404
