@@ -24,6 +24,7 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -52,7 +53,11 @@ def _column_display(column):
     """An admin list_display callable for one registry column."""
 
     def display(obj):
-        return column.display(obj) if column.display else column.value(obj)
+        # In a box of at most two lines (portal.css); the whole value in its title, for a cell
+        # the two lines cut short (the detail page shows it all).
+        value = column.value(obj)
+        shown = column.display(obj) if column.display else value
+        return format_html('<span class="cell" title="{}">{}</span>', value, shown)
 
     display.short_description = column.header
     if column.order_field:
