@@ -38,11 +38,13 @@ GROUP_NAMES = ["Finance", "HR Team", "Sales EMEA", "Engineering", "Marketing", "
                "Project Phoenix", "日本語グループ", "All Company", "Helpdesk Admins"]  # fmt: skip
 APP_NAMES = ["Contoso Expense", "Payroll Connector", "Fabrikam CRM", "Build Pipeline",
              "Backup Agent", "Graph Explorer", "Reporting Service"]  # fmt: skip
-# Applications registered later, and the words a renamed application takes on.
-NEW_APP_NAMES = ["Visitor Badges", "Contract Archive", "Travel Booking", "Timesheets",
-                 "Asset Inventory", "Helpdesk Portal", "Board Minutes", "Expense Approvals",
-                 "Shift Planner", "Learning Hub"]  # fmt: skip
-RENAME_WORDS = ["Connector", "Portal", "Sync", "Gateway", "Hub", "Service", "Agent"]
+# Applications registered later are named a subject and a kind of tool ("Visitor Portal"); a
+# renamed one keeps its subject and takes another kind ("Payroll Connector" -> "Payroll Sync").
+APP_SUBJECTS = ["Visitor", "Contract", "Travel", "Timesheet", "Asset", "Helpdesk", "Board",
+                "Expense", "Shift", "Learning", "Benefits", "Recruiting", "Inventory", "Invoice",
+                "Payroll", "Reporting", "Backup", "Sales", "Facilities", "Onboarding"]  # fmt: skip
+APP_KINDS = ["Portal", "Connector", "Sync", "Gateway", "Hub", "Service", "Agent", "Tracker",
+             "Planner", "Archive", "Dashboard", "Bot"]  # fmt: skip
 # Groups created later: a kind of group and a code name.
 NEW_GROUP_KINDS = ["Project", "Team", "Committee", "Working Group", "Programme"]
 CODE_NAMES = ["Apollo", "Borealis", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbour",
@@ -259,7 +261,8 @@ class Directory:
 
     def app(self, new: bool = False) -> dict:
         if new or not self.apps:
-            app = self._new_app(self._unique(NEW_APP_NAMES + APP_NAMES, self._app_names))
+            candidates = [f"{subject} {kind}" for subject in APP_SUBJECTS for kind in APP_KINDS]
+            app = self._new_app(self._unique(candidates, self._app_names))
             self.apps.append(app)
             return app
         return _pick(self.apps)
@@ -268,7 +271,7 @@ class Directory:
         """A new name for ``app``: its first word with another (Payroll Connector → Payroll
         Sync), numbered if every such name is taken."""
         first_word = app["name"].split()[0]
-        candidates = [f"{first_word} {word}" for word in RENAME_WORDS]
+        candidates = [f"{first_word} {kind}" for kind in APP_KINDS]
         return self._unique(candidates, self._app_names)
 
     # -- a record's target --------------------------------------------------------------
