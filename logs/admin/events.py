@@ -359,7 +359,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         list_request.list_order_only = True
         list_request._messages = _DiscardedMessages()
         try:
-            events = self.get_changelist_instance(list_request).get_queryset(list_request)
+            # Built without its page (ListOrderChangeList), the list is only its query.
+            events = self.get_changelist_instance(list_request).queryset
         except (IncorrectLookupParameters, ValidationError):
             previous_id = next_id = None  # the list's filters are not valid: no list to walk
         else:
