@@ -1,6 +1,7 @@
 """Typed readers for environment variables, so settings state their defaults in one place."""
 
 import os
+from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -37,3 +38,35 @@ def env_int(name: str, default: int) -> int:
         return int(raw.strip())
     except ValueError:
         raise ValueError(f"Environment variable {name}={raw!r} is not a whole number.") from None
+
+
+# The quick start's settings for development on this machine (auditportal.quickstart serve
+# writes them; var/ is not in git). Only manage.py reads them, and only when the environment
+# configures nothing itself (see load_development_env), so a deployment, CI and the test suite
+# never run with them.
+DEVELOPMENT_ENV = Path(__file__).resolve().parent.parent / "var" / "development.env"
+
+
+def load_development_env(path: Path = DEVELOPMENT_ENV, environ=os.environ) -> bool:
+    """Fill ``environ`` from the development env file ``path`` (``NAME=value`` lines, ``#``
+    comments), when it exists and the environment sets neither ``DEBUG`` nor ``SECRET_KEY``
+    and asks for the portal's own settings. Variables already set are kept. Returns whether the
+    file was read.
+
+    So after ``quickstart serve``, ``manage.py <command>`` works with nothing exported, while
+    an environment that configures the portal (a deployment's SECRET_KEY, the tests'
+    DJANGO_SETTINGS_MODULE=tests.settings) is never changed by a file left behind.
+    """
+    if environ.get("DJANGO_SETTINGS_MODULE", "auditportal.settings") != "auditportal.settings":
+        return False
+    if "DEBUG" in environ or "SECRET_KEY" in environ or not path.is_file():
+        return False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, separator, value = line.partition("=")
+        if not separator or not name.strip().isidentifier():
+            raise ValueError(f"{path}, line {number}: not NAME=value")
+        environ.setdefault(name.strip(), value.strip())
+    return True

@@ -3,6 +3,7 @@ the Microsoft Graph-compatible endpoint (/graph/)."""
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from logs.api.permissions import CanReadApiDescription
@@ -11,6 +12,8 @@ from logs.api.permissions import CanReadApiDescription
 api_description = {"permission_classes": [CanReadApiDescription]}
 
 urlpatterns = [
+    # The portal is the admin: the bare address leads to it.
+    path("", RedirectView.as_view(pattern_name="admin:index")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("logs.api.urls")),
     path("graph/", include("logs.graph.urls")),

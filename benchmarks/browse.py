@@ -79,6 +79,12 @@ def pages() -> list[tuple[str, str]]:
         ("changelist search", f"{CHANGELIST}?{urlencode({'q': busiest})}"),
         ("changelist broad search", f"{CHANGELIST}?{urlencode({'q': 'Update'})}"),
         ("detail page", f"{CHANGELIST}{event_id}/change/"),
+        # Opened from the middle of a filtered list: Previous and Next are found in that list.
+        (
+            "detail page in a filtered list",
+            f"{CHANGELIST}{middle.pk}/change/?"
+            + urlencode({"_changelist_filters": urlencode({"category": middle.category.name})}),
+        ),
         ("api first page", EVENTS_API),
         (
             "api filtered",

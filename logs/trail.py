@@ -13,13 +13,15 @@ the receivers below). The receivers cover what happens inside Django rather than
 
 Signals carry no request, so ``TrailRequestMiddleware`` keeps the current one in a context
 variable: a change made through the admin is recorded with the administrator who made it and
-the address it came from. A change made outside a request (a command, the shell) is recorded
-without a user.
+the address it came from. A change made by a management command inside ``run_by_command`` is
+recorded under the operating-system user who ran it, with the command's name; one made
+elsewhere outside a request (the shell) is recorded without a user.
 """
 
 import contextvars
 import getpass
 import ipaddress
+from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -36,6 +38,7 @@ USERNAME_LENGTH = AccessRecord._meta.get_field("username").max_length
 USER_AGENT_LENGTH = 1000
 
 _current_request = contextvars.ContextVar("auditportal_trail_request", default=None)
+_current_command = contextvars.ContextVar("auditportal_trail_command", default=None)
 # ``record_access``'s default user: whoever is signed in on the request.
 REQUEST_USER = object()
 
@@ -59,6 +62,17 @@ class TrailRequestMiddleware:
             _current_request.reset(token)
 
 
+@contextmanager
+def run_by_command(name: str):
+    """What is recorded meanwhile outside a request (a role given by ``create_user``, through
+    the receivers below) is recorded as done by the operating-system user running ``name``."""
+    token = _current_command.set(name)
+    try:
+        yield
+    finally:
+        _current_command.reset(token)
+
+
 def record_access(
     action: str,
     *,
@@ -76,6 +90,11 @@ def record_access(
     """
     if request is None:
         request = current_request()
+    command = _current_command.get() if request is None else None
+    if command is not None and user is REQUEST_USER:
+        user = None
+        username = operating_system_user() if username is None else username
+        detail = {**(detail or {}), "via": f"manage.py {command}"}
     if user is REQUEST_USER:
         request_user = getattr(request, "user", None)
         user = request_user if request_user is not None and request_user.is_authenticated else None

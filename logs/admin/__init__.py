@@ -12,6 +12,8 @@ from logs.models import AccessRecord, AuditEvent, ImportBatch, LegalHold
 admin.site.site_header = "auditportal"
 admin.site.site_title = "auditportal"
 admin.site.index_title = "Entra ID audit logs"
+# Django's "View site" leads to the site's front page; the portal is the admin, and has none.
+admin.site.site_url = None
 # The changelist needs the width for its columns more than a second navigation menu.
 admin.site.enable_nav_sidebar = False
 

@@ -10,10 +10,11 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from logs.admin.read_only import ReadOnlyAdminMixin
+from logs.admin.times import shown_time
 
 
 class AccessRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "username", "action", "row_count", "remote_address"]
+    list_display = ["created_at_shown", "username", "action", "row_count", "remote_address"]
     list_filter = ["action", "created_at", ("user", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["username"]
     search_help_text = "User name (contains); failed sign-ins carry the name that was tried."
@@ -24,7 +25,7 @@ class AccessRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     actions = None
     fields = [
-        "created_at",
+        "created_at_shown",
         "user",
         "username",
         "action",
@@ -34,6 +35,8 @@ class AccessRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "detail_json",
     ]
     readonly_fields = fields
+
+    created_at_shown = shown_time("created_at", "Created at")
 
     @admin.display(description="Detail")
     def detail_json(self, record):

@@ -11,6 +11,7 @@ selected as CSV/JSON" do the same for ticked rows.
 Both need the ``logs.export_auditevent`` permission and are recorded as AccessRecords.
 """
 
+import copy
 import json
 from functools import partial
 from urllib.parse import urlencode
@@ -19,22 +20,28 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, ChangeList
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from logs.admin import list_filters
 from logs.admin.insights import insights_view
+from logs.admin.neighbours import neighbours
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.admin.read_only import ReadOnlyAdminMixin
+from logs.admin.refusal import refusal_response
 from logs.admin.retention import retention_policy_view
+from logs.admin.times import local_dates_redirect
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
+from logs.display_time import choosable_time_zones, display_zone, utc_text
 from logs.exports import WEB_EXPORT_LIMIT, Export
+from logs.exports.csv_files import PORTAL_HEADER
 from logs.exports.web import EXPORT_PERMISSION, export_response
 from logs.filters import ORDERINGS, AuditEventFilterSet
 from logs.ingest.graph_shape import ZERO_GUID
@@ -47,7 +54,11 @@ def _column_display(column):
     """An admin list_display callable for one registry column."""
 
     def display(obj):
-        return column.value(obj)
+        # In a box of at most two lines (portal.css); the whole value in its title, for a cell
+        # the two lines cut short (the detail page shows it all).
+        value = column.value(obj)
+        shown = column.display(obj) if column.display else value
+        return format_html('<span class="cell" title="{}">{}</span>', value, shown)
 
     display.short_description = column.header
     if column.order_field:
@@ -82,6 +93,28 @@ class AuditEventChangeList(ChangeList):
     @property
     def export_query_string(self) -> str:
         return self.get_query_string(remove=[PAGE_VAR, ERROR_FLAG])
+
+
+# Download → the export format: CSV of the columns of the view, CSV in the Entra format, JSON.
+DOWNLOADS = {"csv": "csv", "entra-csv": "csv", "json": "json"}
+
+
+class ListOrderChangeList(AuditEventChangeList):
+    """The changelist's query without its page: filters, search and order, for the detail
+    page's Previous and Next (no count, no page of rows read)."""
+
+    def get_results(self, request):
+        self.result_count = self.full_result_count = 0
+        self.result_list = []
+        self.can_show_all = self.multi_page = False
+        self.paginator = None
+
+
+class _DiscardedMessages:
+    """Messages of a changelist built only for its order: the detail page does not show them."""
+
+    def add(self, level, message, extra_tags=""):
+        pass
 
 
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -128,6 +161,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return AuditEvent.objects.for_listing()
 
     def get_changelist(self, request, **kwargs):
+        if getattr(request, "list_order_only", False):
+            return ListOrderChangeList
         return AuditEventChangeList
 
     def chosen_column_keys(self, request) -> list[str]:
@@ -152,31 +187,47 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @method_decorator(read_only_view)
     def changelist_view(self, request, extra_context=None):
+        # A date range typed in the reader's time zone lands in the URL as UTC.
+        converted = local_dates_redirect(request)
+        if converted is not None:
+            return converted
         chosen = self.chosen_column_keys(request)
+        zone = display_zone(request)
         extra_context = {
             **(extra_context or {}),
             "column_choices": [
                 {"key": c.key, "header": c.header, "chosen": c.key in chosen} for c in COLUMNS
             ],
             "columns_url": reverse("admin:logs_auditevent_columns"),
+            "time_zone_url": reverse("admin:logs_auditevent_time_zone"),
+            "time_zones": choosable_time_zones(),
+            "display_time_zone": zone.key if zone else "",
             "has_export_permission": self.has_export_permission(request),
+            "view_column_count": len(chosen),
+            "entra_column_count": len(PORTAL_HEADER),
         }
         return super().changelist_view(request, extra_context)
 
     # -- download -------------------------------------------------------------------------
     def export_view(self, request, format):
         """The current filtered view as a file: the changelist's own query, every page."""
-        if format not in ("csv", "json"):
-            raise Http404("Downloads are CSV or JSON.")
-        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+        if format not in DOWNLOADS:
+            raise Http404("Downloads are CSV (the view's columns or the Entra format) or JSON.")
+        if not self.has_view_permission(request):
             raise PermissionDenied
+        if not self.has_export_permission(request):
+            return refusal_response(
+                request, self, permission=EXPORT_PERMISSION, refused="Downloading events"
+            )
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             messages.error(request, "The download's filters are not valid; nothing was exported.")
             return HttpResponseRedirect(reverse("admin:logs_auditevent_changelist"))
         events = changelist.get_queryset(request)
-        return self._export(request, events, format, via="admin download")
+        return self._export(
+            request, events, DOWNLOADS[format], via="admin download", entra=format == "entra-csv"
+        )
 
     @admin.action(description="Export selected as CSV", permissions=["export"])
     def export_selected_csv(self, request, queryset):
@@ -186,11 +237,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def export_selected_json(self, request, queryset):
         return self._export(request, queryset, "json", via="admin action")
 
-    def _export(self, request, events, format, *, via):
+    def _export(self, request, events, format, *, via, entra=False):
+        """``entra``: a CSV in the Entra admin center's layout (all 86 columns) rather than
+        the columns the user chose for the changelist."""
+        chosen_columns = format == "csv" and not entra
         export = Export(
             events,
             format,
-            columns=self.chosen_column_keys(request) if format == "csv" else None,
+            columns=self.chosen_column_keys(request) if chosen_columns else None,
             limit=WEB_EXPORT_LIMIT,
         )
         filters = {
@@ -206,6 +260,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # -- column chooser -------------------------------------------------------------------
     def get_urls(self):
         columns_view = self.admin_site.admin_view(require_POST(self.save_columns_view))
+        time_zone_view = self.admin_site.admin_view(require_POST(self.save_time_zone_view))
         # The pages that only read (and the changelist and detail, decorated above) may be
         # answered by the read replica: see logs.routing.
         export_view = self.admin_site.admin_view(read_only_view(self.export_view))
@@ -215,6 +270,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("insights/", insights, name="logs_auditevent_insights"),
             path("retention/", retention, name="logs_auditevent_retention"),
             path("columns/", columns_view, name="logs_auditevent_columns"),
+            path("time-zone/", time_zone_view, name="logs_auditevent_time_zone"),
             path("export/<str:format>/", export_view, name="logs_auditevent_export"),
             *super().get_urls(),
         ]
@@ -227,6 +283,20 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         else:
             keys = known_column_keys(request.POST.getlist("columns")) or DEFAULT_COLUMN_KEYS
         ColumnPreference.objects.update_or_create(user=request.user, defaults={"columns": keys})
+        return self._back_to_the_portal(request)
+
+    def save_time_zone_view(self, request):
+        """The zone whose local time pages show beside UTC (empty: UTC only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("time_zone", "")
+        if name and name not in choosable_time_zones():
+            return HttpResponseBadRequest("Unknown time zone: choose one from the list.")
+        ColumnPreference.objects.update_or_create(user=request.user, defaults={"time_zone": name})
+        return self._back_to_the_portal(request)
+
+    def _back_to_the_portal(self, request):
+        """To ``next`` if it is a page of the audit log on this site, else to the changelist."""
         changelist = reverse("admin:logs_auditevent_changelist")
         target = request.POST.get("next", "")
         if not target.startswith(changelist) or not url_has_allowed_host_and_scheme(
@@ -256,7 +326,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             **(extra_context or {}),
             "opts": self.opts,
-            "title": f"{event.activity.name} — {event.activity_datetime:%Y-%m-%d %H:%M:%S} UTC",
+            "title": f"{event.activity.name} — {utc_text(event.activity_datetime)}",
             "event": event,
             "targets": [
                 {
@@ -274,10 +344,51 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 }
                 for target in event.targets.all()
             ],
+            "annotations": [_annotation_display(note) for note in event.annotations.all()],
+            **self._list_navigation(request, event),
             "original_pretty": _pretty_json(event.original),
             "links": _related_links(event),
         }
         return TemplateResponse(request, "admin/logs/auditevent/detail.html", context)
+
+    def _list_navigation(self, request, event) -> dict:
+        """The way back to the list the reader came from, with its filters, search, sort and
+        page (Django's ``_changelist_filters``), and the events before and after this one in
+        that list."""
+        preserved_filters = self.get_preserved_filters(request)
+        list_request = copy.copy(request)
+        list_request.GET = QueryDict(request.GET.get("_changelist_filters", ""))
+        list_request.list_order_only = True
+        list_request._messages = _DiscardedMessages()
+        try:
+            # Built without its page (ListOrderChangeList), the list is only its query.
+            events = self.get_changelist_instance(list_request).queryset
+        except (IncorrectLookupParameters, ValidationError):
+            previous_id = next_id = None  # the list's filters are not valid: no list to walk
+        else:
+            previous_id, next_id = neighbours(events, event.pk)
+
+        def detail_url(pk):
+            if pk is None:
+                return None
+            url = reverse("admin:logs_auditevent_change", args=[pk])
+            return f"{url}?{preserved_filters}" if preserved_filters else url
+
+        return {
+            "preserved_filters": preserved_filters,
+            "previous_url": detail_url(previous_id),
+            "next_url": detail_url(next_id),
+        }
+
+
+def _annotation_display(note) -> dict:
+    """The note under its kind, said once: a rule's text may begin with the kind already
+    ("Informational: a Microsoft Substrate Management write-back ...")."""
+    label = note.get_kind_display()
+    text = note.text
+    if text.lower().startswith(f"{label.lower()}:"):
+        text = text[len(label) + 1 :].lstrip()
+    return {"note": note, "label": label, "text": text}
 
 
 def _pretty_json(text: str) -> str:

@@ -3,11 +3,12 @@
 from django.contrib import admin
 
 from logs.admin.read_only import ReadOnlyAdminMixin
+from logs.admin.times import shown_time
 
 
 class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
-        "started_at",
+        "started_at_shown",
         "file_name",
         "format",
         "status",
@@ -21,3 +22,22 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["file_name", "sha256"]
     ordering = ["-started_at"]
     actions = None
+    fields = [
+        "file_name",
+        "format",
+        "sha256",
+        "status",
+        "started_at_shown",
+        "finished_at_shown",
+        "imported_by",
+        "imported_by_name",
+        "records_read",
+        "records_new",
+        "records_duplicate",
+        "records_rejected",
+        "error",
+    ]
+    readonly_fields = fields
+
+    started_at_shown = shown_time("started_at", "Started at")
+    finished_at_shown = shown_time("finished_at", "Finished at")

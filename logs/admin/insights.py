@@ -5,10 +5,11 @@ server (no script, no external resource: the portal works without network access
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from logs.admin.refusal import refusal_response
+from logs.admin.times import date_input, local_dates_redirect
 from logs.models import Service
 from logs.reports import ReportParametersForm, compliance_report
 
@@ -161,9 +162,16 @@ def top_activities_chart(charts: dict) -> dict:
 
 def insights_view(model_admin, request):
     if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+        return refusal_response(
+            request, model_admin, permission="logs.view_auditevent", refused="Insights"
+        )
+    # A period typed in the reader's time zone lands in the URL as UTC.
+    converted = local_dates_redirect(request)
+    if converted is not None:
+        return converted
     form = ReportParametersForm(request.GET)
     report = compliance_report(form.period()) if form.is_valid() else None
+    period = report.period if report is not None else None
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
@@ -171,6 +179,18 @@ def insights_view(model_admin, request):
         "form": form,
         "report": report,
         "services": list(Service.objects.order_by("name").values_list("name", flat=True)),
+        "date_inputs": [
+            (
+                label,
+                date_input(
+                    request,
+                    name,
+                    form.data.get(name),
+                    placeholder=getattr(period, name) if period else None,
+                ),
+            )
+            for label, name in [("Since", "since"), ("Until", "until")]
+        ],
         "now": timezone.now(),
     }
     if report is not None:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 
+from logs.admin.times import date_input
 from logs.filters import PERIODS, PRECISE_FILTERS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Service
 
@@ -271,7 +272,7 @@ class PreciseParameters(FilterSetListFilter):
 class DateRangeFilter(FilterSetListFilter):
     """Presets (last 24 hours, 7 days, 30 days) and a custom from/to range."""
 
-    title = "date (UTC)"
+    title = "date"
     parameter_names = ("period", "since", "until")
     template = "admin/logs/filters/date_range.html"
 
@@ -298,6 +299,11 @@ class DateRangeFilter(FilterSetListFilter):
             "presets": presets,
             "since": self.value("since") or "",
             "until": self.value("until") or "",
+            # Typed and shown in the reader's display zone, if he chose one; the URL keeps UTC.
+            "inputs": [
+                ("From", date_input(self.request, "since", self.value("since"))),
+                ("To", date_input(self.request, "until", self.value("until"))),
+            ],
             "custom": custom,
             "hidden": self.other_parameters(),
         }

@@ -5,10 +5,15 @@ Compliance Administrators): the numbers say how much evidence a run is about to 
 how much each active legal hold keeps from it.
 """
 
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.core.exceptions import ImproperlyConfigured
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
+from logs.admin.refusal import refusal_response
 from logs.models import Category
 from logs.retention.holds import (
     HoldError,
@@ -23,9 +28,24 @@ from logs.retention.selection import summary_by_category
 PURGE_PERMISSION = "logs.purge_auditevent"
 
 
+def expired_events_url(cutoff: datetime, category: str | None = None) -> str:
+    """The changelist of exactly the events dated before ``cutoff`` (of ``category``).
+
+    Retention purges events dated strictly before the cutoff, the ``until`` filter keeps those
+    at or before it: a microsecond earlier (the precision dates are stored with) selects the
+    same events.
+    """
+    until = (cutoff - timedelta(microseconds=1)).astimezone(UTC)
+    query = {"category": category} if category else {}
+    query["until"] = f"{until:%Y-%m-%dT%H:%M:%S.%f}Z"
+    return f"{reverse('admin:logs_auditevent_changelist')}?{urlencode(query)}"
+
+
 def retention_policy_view(model_admin, request):
     if not request.user.has_perm(PURGE_PERMISSION):
-        raise PermissionDenied
+        return refusal_response(
+            request, model_admin, permission=PURGE_PERMISSION, refused="The retention policy"
+        )
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
@@ -60,12 +80,21 @@ def retention_policy_view(model_admin, request):
         }
         for name in names
     ]
+    for row in rows:
+        row["changelist_url"] = (
+            expired_events_url(row["cutoff"], row["category"]) if row["events"] else None
+        )
+    total = sum(row["events"] for row in rows)
     context.update(
         {
             "policy": policy,
             "default_cutoff": default_cutoff,
             "rows": rows,
-            "total": sum(row["events"] for row in rows),
+            "total": total,
+            # One cutoff for every category: one filter selects them all.
+            "total_changelist_url": (
+                expired_events_url(default_cutoff) if total and not policy.overrides else None
+            ),
             "now": now,
         }
     )

@@ -24,6 +24,8 @@ from django.utils import timezone
 from knox.models import get_digest_token, get_token_model
 from knox.settings import CONSTANTS
 
+from logs.admin.times import shown_time
+
 AuthToken = get_token_model()
 
 VALIDITY_CHOICES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "365 days")]
@@ -54,12 +56,12 @@ class ApiTokenAddForm(forms.ModelForm):
 
 
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["user", "prefix", "created", "expiry", "status"]
+    list_display = ["user", "prefix", "created_shown", "expiry_shown", "status"]
     list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
     search_fields = [f"user__{get_user_model().USERNAME_FIELD}", "token_key"]
     ordering = ["-created"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "prefix", "created", "expiry", "status"]
+    readonly_fields = ["user", "prefix", "created_shown", "expiry_shown", "status"]
     form = ApiTokenAddForm
 
     # -- who may do what ------------------------------------------------------------------
@@ -98,6 +100,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return tokens.filter(user=request.user)
 
     # -- the list and the read-only page --------------------------------------------------
+    created_shown = shown_time("created", "Created")
+    expiry_shown = shown_time("expiry", "Expiry")
+
     @admin.display(description="Prefix", ordering="token_key")
     def prefix(self, token):
         return token.token_key

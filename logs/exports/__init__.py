@@ -101,9 +101,19 @@ class Export:
     def content_type(self) -> str:
         return CONTENT_TYPES[self.format]
 
+    @property
+    def layout(self) -> str | None:
+        """A CSV's layout: "entra format" (the admin center's 86 columns) or "chosen columns"."""
+        if self.format != "csv":
+            return None
+        return "entra format" if self.columns is None else "chosen columns"
+
     def file_name(self, now: datetime | None = None) -> str:
+        """``auditlogs-20261205-191307.json``; a CSV's name says its layout
+        (``...-entra-format.csv``, ``...-chosen-columns.csv``)."""
         moment = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-        return f"auditlogs-{moment}.{self.format}"
+        layout = f"-{self.layout.replace(' ', '-')}" if self.layout else ""
+        return f"auditlogs-{moment}{layout}.{self.format}"
 
     def count(self) -> int:
         """How many events the export will hold (one COUNT query)."""

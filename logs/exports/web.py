@@ -64,6 +64,7 @@ def export_response(request, export, *, filters: dict, via: str) -> StreamingHtt
             detail={
                 "via": via,
                 "format": finished_export.format,
+                "layout": finished_export.layout,
                 "columns": finished_export.columns,
                 "filters": filters,
                 "limit": finished_export.limit,

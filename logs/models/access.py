@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from logs.display_time import utc_text
 from logs.models.immutable import ImmutableModel
 
 
@@ -36,4 +37,4 @@ class AccessRecord(ImmutableModel):
         indexes = [models.Index(fields=["action", "-created_at"], name="access_action_date_idx")]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+        return f"{utc_text(self.created_at)} {self.username} {self.action}"

@@ -3,6 +3,7 @@
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 
+from logs.display_time import utc_text
 from logs.models.annotations import Annotation
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 
@@ -133,7 +134,7 @@ class AuditEvent(ImmutableModel):
         ]
 
     def __str__(self):
-        return f"{self.activity_datetime:%Y-%m-%d %H:%M:%S} {self.entra_id}"
+        return f"{utc_text(self.activity_datetime)} {self.entra_id}"
 
     def save(self, *args, **kwargs):
         """A new event is appended to the hash chain in the transaction that stores it."""

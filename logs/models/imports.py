@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from logs.display_time import utc_text
+
 
 class ImportBatch(models.Model):
     class Status(models.TextChoices):
@@ -34,4 +36,4 @@ class ImportBatch(models.Model):
         verbose_name_plural = "import batches"
 
     def __str__(self):
-        return f"{self.file_name} ({self.format}, {self.started_at:%Y-%m-%d %H:%M})"
+        return f"{self.file_name} ({self.format}, {utc_text(self.started_at)})"

@@ -5,12 +5,20 @@ from django.db import models
 
 
 class ColumnPreference(models.Model):
-    """The changelist columns a user chose, remembered across sessions."""
+    """The changelist columns and the display time zone a user chose, remembered across
+    sessions."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="column_preference"
     )
     columns = models.JSONField(default=list, help_text="Column keys from logs.columns, in order.")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="An IANA time zone (Europe/Paris) whose local time pages show beside UTC, "
+        "and in which date filters are typed; empty for UTC only.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

@@ -21,6 +21,7 @@ DEFAULT_HEADERS = [
     "Category",
     "Activity",
     "Status",
+    "Status reason",
     "Target(s)",
     "Initiated by (actor)",
 ]
@@ -43,6 +44,12 @@ def test_default_columns_newest_first(reader_client, imported):
     assert len(dates) == 8
     html = response.content.decode()
     assert "Ventes Région Île-de-France" in html and "zoe.angstrom@contoso.example" in html
+
+
+def test_a_failure_shows_its_reason_without_choosing_columns(reader_client):
+    AuditEventFactory(result="failure", result_reason="Insufficient privileges to complete")
+    html = reader_client.get(CHANGELIST).content.decode()
+    assert re.search(r'class="field-column_result_reason"[^>]*>[^<]*(<[^>]+>)*Insufficient', html)
 
 
 @pytest.mark.parametrize(
@@ -247,3 +254,21 @@ def test_precise_filters_apply_in_the_portal_and_can_be_removed(reader_client, i
     response = reader_client.get(f"{CHANGELIST}?target_name=ventes+r%C3%A9gion+%C3%8Ele-de-France")
     assert activities(response) == ["Add owner to group", "Update group"]
     assert 'href="?"' in response.content.decode()
+
+
+def test_the_lists_are_titled_by_what_they_hold(admin_client):
+    for url, title in [
+        (CHANGELIST, "Audit events"),
+        ("/admin/logs/importbatch/", "Import batches"),
+        ("/admin/logs/accessrecord/", "Access records"),
+    ]:
+        page = admin_client.get(url).content.decode()
+        assert f"<h1>{title}</h1>" in page and f"<title>{title} |" in page
+        assert "to view" not in page
+
+
+def test_no_view_site_link_and_the_bare_address_leads_to_the_portal(admin_client, client):
+    assert "View site" not in admin_client.get("/admin/").content.decode()
+    assert "View site" not in admin_client.get(CHANGELIST).content.decode()
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"

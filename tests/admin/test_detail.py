@@ -40,7 +40,8 @@ def test_sections_and_fields(reader_client, imported):
         "Original record",
     ]:
         assert heading in page
-    assert "2026-11-02 08:14:03.123456" in page
+    # The portal's one form of a time; the <time> element keeps the stored microseconds.
+    assert 'datetime="2026-11-02T08:14:03.123456Z">2026-11-02 08:14:03 UTC</time>' in page
     assert "Zoë Ångström" in page and "203.0.113.24" in page
     assert "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edge/130.0" in page
     assert "UserType" in page and "Member" in page
@@ -110,3 +111,26 @@ def test_queries_do_not_grow_with_targets_and_properties(reader_client):
         for _ in range(5):
             ModifiedPropertyFactory(target=target)
     assert count(large) == count(small)
+
+
+def test_an_annotation_says_its_kind_once(reader_client, imported):
+    page = detail(reader_client, "Update group")
+    assert "<strong>Informational:</strong> a Microsoft Substrate Management write-back." in page
+    assert page.count("Informational:") == 1
+
+
+def test_imported_from_links_to_its_import_batch(reader_client, reader, imported):
+    reader.user_permissions.add(Permission.objects.get(codename="view_importbatch"))
+    event = AuditEvent.objects.select_related("import_batch").get(activity__name="Update user")
+    page = detail(reader_client, "Update user")
+    batch_url = f"/admin/logs/importbatch/{event.import_batch.pk}/change/"
+    assert f'<a href="{batch_url}">{event.import_batch.file_name}</a>' in page
+    batch_page = reader_client.get(batch_url)
+    assert batch_page.status_code == 200
+    assert event.import_batch.sha256 in batch_page.content.decode()
+
+
+def test_imported_from_is_plain_text_for_whoever_may_not_open_the_batch(reader_client, imported):
+    page = detail(reader_client, "Update user")
+    assert "/admin/logs/importbatch/" not in page
+    assert "AuditLogs_2026-11-02.json" in page

@@ -4,11 +4,13 @@ the export actions, and the permission."""
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
 
 from logs.admin.pagination import EstimatedCountPaginator
+from logs.exports.csv_files import PORTAL_HEADER
 from logs.models import AccessRecord, AuditEvent, ColumnPreference
 from tests.admin.conftest import CHANGELIST
 from tests.exports.conftest import served_records
@@ -16,6 +18,7 @@ from tests.exports.conftest import served_records
 pytestmark = pytest.mark.django_db
 
 EXPORT_CSV = f"{CHANGELIST}export/csv/"
+EXPORT_ENTRA_CSV = f"{CHANGELIST}export/entra-csv/"
 EXPORT_JSON = f"{CHANGELIST}export/json/"
 
 
@@ -66,6 +69,19 @@ def test_json_download_is_the_records_as_graph_serves_them(exporter_client, impo
 
 def test_download_needs_the_export_permission(reader_client, imported):
     assert reader_client.get(EXPORT_CSV).status_code == 403
+
+
+def test_a_refused_download_is_a_portal_page_naming_the_roles_that_allow_it(
+    reader_client, imported
+):
+    response = reader_client.get(EXPORT_CSV, {"category": "GroupManagement"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert '<header id="header">' in page and "Audit events</a>" in page  # the portal's frame
+    assert "Downloading events needs a role you do not hold." in page
+    assert "<strong>Audit Exporter</strong> and <strong>Compliance Administrator</strong>" in page
+    assert "<code>logs.export_auditevent</code>" in page
+    assert "signed in as <strong>reader</strong>" in page
     html = reader_client.get(CHANGELIST).content.decode()
     assert "Download" not in html and "export_selected_csv" not in html
 
@@ -125,3 +141,46 @@ def test_export_selected_actions(exporter_client, imported, action):
     assert (
         AccessRecord.objects.get(action=AccessRecord.Action.EXPORT).detail["via"] == "admin action"
     )
+
+
+def test_csv_in_the_entra_format_has_all_its_columns_for_the_same_events(
+    exporter_client, reader, imported
+):
+    ColumnPreference.objects.create(user=reader, columns=["activity", "status"])
+    query = {"category": "GroupManagement"}
+    view = exporter_client.get(EXPORT_CSV, query)
+    entra = exporter_client.get(EXPORT_ENTRA_CSV, query)
+    view_rows, entra_rows = csv_rows(view), csv_rows(entra)
+    assert view_rows[0] == ["Activity", "Status"]
+    assert entra_rows[0] == PORTAL_HEADER and len(PORTAL_HEADER) == 86
+    activity = PORTAL_HEADER.index("Activity")
+    assert [row[activity] for row in entra_rows[1:]] == [row[0] for row in view_rows[1:]]
+    # The file names say which is which.
+    assert re.fullmatch(
+        r'attachment; filename="auditlogs-\d{8}-\d{6}-chosen-columns\.csv"',
+        view["Content-Disposition"],
+    )
+    assert re.fullmatch(
+        r'attachment; filename="auditlogs-\d{8}-\d{6}-entra-format\.csv"',
+        entra["Content-Disposition"],
+    )
+    layouts = [
+        (record.detail["layout"], record.detail["columns"])
+        for record in AccessRecord.objects.filter(action="export").order_by("id")
+    ]
+    assert layouts == [("chosen columns", ["activity", "status"]), ("entra format", None)]
+
+
+def test_the_download_menu_offers_both_csv_layouts_of_the_current_view(exporter_client, imported):
+    page = exporter_client.get(CHANGELIST, {"category": "GroupManagement"}).content.decode()
+    assert (
+        f'href="{EXPORT_CSV}?category=GroupManagement" download>CSV: the columns of this view (8)'
+    ) in page
+    assert (
+        f'href="{EXPORT_ENTRA_CSV}?category=GroupManagement" download>'
+        "CSV: Entra format (all 86 columns)"
+    ) in page
+
+
+def test_an_unknown_download_format_is_not_found(exporter_client, imported):
+    assert exporter_client.get(f"{CHANGELIST}export/xlsx/").status_code == 404

@@ -42,7 +42,11 @@ def test_bad_period_is_explained(reader_client, imported):
 def test_needs_the_view_permission(client, django_user_model, imported):
     user = django_user_model.objects.create_user("staff", password="pw-staff-123", is_staff=True)
     client.force_login(user)
-    assert client.get(INSIGHTS).status_code == 403
+    response = client.get(INSIGHTS)
+    assert response.status_code == 403
+    assert "<strong>Audit Reader</strong>, <strong>Audit Exporter</strong> and" in (
+        response.content.decode()
+    )
 
 
 def test_the_changelist_links_to_insights(reader_client):

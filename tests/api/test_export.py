@@ -46,6 +46,7 @@ def test_csv_is_the_portal_download_of_the_filtered_rows(exporter, six_events):
     response = exporter.get(EVENTS_URL, {"format": "csv", "category": "GroupManagement"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="auditlogs-')
+    assert response["Content-Disposition"].endswith('-entra-format.csv"')
     rows = csv_rows(response)
     assert rows[0] == PORTAL_HEADER
     activity = PORTAL_HEADER.index("Activity")

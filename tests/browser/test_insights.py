@@ -30,6 +30,14 @@ def test_insights_answers_charts_and_links(page, live_server, auditor, demo_even
     expected = compliance_report(Period.default()).users["password_changes"].count
     number = page.locator("#answer-password_changes a.insights-number")
     assert int(number.inner_text()) == expected > 0
+    # No item of a two-column list is split between its columns, whatever the width.
+    for width in range(1100, 1501, 50):
+        page.set_viewport_size({"width": width, "height": 1000})
+        fragments = page.locator(".insights-breakdown li").evaluate_all(
+            "items => items.map(item => item.getClientRects().length)"
+        )
+        assert fragments and set(fragments) == {1}, f"an item split at {width} px"
+    page.set_viewport_size({"width": 1500, "height": 1000})
     screenshot("insights")
     assert all(url.startswith(live_server.url) for url in requests), "no external requests"
 

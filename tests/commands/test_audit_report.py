@@ -30,6 +30,7 @@ def run(*args) -> str:
 def test_text_report(capsys):
     text = run(*DAY)
     assert "6 events, 1 failures" in text
+    assert text.startswith("Compliance answers, 2026-11-02 00:00:00 UTC to 2026-11-03 00:00:00 UTC")
     assert "Changes applied to users, by activity: 1" in text
     assert "failed attempts: 1" in text
     assert "Payroll Sync → Payroll Connector" in text

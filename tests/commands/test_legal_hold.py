@@ -189,6 +189,11 @@ def varied_old_events():
     assert store_generated_records(records, label="varied").new == len(records)
 
 
+def other_case(text: str) -> str:
+    """``text`` with its ASCII letters in the other case (SQLite folds no other letters)."""
+    return "".join(char.swapcase() if char.isascii() else char for char in text)
+
+
 def _value_for(name: str) -> str:
     """A value of filter ``name`` that selects some of the stored events."""
     event = (
@@ -209,18 +214,18 @@ def _value_for(name: str) -> str:
         "after": middle.isoformat(),
         "before": middle.isoformat(),
         "activity_id": event.entra_id,
-        "activity_name": event.activity.name.upper(),
+        "activity_name": other_case(event.activity.name),
         "activity_name_startswith": event.activity.name[:4].lower(),
         "service_name": "self-service password management",
-        "category_name": event.category.name.lower(),
+        "category_name": other_case(event.category.name),
         "initiator_user_id": event.initiator.user_object_id,
         "initiator_user_name": event.initiator.user_display_name,
-        "initiator_upn": event.initiator.user_principal_name.upper(),
+        "initiator_upn": other_case(event.initiator.user_principal_name),
         "initiator_upn_startswith": event.initiator.user_principal_name[:3],
         "initiator_app_id": app_event.initiator.app_id if app_event else "",
         "initiator_app_name": app_event.initiator.app_display_name if app_event else "",
         "target_id": target.object_id,
-        "target_name": target.display_name.lower(),
+        "target_name": other_case(target.display_name),
         "target_name_startswith": target.display_name[:3],
         "since": middle.isoformat(),
         "until": middle.isoformat(),

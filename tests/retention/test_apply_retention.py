@@ -3,6 +3,7 @@
 import fcntl
 import hashlib
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -35,6 +36,10 @@ def test_dry_run_reports_per_category_and_changes_nothing(archive_dir):
     assert "GroupManagement: 1 events" in output
     assert "UserManagement: 2 events" in output
     assert "3 events would be purged" in output
+    # Dates the one way the portal shows them, the zone said.
+    assert re.search(
+        r"dated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", output
+    )
     assert list(AuditEvent.objects.values_list("id", flat=True).order_by("id")) == before
     assert not archive_dir.exists()
     assert not AccessRecord.objects.exists()

@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from logs.display_time import utc_text
 from logs.management.progress import ProgressBar
 from logs.retention.archive import ArchiveRun
 from logs.retention.holds import (
@@ -131,9 +132,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Finished the stopped run {name}.")
         rate = result.purged / result.seconds if result.seconds else 0
         where = f"archived to {result.archive}" if result.archive else "not archived"
-        dates = (
-            f" dated {result.oldest:%Y-%m-%d} to {result.newest:%Y-%m-%d}" if result.purged else ""
-        )
+        dates = ""
+        if result.purged:
+            dates = f" dated {utc_text(result.oldest)} to {utc_text(result.newest)}"
         self.stdout.write(
             self.style.SUCCESS(
                 f"{result.purged} events older than {policy.default_days} days purged{dates}, "
@@ -172,13 +173,13 @@ class Command(BaseCommand):
             days = policy.overrides.get(row.category, policy.default_days)
             self.stdout.write(
                 f"{row.category}: {row.events} events (kept {days} days), "
-                f"{row.oldest:%Y-%m-%d %H:%M:%S} to {row.newest:%Y-%m-%d %H:%M:%S}"
+                f"{utc_text(row.oldest)} to {utc_text(row.newest)}"
             )
         total = sum(row.events for row in summary)
         if summary:
             oldest = min(row.oldest for row in summary)
             newest = max(row.newest for row in summary)
-            dates = f", dated {oldest:%Y-%m-%d %H:%M:%S} to {newest:%Y-%m-%d %H:%M:%S}"
+            dates = f", dated {utc_text(oldest)} to {utc_text(newest)}"
         else:
             dates = ""
         self.stdout.write(f"Dry run (nothing changed): {total} events would be purged{dates}")

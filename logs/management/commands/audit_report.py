@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from logs.display_time import utc_text
 from logs.reports import ReportParametersForm, compliance_report
 from logs.routing import read_only_queries
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
 def render_text(report) -> str:
     period = report.period
     lines = [
-        f"Compliance answers, {period.since:%Y-%m-%d %H:%M} to {period.until:%Y-%m-%d %H:%M} UTC"
+        f"Compliance answers, {utc_text(period.since)} to {utc_text(period.until)}"
         + (f", service {period.service}" if period.service else "")
         + (", informational events excluded" if period.exclude_informational else ""),
         f"{report.totals['events']} events, {report.totals['failures']} failures. Only applied "
