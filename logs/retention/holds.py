@@ -176,6 +176,8 @@ def clean_hold(name: str, reason: str, filters: dict | None, event_ids: list | N
     name = (name or "").strip()
     if not name:
         errors["name"] = ["A hold needs a name."]
+    elif "\x00" in name:
+        errors["name"] = ["A name cannot hold a NUL character."]
     elif len(name) > NAME_LENGTH:
         errors["name"] = [f"At most {NAME_LENGTH} characters."]
     elif LegalHold.objects.filter(name=name).exists():
@@ -183,6 +185,8 @@ def clean_hold(name: str, reason: str, filters: dict | None, event_ids: list | N
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = ["A hold needs a reason."]
+    elif "\x00" in reason:
+        errors["reason"] = ["A reason cannot hold a NUL character."]
     filters = {key: value for key, value in (filters or {}).items() if value not in (None, "")}
     ids = _clean_ids(event_ids or [], errors)
     if filters and ids:
@@ -262,14 +266,18 @@ def release_hold(
 ) -> LegalHoldRelease:
     """End the active hold ``name``; the next retention run treats its events normally."""
     reason = (reason or "").strip()
-    hold = LegalHold.objects.filter(name=(name or "").strip()).first()
+    name = (name or "").strip()
     errors = {}
+    # PostgreSQL refuses NUL in text, even in a query: no stored name holds one.
+    hold = None if "\x00" in name else LegalHold.objects.filter(name=name).first()
     if hold is None:
         errors["name"] = [f"No hold is named {name!r}."]
     elif not hold.is_active:
         errors["name"] = [f"The hold {hold.name!r} was released already."]
     if not reason:
         errors["reason"] = ["Releasing a hold needs a reason."]
+    elif "\x00" in reason:
+        errors["reason"] = ["A reason cannot hold a NUL character."]
     if errors:
         raise HoldError(errors)
     released_by = user.get_username() if user is not None else username
