@@ -17,8 +17,8 @@ class Column:
     header: str
     value: Callable[[AuditEvent], str]
     default: bool = False
-    # The model field the column sorts by, if it sorts at all (only what an index serves).
-    order_field: str | None = None
+    # The ``ordering`` key (logs.filters.ORDERINGS) the column's header sorts by, if any.
+    sort: str | None = None
 
 
 def target_label(target) -> str:
@@ -55,14 +55,14 @@ COLUMNS = [
         "Date (UTC)",
         lambda e: f"{e.activity_datetime:%Y-%m-%d %H:%M:%S}",
         default=True,
-        order_field="activity_datetime",
+        sort="date",
     ),
-    Column("service", "Service", lambda e: e.service.name, default=True),
-    Column("category", "Category", lambda e: e.category.name, default=True),
-    Column("activity", "Activity", lambda e: e.activity.name, default=True),
-    Column("status", "Status", lambda e: e.get_result_display(), default=True),
+    Column("service", "Service", lambda e: e.service.name, default=True, sort="service"),
+    Column("category", "Category", lambda e: e.category.name, default=True, sort="category"),
+    Column("activity", "Activity", lambda e: e.activity.name, default=True, sort="activity"),
+    Column("status", "Status", lambda e: e.get_result_display(), default=True, sort="status"),
     Column("targets", "Target(s)", targets_text, default=True),
-    Column("initiated_by", "Initiated by (actor)", initiator_text, default=True),
+    Column("initiated_by", "Initiated by (actor)", initiator_text, default=True, sort="initiator"),
     Column("result_reason", "Status reason", lambda e: e.result_reason),
     Column("correlation_id", "Correlation ID", lambda e: e.correlation_id),
     Column("operation_type", "Operation type", lambda e: e.operation_type),

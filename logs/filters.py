@@ -10,6 +10,7 @@ never scans the event table for its choices.
 """
 
 from datetime import UTC, timedelta
+from typing import NamedTuple
 
 import django_filters
 from django import forms
@@ -42,10 +43,39 @@ PERIODS = {
     "7d": ("Last 7 days", timedelta(days=7)),
     "30d": ("Last 30 days", timedelta(days=30)),
 }
+
+
+class Ordering(NamedTuple):
+    """One value of the ``ordering`` parameter.
+
+    ``fields`` is the order of the queryset, date then id. A sort by a column (``column``, a key
+    of ``logs.sorting.COLUMNS``) orders pages by that column first, then by ``fields``: the
+    changelist's and the API's pages are cut by ``logs.sorting``, because a database sorting
+    every matching event by a joined name for each page is what an index cannot serve. The
+    queryset itself stays in date order, and so does an export of it.
+    """
+
+    label: str
+    fields: tuple[str, ...]
+    column: str | None = None
+
+
+NEWEST_FIRST = ("-activity_datetime", "-id")
 ORDERINGS = {
-    "-date": ("Newest first", ("-activity_datetime", "-id")),
-    "date": ("Oldest first", ("activity_datetime", "id")),
+    "-date": Ordering("Newest first", NEWEST_FIRST),
+    "date": Ordering("Oldest first", ("activity_datetime", "id")),
 }
+# Each sortable column A to Z and Z to A; within a value, newest first.
+for _key, _title in [
+    ("service", "Service"),
+    ("category", "Category"),
+    ("activity", "Activity"),
+    ("status", "Status"),
+    ("initiator", "Initiated by"),
+]:
+    ORDERINGS[_key] = Ordering(f"{_title} A to Z, then newest first", NEWEST_FIRST, _key)
+    ORDERINGS[f"-{_key}"] = Ordering(f"{_title} Z to A, then newest first", NEWEST_FIRST, _key)
+del _key, _title
 MAX_TEXT_FILTER_LENGTH = 1024
 
 
@@ -267,10 +297,12 @@ class AuditEventFilterSet(django_filters.FilterSet):
         "UPN or id, correlation id or activity id (exact).",
     )
     ordering = django_filters.ChoiceFilter(
-        choices=[(key, label) for key, (label, _) in ORDERINGS.items()],
+        choices=[(key, ordering.label) for key, ordering in ORDERINGS.items()],
         method="filter_ordering",
         label="Ordering",
-        help_text="-date (newest first, the default) or date.",
+        help_text="-date (newest first, the default) or date; service, category, activity, "
+        "status or initiator (A to Z; with a leading minus Z to A), then newest first. "
+        "An export is in date order: newest first, or oldest first with date.",
     )
 
     class Meta:
@@ -347,4 +379,4 @@ class AuditEventFilterSet(django_filters.FilterSet):
         return queryset.filter(InIds("pk", sorted(ids)))
 
     def filter_ordering(self, queryset, name, value):
-        return queryset.order_by(*ORDERINGS[value][1])
+        return queryset.order_by(*ORDERINGS[value].fields)

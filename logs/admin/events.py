@@ -14,11 +14,11 @@ import json
 from functools import partial
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import InvalidPage
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,6 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from logs.admin import list_filters
+from logs.admin.applied_filters import FILTER_NAMES, AppliedFilters, export_refused
 from logs.admin.insights import insights_view
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.admin.read_only import ReadOnlyAdminMixin
@@ -35,11 +36,12 @@ from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
 from logs.exports import WEB_EXPORT_LIMIT, Export
 from logs.exports.web import EXPORT_PERMISSION, export_response
-from logs.filters import ORDERINGS, AuditEventFilterSet
+from logs.filters import ORDERINGS
 from logs.ingest.graph_shape import ZERO_GUID
 from logs.models import AuditEvent, ColumnPreference
 from logs.property_values import is_decoded, readable_value
 from logs.routing import read_only_view
+from logs.sorting import ColumnSort
 
 
 def _column_display(column):
@@ -49,24 +51,127 @@ def _column_display(column):
         return column.value(obj)
 
     display.short_description = column.header
-    if column.order_field:
-        display.admin_order_field = column.order_field
+    if column.sort:
+        # Marks the header sortable; AuditEventChangeList reads the sort (COLUMN_SORTS).
+        display.admin_order_field = column.sort
     display.__name__ = f"column_{column.key}"
     return display
 
 
 class AuditEventChangeList(ChangeList):
-    """Keeps the (date, id) order total, so paging never skips or repeats a row."""
+    """The changelist of audit events: the shared FilterSet applied once, with every parameter.
+
+    The sidebar filters only show and carry their parameters; this class applies the whole
+    FilterSet (``AppliedFilters``), so the page, its Download link, its actions and the access
+    record of an export all mean the same parameters. A value the FilterSet refuses, or a page
+    number past the last page, is reported on the page, which then shows no events (Django
+    would redirect to ``?e=1``, an unfiltered view). A sort by a column other than the date is
+    cut into pages by ``logs.sorting``; the order stays total, so paging never skips or repeats
+    an event.
+    """
+
+    applied_filters: AppliedFilters
+    page_problem: str = ""
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        # The API's ``search`` parameter is the search box's text (see SearchParameter).
+        if not self.query and request.GET.get("search"):
+            self.query = request.GET["search"]
+
+    def get_query_string(self, new_params=None, remove=None):
+        """Django's, except that ``remove`` names parameters exactly: Django removes every
+        parameter whose name starts with a removed one (removing ``target`` removed
+        ``target_type``, removing ``p`` removed ``period``)."""
+        removed = set(remove or ())
+        params = {name: value for name, value in self.filter_params.items() if name not in removed}
+        for name, value in (new_params or {}).items():
+            if value is None:
+                params.pop(name, None)
+            else:
+                params[name] = value
+        return f"?{urlencode(sorted(params.items()), doseq=True)}"
+
+    # -- sorting --------------------------------------------------------------------------
+    def column_sort_key(self) -> str | None:
+        """The ``ordering`` key (logs.filters.ORDERINGS) of the column sort ``o``, if any: its
+        first sortable column; the date breaks ties within a column, whatever ``o`` says."""
+        if not self.params.get(ORDER_VAR):
+            return None
+        for part in self.params[ORDER_VAR].split("."):
+            descending, _, index = part.rpartition("-")
+            try:
+                name = self.list_display[int(index)]
+            except (ValueError, IndexError):
+                continue
+            key = COLUMN_SORTS.get(name)
+            if key:
+                return f"-{key}" if descending == "-" else key
+        return None
+
+    def sort_key(self) -> str:
+        """The ordering of this page: the column sort, else the ``ordering`` parameter."""
+        key = self.column_sort_key() or self.params.get("ordering") or "-date"
+        return key if key in ORDERINGS else "-date"
 
     def get_ordering(self, request, queryset):
-        requested = request.GET.get("ordering")
-        if requested in ORDERINGS and ORDER_VAR not in request.GET:
-            return list(ORDERINGS[requested][1])
-        ordering = super().get_ordering(request, queryset)
-        if "-pk" in ordering or "pk" in ordering:
-            return ordering
-        descending = any(field.startswith("-activity_datetime") for field in ordering)
-        return [*ordering, "-id" if descending or not ordering else "id"]
+        return list(ORDERINGS[self.sort_key()].fields)
+
+    def get_ordering_field_columns(self):
+        """The column the page is sorted by, for the header's arrow (only the first: the date
+        is the tie-breaker of every sort)."""
+        key = self.sort_key()
+        wanted = key.lstrip("-")
+        for index, name in enumerate(self.list_display):
+            if COLUMN_SORTS.get(name) == wanted:
+                return {index: "desc" if key.startswith("-") else "asc"}
+        return {}
+
+    # -- filtering ------------------------------------------------------------------------
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        self.applied_filters = AppliedFilters.from_changelist(request.GET, self.column_sort_key())
+        self.clear_all_filters_qs = "?"
+        if not self.applied_filters.valid:
+            return queryset.none()
+        return self.applied_filters.filterset(queryset).qs
+
+    def get_filters_params(self, params=None):
+        """Only the FilterSet's parameters reach the sidebar filters; any other name is
+        reported by AppliedFilters instead of being read as a database lookup."""
+        return {
+            name: values
+            for name, values in super().get_filters_params(params).items()
+            if name in FILTER_NAMES
+        }
+
+    # -- the page -------------------------------------------------------------------------
+    def get_results(self, request):
+        """Django's, with the page cut by the sort, and a page number past the last page
+        reported (Django redirects to an unfiltered view)."""
+        paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
+        column = ORDERINGS[self.sort_key()].column
+        if column is not None and self.applied_filters.valid:
+            paginator.column_sort = ColumnSort.named(self.sort_key())
+        self.result_count = paginator.count
+        self.multi_page = self.result_count > self.list_per_page
+        try:
+            self.result_list = paginator.page(self.page_num).object_list
+        except InvalidPage:
+            self.page_problem = (
+                f"There is no page {self.page_num} in this view: it has "
+                f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}."
+            )
+            self.result_list = []
+        self.show_full_result_count = False
+        self.show_admin_actions = self.filters_valid
+        self.full_result_count = None
+        self.can_show_all = False
+        self.paginator = paginator
+
+    @property
+    def filters_valid(self) -> bool:
+        return self.applied_filters.valid and not self.page_problem
 
     @property
     def export_limit(self) -> int:
@@ -80,7 +185,12 @@ class AuditEventChangeList(ChangeList):
 
     @property
     def export_query_string(self) -> str:
-        return self.get_query_string(remove=[PAGE_VAR, ERROR_FLAG])
+        """The Download link's parameters: exactly the FilterSet's parameters of this view."""
+        return self.applied_filters.query_string()
+
+
+# list_display name → the ``ordering`` key its column header sorts by.
+COLUMN_SORTS = {f"column_{column.key}": column.sort for column in COLUMNS if column.sort}
 
 
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -98,6 +208,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         list_filters.TargetFilter,
         list_filters.CorrelationFilter,
         list_filters.OrderingParameter,
+        list_filters.SearchParameter,
     ]
     search_fields = ["entra_id"]  # shows the search box; the FilterSet does the searching
     search_help_text = (
@@ -140,13 +251,16 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return list_display[:1]
 
     def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        filterset = AuditEventFilterSet(data={"search": search_term}, queryset=queryset)
-        if not filterset.is_valid():
-            messages.error(request, filterset.errors.as_text())
-            return queryset.none(), False
-        return filterset.qs, False
+        # The search box's text is the FilterSet's ``search``, applied with the other filters
+        # by AuditEventChangeList.
+        return queryset, False
+
+    def get_actions(self, request):
+        """No export action while the changelist's filters are not valid: the page shows no
+        events, and an action must not export any others."""
+        if not AppliedFilters.from_changelist(request.GET).valid:
+            return {}
+        return super().get_actions(request)
 
     @method_decorator(read_only_view)
     def changelist_view(self, request, extra_context=None):
@@ -163,43 +277,50 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     # -- download -------------------------------------------------------------------------
     def export_view(self, request, format):
-        """The current filtered view as a file: the changelist's own query, every page."""
+        """The current filtered view as a file. Its URL holds exactly the FilterSet's
+        parameters (AuditEventChangeList.export_query_string); anything else, or a value the
+        FilterSet refuses, is refused with a 400 naming it: nothing is exported."""
         if format not in ("csv", "json"):
             raise Http404("Downloads are CSV or JSON.")
         if not (self.has_view_permission(request) and self.has_export_permission(request)):
             raise PermissionDenied
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            messages.error(request, "The download's filters are not valid; nothing was exported.")
-            return HttpResponseRedirect(reverse("admin:logs_auditevent_changelist"))
-        events = changelist.get_queryset(request)
-        return self._export(request, events, format, via="admin download")
+        applied = AppliedFilters.from_export(request.GET)
+        if not applied.valid:
+            return export_refused(self, request, applied)
+        events = applied.filterset(AuditEvent.objects.all()).qs
+        return self._export(request, events, format, via="admin download", filters=applied)
 
     @admin.action(description="Export selected as CSV", permissions=["export"])
     def export_selected_csv(self, request, queryset):
-        return self._export(request, queryset, "csv", via="admin action")
+        return self._export_selected(request, queryset, "csv")
 
     @admin.action(description="Export selected as JSON", permissions=["export"])
     def export_selected_json(self, request, queryset):
-        return self._export(request, queryset, "json", via="admin action")
+        return self._export_selected(request, queryset, "json")
 
-    def _export(self, request, events, format, *, via):
+    def _export_selected(self, request, queryset, format):
+        changelist = self.get_changelist_instance(request)
+        return self._export(
+            request,
+            queryset,
+            format,
+            via="admin action",
+            filters=changelist.applied_filters,
+            selection={
+                "selected": len(request.POST.getlist(ACTION_CHECKBOX_NAME)),
+                "select_across": request.POST.get("select_across") == "1",
+            },
+        )
+
+    def _export(self, request, events, format, *, via, filters, selection=None):
         export = Export(
             events,
             format,
             columns=self.chosen_column_keys(request) if format == "csv" else None,
             limit=WEB_EXPORT_LIMIT,
         )
-        filters = {
-            key: value
-            for key, value in request.GET.items()
-            if key not in (PAGE_VAR, ERROR_FLAG, "_changelist_filters")
-        }
-        if via == "admin action":
-            filters["selected"] = len(request.POST.getlist(ACTION_CHECKBOX_NAME))
-            filters["select_across"] = request.POST.get("select_across") == "1"
-        return export_response(request, export, filters=filters, via=via)
+        recorded = {**filters.as_record(), **(selection or {})}
+        return export_response(request, export, filters=recorded, via=via)
 
     # -- column chooser -------------------------------------------------------------------
     def get_urls(self):

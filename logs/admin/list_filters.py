@@ -1,14 +1,15 @@
-"""Admin sidebar filters that delegate to the shared AuditEventFilterSet.
+"""Admin sidebar filters for the shared AuditEventFilterSet's parameters.
 
-Each filter consumes its query parameters (named as in the API) and applies them through the
-FilterSet, so the admin and the API select the same rows for the same parameters. Choices come
-from the lookup tables (or fixed vocabularies), never from a scan of the event table.
+Each filter consumes its query parameters (named as in the API) and shows them; the changelist
+applies them all at once through the FilterSet (logs.admin.events.AuditEventChangeList), so the
+admin and the API select the same rows for the same parameters, and a value the FilterSet
+refuses is reported rather than dropped. Choices come from the lookup tables (or fixed
+vocabularies), never from a scan of the event table.
 """
 
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
 
-from logs.filters import PERIODS, AuditEventFilterSet
+from logs.filters import PERIODS
 from logs.models import Activity, AuditEvent, Category, Service
 
 # Target types Entra writes (Graph targetResource.type) and operation types (operationType).
@@ -59,13 +60,8 @@ class FilterSetListFilter(admin.ListFilter):
         ]
 
     def queryset(self, request, queryset):
-        data = {name: value for name, value in self.used_parameters.items() if value != ""}
-        if not data:
-            return queryset
-        filterset = AuditEventFilterSet(data=data, queryset=queryset, request=request)
-        if not filterset.is_valid():
-            raise IncorrectLookupParameters(filterset.errors.as_text())
-        return filterset.qs
+        # Applied by the changelist with every other parameter (see the module's docstring).
+        return queryset
 
 
 class ChoicesFilter(FilterSetListFilter):
@@ -152,11 +148,6 @@ class ActivityFilter(LookupTableFilter):
                 continue
             yield choice
 
-    def queryset(self, request, queryset):
-        if not self.used_parameters.get("activity"):
-            return queryset
-        return super().queryset(request, queryset)
-
 
 class StatusFilter(ChoicesFilter):
     title = "status"
@@ -232,6 +223,17 @@ class OrderingParameter(FilterSetListFilter):
 
     title = "ordering"
     parameter_names = ("ordering",)
+
+    def has_output(self):
+        return False
+
+
+class SearchParameter(FilterSetListFilter):
+    """Accepts the API's ``search`` parameter in portal URLs; the search box (``q``) shows it
+    and replaces it when submitted."""
+
+    title = "search"
+    parameter_names = ("search",)
 
     def has_output(self):
         return False
