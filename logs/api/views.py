@@ -34,7 +34,7 @@ from logs.api.throttling import RatesBeforePermissions
 from logs.columns import COLUMNS_BY_KEY
 from logs.exports import FORMATS, WEB_EXPORT_LIMIT, Export
 from logs.exports.web import export_response, may_export
-from logs.filters import ORDERINGS, AuditEventFilterSet
+from logs.filters import MULTI_VALUED_FILTERS, ORDERINGS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Initiator, Service, Target
 from logs.routing import read_only_view
 
@@ -171,7 +171,11 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
             oldest_first=params.get("ordering") == "date",
             limit=WEB_EXPORT_LIMIT,
         )
-        filters = {name: value for name, value in params.items() if name in self.filter_names()}
+        filters = {
+            name: params.getlist(name) if name in MULTI_VALUED_FILTERS else params[name]
+            for name in params
+            if name in self.filter_names()
+        }
         return export_response(request, export, filters=filters, via="api")
 
     @staticmethod
