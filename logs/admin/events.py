@@ -99,7 +99,7 @@ class AuditEventChangeList(ChangeList):
         if not self.params.get(ORDER_VAR):
             return None
         for part in self.params[ORDER_VAR].split("."):
-            descending, _, index = part.rpartition("-")
+            _, descending, index = part.rpartition("-")
             try:
                 name = self.list_display[int(index)]
             except (ValueError, IndexError):

@@ -37,6 +37,7 @@ from logs.exports.web import export_response, may_export
 from logs.filters import MULTI_VALUED_FILTERS, ORDERINGS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Initiator, Service, Target
 from logs.routing import read_only_view
+from logs.sorting import ColumnSort
 
 PAGING_PARAMETERS = frozenset({"cursor", "page_size", "format"})
 
@@ -208,7 +209,12 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
 
     def get_cursor_ordering(self, request):
         # The FilterSet has validated ``ordering`` by the time the page is cut.
-        return ORDERINGS[request.query_params.get("ordering") or "-date"][1]
+        return ORDERINGS[request.query_params.get("ordering") or "-date"].fields
+
+    def get_column_sort(self, request) -> ColumnSort | None:
+        """The column the list is sorted by before the date, if any (logs.sorting)."""
+        key = request.query_params.get("ordering") or "-date"
+        return ColumnSort.named(key) if ORDERINGS[key].column else None
 
 
 def parse_columns(value: str | None, export_format: str) -> list[str] | None:
