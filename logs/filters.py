@@ -2,11 +2,13 @@
 command all select events through ``AuditEventFilterSet``, so a filter means the same thing
 everywhere.
 
-Names follow DESIGN.md (``since``, ``until``, ``service``, ``category``, ``activity``,
-``result``, ``operation_type``, ``initiator``, ``target``, ``target_type``,
-``correlation_id``, ``informational``, ``search``, ``ordering``), plus ``period`` for the
-portal's presets. Filters on names resolve against the small lookup tables first, so a filter
-never scans the event table for its choices.
+Parameters: ``since``, ``until``, ``period`` (the portal's presets), ``service``,
+``category``, ``activity``, ``result``, ``operation_type``, ``initiator``, ``target``,
+``target_type``, ``correlation_id``, ``informational``, ``search`` and ``ordering``. Filters on
+names resolve against the small lookup tables first, so a filter never scans the event table
+for its choices. The text filters (initiator, target, search) match a part of a name in any
+case, against the lookups' folded names (``Initiator.search_text``, ``TargetName``; see
+migration 0015 for their indexes), then reach events through the indexes on ids and names.
 """
 
 from datetime import UTC, timedelta
@@ -36,7 +38,9 @@ from logs.models import (
     Initiator,
     Service,
     Target,
+    TargetName,
 )
+from logs.models.lookups import folded
 
 PERIODS = {
     "24h": ("Last 24 hours", timedelta(hours=24)),
@@ -103,24 +107,61 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-def initiators_named(value: str):
-    """Initiators whose UPN, display name, app name or one of their ids is ``value``."""
+def _folded_text(value: str) -> str:
+    """Typed text as the folded name columns hold it; a line break (they separate an
+    initiator's names) is a space, so that text never matches across two names."""
+    return folded(" ".join(value.split("\n")).strip())
+
+
+def _ids(value: str) -> list[str]:
+    """An id as typed and in lower case (Entra writes its GUIDs in lower case)."""
+    text = value.strip()
+    return list(dict.fromkeys([text, text.lower()]))
+
+
+def initiators_matching(value: str):
+    """Initiators one of whose names (UPN, display name, application or service principal
+    name) contains ``value`` in any case, or one of whose ids (object, app or service principal
+    id) is ``value``."""
+    ids = _ids(value)
     return Initiator.objects.filter(
-        Q(user_principal_name__iexact=value)
-        | Q(user_display_name__iexact=value)
-        | Q(app_display_name__iexact=value)
-        | Q(service_principal_name__iexact=value)
-        | Q(user_object_id=value)
-        | Q(app_id=value)
-        | Q(service_principal_id=value)
+        Q(search_text__contains=_folded_text(value))
+        | Q(user_object_id__in=ids)
+        | Q(app_id__in=ids)
+        | Q(service_principal_id__in=ids)
     )
 
 
-def targets_named(value: str):
-    """Targets whose display name, UPN or object id is ``value``."""
+# Up to this many target names containing a text are looked up by name in the targets' own
+# indexes; more, and the names stay a subquery.
+MAX_NAME_LIST = 1_000
+
+
+def target_names_containing(value: str):
+    """The stored target names (display names and UPNs) containing ``value`` in any case: a
+    list when there are few, else a subquery."""
+    names = TargetName.objects.filter(folded__contains=_folded_text(value)).values_list(
+        "name", flat=True
+    )
+    listed = list(names.order_by()[: MAX_NAME_LIST + 1])
+    return listed if len(listed) <= MAX_NAME_LIST else names
+
+
+def targets_matching(value: str):
+    """Targets whose display name or UPN contains ``value`` in any case, or whose object id is
+    ``value``: the names are found in the small TargetName table first, then their targets
+    through the targets' name indexes."""
+    names = target_names_containing(value)
     return Target.objects.filter(
-        Q(display_name=value) | Q(user_principal_name=value) | Q(object_id=value)
+        Q(display_name__in=names) | Q(user_principal_name__in=names) | Q(object_id__in=_ids(value))
     )
+
+
+def activities_containing(value: str) -> list[int]:
+    """Ids of the activities whose name contains ``value`` in any case (a small table, read
+    whole and folded here, as the name columns are)."""
+    text = _folded_text(value)
+    return [pk for pk, name in Activity.objects.values_list("pk", "name") if text in folded(name)]
 
 
 # Up to this many matches a name filter or a search becomes a list of ids, else it stays a
@@ -265,13 +306,15 @@ class AuditEventFilterSet(django_filters.FilterSet):
         method="filter_initiator",
         max_length=MAX_TEXT_FILTER_LENGTH,
         label="Initiated by",
-        help_text="The initiator's UPN, display name, app name or object/app id (exact, any case).",
+        help_text="Part of the initiator's UPN, display name or app name, in any case "
+        "(alex.wilber, Sales EMEA); or its object or app id.",
     )
     target = django_filters.CharFilter(
         method="filter_target",
         max_length=MAX_TEXT_FILTER_LENGTH,
         label="Target",
-        help_text="A target's display name, UPN or object id (exact).",
+        help_text="Part of a target's display name or UPN, in any case (sales emea); or its "
+        "object id.",
     )
     target_type = django_filters.CharFilter(
         method="filter_target_type",
@@ -293,8 +336,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
         method="filter_search",
         max_length=MAX_TEXT_FILTER_LENGTH,
         label="Search",
-        help_text="Activity name or initiator name/UPN/app (contains, any case); target name, "
-        "UPN or id, correlation id or activity id (exact).",
+        help_text="Part of an activity name, an initiator's names or a target's display name or "
+        "UPN, in any case; or a target's object id, a correlation id or an activity id.",
     )
     ordering = django_filters.ChoiceFilter(
         choices=[(key, ordering.label) for key, ordering in ORDERINGS.items()],
@@ -323,10 +366,12 @@ class AuditEventFilterSet(django_filters.FilterSet):
         )
 
     def filter_initiator(self, queryset, name, value):
-        return queryset.filter(in_ids("initiator", ids_or_subquery(initiators_named(value), "pk")))
+        return queryset.filter(
+            in_ids("initiator", ids_or_subquery(initiators_matching(value), "pk"))
+        )
 
     def filter_target(self, queryset, name, value):
-        return queryset.filter(in_ids("pk", ids_or_subquery(targets_named(value), "event_id")))
+        return queryset.filter(in_ids("pk", ids_or_subquery(targets_matching(value), "event_id")))
 
     def filter_target_type(self, queryset, name, value):
         return queryset.filter(Exists(Target.objects.filter(event=OuterRef("pk"), type=value)))
@@ -339,15 +384,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
         text = value.strip()
         if not text:
             return queryset
-        initiators = Initiator.objects.filter(
-            Q(user_principal_name__icontains=text)
-            | Q(user_display_name__icontains=text)
-            | Q(app_display_name__icontains=text)
+        activity_ids = activities_containing(text)
+        initiator_ids = list(
+            Initiator.objects.filter(search_text__contains=_folded_text(text)).values_list(
+                "pk", flat=True
+            )
         )
-        activity_ids = list(
-            Activity.objects.filter(name__icontains=text).values_list("pk", flat=True)
-        )
-        initiator_ids = list(initiators.values_list("pk", flat=True))
+        targets = targets_matching(text)
         # Few matches: gather their ids through the indexes, then show those. Many: walk the
         # events newest first and keep the matching ones, which stops after a page.
         # In no order: only the set of ids matters, and ordering would read every match's row.
@@ -356,7 +399,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             for query, field in [
                 (AuditEvent.objects.filter(activity__in=activity_ids), "pk"),
                 (AuditEvent.objects.filter(initiator__in=initiator_ids), "pk"),
-                (targets_named(text), "event_id"),
+                (targets, "event_id"),
                 (AuditEvent.objects.filter(correlation_id=text), "pk"),
                 (AuditEvent.objects.filter(entra_id=text), "pk"),
             ]
@@ -372,7 +415,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
                 ).filter(
                     Q(activity_key__in=activity_ids)
                     | Q(initiator_key__in=initiator_ids)
-                    | Q(event_key__in=targets_named(text).values("event_id"))
+                    | Q(event_key__in=targets.values("event_id"))
                     | Q(correlation_id=text)
                     | Q(entra_id=text)
                 )

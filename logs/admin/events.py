@@ -212,8 +212,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     search_fields = ["entra_id"]  # shows the search box; the FilterSet does the searching
     search_help_text = (
-        "Activity or initiator (contains); target name, UPN or id, correlation id or "
-        "activity id (exact)."
+        "Part of an activity, initiator or target name or UPN, in any case; or a target's "
+        "object id, a correlation id or an activity id."
     )
     ordering = ["-activity_datetime", "-id"]
     list_per_page = 50

@@ -202,13 +202,13 @@ class TextFilter(FilterSetListFilter):
 class InitiatorFilter(TextFilter):
     title = "initiated by"
     parameter_names = ("initiator",)
-    placeholder = "UPN, name or app"
+    placeholder = "part of a UPN, name or app"
 
 
 class TargetFilter(TextFilter):
     title = "target"
     parameter_names = ("target",)
-    placeholder = "name, UPN or object id"
+    placeholder = "part of a name or UPN, or an id"
 
 
 class CorrelationFilter(TextFilter):

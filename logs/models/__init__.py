@@ -1,11 +1,11 @@
-"""The audit-log domain model; see DESIGN.md for what each model means."""
+"""The audit-log domain model: events and what they are made of, lookups, imports, access."""
 
 from logs.models.access import AccessRecord
 from logs.models.annotations import Annotation
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.imports import ImportBatch
 from logs.models.integrity import ChainCheckpoint
-from logs.models.lookups import Activity, Category, Initiator, Service
+from logs.models.lookups import Activity, Category, Initiator, Service, TargetName
 from logs.models.preferences import ColumnPreference
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "ModifiedProperty",
     "Service",
     "Target",
+    "TargetName",
 ]

@@ -72,7 +72,11 @@ def test_default_columns_newest_first(reader_client, imported):
             "category=UserManagement&result=success&initiator=zoe.angstrom@contoso.example",
             ["Update user"],
         ),
-        ("q=payroll", []),
+        # A part of a name, in any case: the target "Payroll Sync".
+        ("q=payroll", ["Update application"]),
+        ("q=no+such+name", []),
+        ("initiator=ANGSTR", ["Add owner to group", "Update application", "Update user"]),
+        ("target=ventes+r%C3%A9gion", ["Add owner to group", "Update group"]),
         ("q=Update+app", ["Update application"]),
         ("q=5f0b7a3e-2c4d-4b8e-9a61-0d7e3c2b1a90", ["Update user"]),
     ],
