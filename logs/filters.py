@@ -107,7 +107,7 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-def _folded_text(value: str) -> str:
+def folded_text(value: str) -> str:
     """Typed text as the folded name columns hold it; a line break (they separate an
     initiator's names) is a space, so that text never matches across two names."""
     return folded(" ".join(value.split("\n")).strip())
@@ -125,7 +125,7 @@ def initiators_matching(value: str):
     id) is ``value``."""
     ids = _ids(value)
     return Initiator.objects.filter(
-        Q(search_text__contains=_folded_text(value))
+        Q(search_text__contains=folded_text(value))
         | Q(user_object_id__in=ids)
         | Q(app_id__in=ids)
         | Q(service_principal_id__in=ids)
@@ -140,7 +140,7 @@ MAX_NAME_LIST = 1_000
 def target_names_containing(value: str):
     """The stored target names (display names and UPNs) containing ``value`` in any case: a
     list when there are few, else a subquery."""
-    names = TargetName.objects.filter(folded__contains=_folded_text(value)).values_list(
+    names = TargetName.objects.filter(folded__contains=folded_text(value)).values_list(
         "name", flat=True
     )
     listed = list(names.order_by()[: MAX_NAME_LIST + 1])
@@ -160,7 +160,7 @@ def targets_matching(value: str):
 def activities_containing(value: str) -> list[int]:
     """Ids of the activities whose name contains ``value`` in any case (a small table, read
     whole and folded here, as the name columns are)."""
-    text = _folded_text(value)
+    text = folded_text(value)
     return [pk for pk, name in Activity.objects.values_list("pk", "name") if text in folded(name)]
 
 
@@ -386,7 +386,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             return queryset
         activity_ids = activities_containing(text)
         initiator_ids = list(
-            Initiator.objects.filter(search_text__contains=_folded_text(text)).values_list(
+            Initiator.objects.filter(search_text__contains=folded_text(text)).values_list(
                 "pk", flat=True
             )
         )

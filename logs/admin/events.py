@@ -23,10 +23,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from logs.admin import list_filters
+from logs.admin import empty_view, list_filters
 from logs.admin.applied_filters import FILTER_NAMES, AppliedFilters, export_refused
 from logs.admin.insights import insights_view
 from logs.admin.pagination import EstimatedCountPaginator
@@ -172,6 +173,14 @@ class AuditEventChangeList(ChangeList):
     @property
     def filters_valid(self) -> bool:
         return self.applied_filters.valid and not self.page_problem
+
+    @cached_property
+    def empty_view(self):
+        """For a valid view without events: its filters and the nearest values that show
+        events (logs.admin.empty_view)."""
+        if not self.filters_valid or self.result_count:
+            return None
+        return empty_view.explain(self)
 
     @property
     def export_limit(self) -> int:
