@@ -53,10 +53,10 @@ class Ordering(NamedTuple):
     """One value of the ``ordering`` parameter.
 
     ``fields`` is the order of the queryset, date then id. A sort by a column (``column``, a key
-    of ``logs.sorting.COLUMNS``) orders pages by that column first, then by ``fields``: the
-    changelist's and the API's pages are cut by ``logs.sorting``, because a database sorting
-    every matching event by a joined name for each page is what an index cannot serve. The
-    queryset itself stays in date order, and so does an export of it.
+    of ``logs.sorting.COLUMNS``) orders by that column first, then by ``fields``: pages and
+    exports are cut in that order by ``logs.sorting``, because a database sorting every
+    matching event by a joined name for each page is what no index serves. The queryset itself
+    stays in date order.
     """
 
     label: str
@@ -344,8 +344,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
         method="filter_ordering",
         label="Ordering",
         help_text="-date (newest first, the default) or date; service, category, activity, "
-        "status or initiator (A to Z; with a leading minus Z to A), then newest first. "
-        "An export is in date order: newest first, or oldest first with date.",
+        "status or initiator (A to Z; with a leading minus Z to A), then newest first.",
     )
 
     class Meta:

@@ -120,6 +120,11 @@ class ColumnSort:
         """``service`` or ``-service`` (see logs.filters.ORDERINGS)."""
         return cls(COLUMNS[key.lstrip("-")], key.startswith("-"))
 
+    @classmethod
+    def for_ordering(cls, key: str | None) -> "ColumnSort | None":
+        """The column sort of the ``ordering`` value ``key``; None for a date order."""
+        return cls.named(key) if key and key.lstrip("-") in COLUMNS else None
+
     def ordered_groups(self, using: str) -> list[Group]:
         groups = sorted(self.column.groups(using), key=lambda group: group.key)
         return groups[::-1] if self.descending else groups
@@ -131,12 +136,12 @@ class ColumnSort:
         return _load(queryset, self.page_ids(queryset, offset, limit))
 
     def page_ids(self, queryset, offset: int, limit: int) -> list[int]:
-        keys = self._small_selection(queryset)
+        keys = self.small_selection(queryset)
         if keys is not None:
             return [pk for _, _, pk in keys[offset : offset + limit]]
         ids: list[int] = []
         skip = offset
-        for condition in self._walk_conditions(queryset.db):
+        for condition in self.value_conditions(queryset.db):
             in_group = queryset.filter(condition).order_by()
             if skip:
                 # How many of the skipped rows this value holds (counted no further than needed).
@@ -156,7 +161,7 @@ class ColumnSort:
     def page_after(self, queryset, after: tuple | None, limit: int, *, backwards: bool = False):
         """Up to ``limit`` events strictly after the key ``after`` (value, date, id) in this
         order (before it, nearest first, when ``backwards``), as model instances."""
-        keys = self._small_selection(queryset)
+        keys = self.small_selection(queryset)
         if keys is not None:
             ids = _slice_after(keys, after, limit, backwards, self._position_of(queryset.db))
         else:
@@ -174,7 +179,7 @@ class ColumnSort:
         return (getattr(event, self.column.field), event.activity_datetime, event.pk)
 
     def _walk_after(self, queryset, after, limit: int, backwards: bool) -> list[int]:
-        conditions = list(self._walk_conditions(queryset.db, with_values=True))
+        conditions = list(self.value_conditions(queryset.db, with_values=True))
         if backwards:
             conditions.reverse()
         start = 0
@@ -199,8 +204,9 @@ class ColumnSort:
         return ids
 
     # -- shared ---------------------------------------------------------------------------------
-    def _walk_conditions(self, using: str, with_values: bool = False) -> Iterable:
-        """One condition per value, in this order (the open-ended rest where it belongs)."""
+    def value_conditions(self, using: str, with_values: bool = False) -> Iterable:
+        """One condition per value, in this order (the open-ended rest where it belongs):
+        "the events holding this value"."""
         field = self.column.field
         groups = self.ordered_groups(using)
         conditions = [(group.value, Q(**{field: group.value})) for group in groups]
@@ -222,7 +228,7 @@ class ColumnSort:
 
         return position
 
-    def _small_selection(self, queryset) -> list[tuple] | None:
+    def small_selection(self, queryset) -> list[tuple] | None:
         """The (value, date, id) of every match in this order, if there are few; else None."""
         rows = list(
             queryset.order_by().values_list(self.column.field, "activity_datetime", "pk")[

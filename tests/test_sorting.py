@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from logs import sorting
@@ -181,3 +182,56 @@ def test_a_cursor_of_no_known_value_is_refused(api, varied, position):
     response = api.get(EVENTS_API, {"ordering": "service", "cursor": cursor})
     assert response.status_code == 400
     assert "cursor" in response.json()
+
+
+@pytest.fixture
+def exporter(django_user_model):
+    user = django_user_model.objects.create_user("exporter", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_auditevent", "export_auditevent"])
+    )
+    return user
+
+
+@pytest.fixture
+def exporter_client(client, exporter):
+    client.force_login(exporter)
+    return client
+
+
+def entra_ids(pks: list[int]) -> list[str]:
+    by_pk = dict(AuditEvent.objects.values_list("pk", "entra_id"))
+    return [by_pk[pk] for pk in pks]
+
+
+def downloaded(response) -> list[str]:
+    assert response.status_code == 200, response
+    return [record["id"] for record in json.loads(b"".join(response.streaming_content))]
+
+
+@pytest.mark.parametrize("key", COLUMN_SORTS)
+def test_exports_are_in_the_listings_order(exporter_client, exporter, varied, way, tmp_path, key):
+    expected = entra_ids(expected_order(key))
+    download = exporter_client.get(f"{CHANGELIST}export/json/", {"ordering": key})
+    assert downloaded(download) == expected
+    api = APIClient()
+    api.force_login(exporter)
+    assert downloaded(api.get(EVENTS_API, {"ordering": key, "format": "json"})) == expected
+    path = tmp_path / "out.ndjson"
+    call_command("export_audit_logs", format="ndjson", output=str(path), filter_ordering=key)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == expected
+
+
+@pytest.mark.parametrize("key", ["status", "-initiator"])
+def test_a_capped_export_holds_the_newest_events_in_the_listings_order(
+    exporter_client, varied, way, monkeypatch, key
+):
+    monkeypatch.setattr("logs.admin.events.WEB_EXPORT_LIMIT", 7)
+    newest = set(
+        AuditEvent.objects.order_by("-activity_datetime", "-id").values_list("pk", flat=True)[:7]
+    )
+    expected = entra_ids([pk for pk in expected_order(key) if pk in newest])
+    download = exporter_client.get(f"{CHANGELIST}export/json/", {"ordering": key})
+    assert downloaded(download) == expected
+    assert download["X-Export-Truncated"] == "true"

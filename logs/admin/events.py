@@ -327,6 +327,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             format,
             columns=self.chosen_column_keys(request) if format == "csv" else None,
             limit=WEB_EXPORT_LIMIT,
+            column_sort=ColumnSort.for_ordering(filters.data.get("ordering")),
         )
         recorded = {**filters.as_record(), **(selection or {})}
         return export_response(request, export, filters=recorded, via=via)

@@ -171,6 +171,7 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
             columns=columns,
             oldest_first=params.get("ordering") == "date",
             limit=WEB_EXPORT_LIMIT,
+            column_sort=ColumnSort.for_ordering(params.get("ordering")),
         )
         filters = {
             name: params.getlist(name) if name in MULTI_VALUED_FILTERS else params[name]

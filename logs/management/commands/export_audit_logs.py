@@ -10,6 +10,7 @@ from logs.filters import MULTI_VALUED_FILTERS, AuditEventFilterSet
 from logs.management.progress import ProgressBar
 from logs.models import AccessRecord, AuditEvent
 from logs.routing import read_only_queries
+from logs.sorting import ColumnSort
 from logs.trail import operating_system_user, record_access
 
 # FilterSet parameter → its option (the API's names, with dashes).
@@ -74,6 +75,7 @@ class Command(BaseCommand):
             format,
             columns=parse_columns(columns),
             neutralise_formulas=not keep_formulas,
+            column_sort=ColumnSort.for_ordering(filters.get("ordering")),
         )
         to_stdout = output == "-"
         total = export.count() if sys.stderr.isatty() else 0
