@@ -164,6 +164,7 @@ class AuditEventChangeList(ChangeList):
                 f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}."
             )
             self.result_list = []
+            self.multi_page = False  # no page links around a page that does not exist
         self.show_full_result_count = False
         self.show_admin_actions = self.filters_valid
         self.full_result_count = None

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 
 from logs.models import AccessRecord, AuditEvent
 from tests.admin.conftest import CHANGELIST, listed
+from tests.factories import AuditEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,15 @@ def test_the_page_says_what_is_wrong_and_shows_nothing(
     # No way to export from here: no Download menu, no actions.
     assert 'id="download-csv"' not in page and "export_selected_csv" not in page
     assert 'name="action"' not in page
+
+
+def test_a_page_past_the_last_of_several_is_said(exporter_client, monkeypatch):
+    monkeypatch.setattr("logs.admin.events.AuditEventAdmin.list_per_page", 2)
+    for _ in range(5):
+        AuditEventFactory()
+    response = exporter_client.get(CHANGELIST, {"p": "9"})
+    assert response.status_code == 200 and listed(response) == []
+    assert "There is no page 9 in this view: it has 3 pages." in text(response)
 
 
 def test_the_inputs_are_kept_to_be_corrected(exporter_client, imported):
