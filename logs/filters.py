@@ -370,7 +370,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
         )
 
     def filter_target(self, queryset, name, value):
-        return queryset.filter(in_ids("pk", ids_or_subquery(targets_matching(value), "event_id")))
+        targets = targets_matching(value)
+        if targets.order_by()[MAX_ID_LIST : MAX_ID_LIST + 1].exists():
+            # Many (a part of many names, such as a domain): each event's own targets are
+            # checked as the events are walked in the listing's order, which stops after a
+            # page; gathering every match first read them all.
+            return queryset.filter(Exists(targets.filter(event=OuterRef("pk"))))
+        return queryset.filter(in_ids("pk", ids_or_subquery(targets, "event_id")))
 
     def filter_target_type(self, queryset, name, value):
         return queryset.filter(Exists(Target.objects.filter(event=OuterRef("pk"), type=value)))

@@ -130,13 +130,14 @@ class ColumnSort:
         return groups[::-1] if self.descending else groups
 
     # -- pages by offset (the changelist) ------------------------------------------------------
-    def page(self, queryset, offset: int, limit: int) -> list:
+    def page(self, queryset, offset: int, limit: int, *, count: int | None = None) -> list:
         """Events ``offset`` to ``offset + limit`` of ``queryset`` in this order, as model
-        instances loaded by ``queryset`` (its select_related and prefetches apply)."""
-        return _load(queryset, self.page_ids(queryset, offset, limit))
+        instances loaded by ``queryset`` (its select_related and prefetches apply). ``count``,
+        if known, is how many events ``queryset`` holds (or a number above SMALL_SELECTION)."""
+        return _load(queryset, self.page_ids(queryset, offset, limit, count=count))
 
-    def page_ids(self, queryset, offset: int, limit: int) -> list[int]:
-        keys = self.small_selection(queryset)
+    def page_ids(self, queryset, offset: int, limit: int, *, count: int | None = None):
+        keys = self.small_selection(queryset, count)
         if keys is not None:
             return [pk for _, _, pk in keys[offset : offset + limit]]
         ids: list[int] = []
@@ -228,8 +229,14 @@ class ColumnSort:
 
         return position
 
-    def small_selection(self, queryset) -> list[tuple] | None:
-        """The (value, date, id) of every match in this order, if there are few; else None."""
+    def small_selection(self, queryset, count: int | None = None) -> list[tuple] | None:
+        """The (value, date, id) of every match in this order, if there are few; else None.
+        ``count`` (see ``page``) saves asking how many there are."""
+        if count is None:
+            if queryset.order_by()[SMALL_SELECTION : SMALL_SELECTION + 1].exists():
+                return None
+        elif count > SMALL_SELECTION:
+            return None
         rows = list(
             queryset.order_by().values_list(self.column.field, "activity_datetime", "pk")[
                 : SMALL_SELECTION + 1

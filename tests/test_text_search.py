@@ -143,6 +143,13 @@ def test_many_matching_names_are_looked_up_as_a_subquery(named, monkeypatch):
     assert few == by_definition(named, "e")
 
 
+@pytest.mark.parametrize("text", ["e", "sales emea", "STRASSE"])
+def test_many_matching_events_are_walked_to_the_same_result(named, monkeypatch, text):
+    gathered = selected(target=text)
+    monkeypatch.setattr(filters, "MAX_ID_LIST", 1)
+    assert selected(target=text) == gathered == by_definition(named, text)
+
+
 def test_the_api_and_the_portal_take_the_same_text(named, admin_client, admin_user):
     api = APIClient()
     api.force_login(admin_user)

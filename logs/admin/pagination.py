@@ -28,7 +28,8 @@ class EstimatedCountPaginator(Paginator):
             return super().page(number)
         number = self.validate_number(number)
         offset = (number - 1) * self.per_page
-        rows = self.column_sort.page(self.object_list, offset, self.per_page)
+        # The count is exact up to EXACT_COUNT_LIMIT, and says "more" beyond.
+        rows = self.column_sort.page(self.object_list, offset, self.per_page, count=self.count)
         return self._get_page(rows, number, self)
 
     @cached_property
