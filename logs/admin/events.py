@@ -435,7 +435,9 @@ def _related_links(event) -> list[tuple[str, str]]:
         )
         links.append((f"Other events by {initiator.name}", {"initiator": key}))
     for target in event.targets.all():
-        key = target.object_id or target.user_principal_name or target.display_name
-        if key and key != ZERO_GUID:
-            links.append((f"Other events on {column_target_label(target)}", {"target": key}))
+        # By object id only: the target filter finds names by part ("Finance" would also
+        # open "Finance EMEA"), ids whole.
+        if target.object_id and target.object_id != ZERO_GUID:
+            label = f"Other events on {column_target_label(target)}"
+            links.append((label, {"target": target.object_id}))
     return [(label, f"{changelist}?{urlencode(query)}") for label, query in links]

@@ -264,7 +264,8 @@ class ActivityViewSet(ReadOnlyAPIViewSet):
 
 @extend_schema_view(list=extend_schema(summary="Initiators: users, applications and the system"))
 class InitiatorViewSet(ReadOnlyAPIViewSet):
-    """Who initiated events; the ``initiator`` filter takes a UPN, display name or app name."""
+    """Who initiated events; the ``initiator`` filter takes part of a UPN, display name or app
+    name, in any case, or an object or app id."""
 
     queryset = Initiator.objects.all()
     serializer_class = InitiatorSerializer
