@@ -151,9 +151,8 @@ class AuditEventChangeList(ChangeList):
         """Django's, with the page cut by the sort, and a page number past the last page
         reported (Django redirects to an unfiltered view)."""
         paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
-        column = ORDERINGS[self.sort_key()].column
-        if column is not None and self.applied_filters.valid:
-            paginator.column_sort = ColumnSort.named(self.sort_key())
+        if self.applied_filters.valid:
+            paginator.column_sort = ColumnSort.for_ordering(self.sort_key())
         self.result_count = paginator.count
         self.multi_page = self.result_count > self.list_per_page
         try:

@@ -228,3 +228,16 @@ def test_large_results_are_never_counted_in_full(reader_client, monkeypatch):
         assert "more than 5 matching events" in response.content.decode()
     else:
         assert paginator.is_estimate
+
+
+def test_links_that_remove_a_filter_keep_every_other_one(reader_client, imported):
+    """Django's get_query_string(remove=[name]) removed every parameter starting with the name:
+    clearing the target took target_type with it, leaving the page took the date preset."""
+    query = {"target": "Ventes", "target_type": "Group", "period": "30d", "p": "1"}
+    changelist = reader_client.get(CHANGELIST, query).context_data["cl"]
+    assert changelist.get_query_string(remove=["target"]) == "?period=30d&target_type=Group"
+    assert changelist.get_query_string(remove=["p"]) == (
+        "?period=30d&target=Ventes&target_type=Group"
+    )
+    html = reader_client.get(CHANGELIST, query).content.decode()
+    assert 'href="?period=30d&amp;target_type=Group" class="portal-filter-clear"' in html
