@@ -173,10 +173,11 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
             limit=WEB_EXPORT_LIMIT,
             column_sort=ColumnSort.for_ordering(params.get("ordering")),
         )
+        # Exactly the filters applied: a blank value applies none.
         filters = {
             name: params.getlist(name) if name in MULTI_VALUED_FILTERS else params[name]
             for name in params
-            if name in self.filter_names()
+            if name in self.filter_names() and params[name].strip()
         }
         return export_response(request, export, filters=filters, via="api")
 
