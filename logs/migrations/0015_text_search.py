@@ -15,10 +15,11 @@ database (an owner has it); on an older server a superuser must run ``CREATE EXT
 pg_trgm`` in the database once, before migrating.
 
 SQLite reads the folded column of these tables whole for a substring: they hold distinct
-names, not events, so a million events carry a few thousand names, read in milliseconds. An
-FTS5 trigram table would serve three characters and more only, and would be one more
-structure to keep in step with every name stored; the folded column is what both databases
-share, and the plain B-tree of ``TargetName.name`` serves the step from names to targets.
+names, not events, so they grow with the directory (its users, groups and applications), not
+with the years of events. An FTS5 trigram table would serve three characters and more only,
+and would be one more structure to keep in step with every name stored; the folded column is
+what both databases share, and the plain B-tree of ``TargetName.name`` serves the step from
+names to targets. (SQLite serves development and the demo; deployments run on PostgreSQL.)
 
 Existing initiators and targets are filled in here.
 """
