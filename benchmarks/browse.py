@@ -3,7 +3,8 @@
 Each page is requested in-process through Django's test client, signed in as a superuser, once
 to warm up and then ``REPEATS`` times; the figure is the median in milliseconds. Filter values
 are taken from the data (the busiest initiator, a real target, the newest month), so every
-filtered page has rows to show.
+filtered page has rows to show; the text filters are also given part of a name in another case,
+and the listing is sorted by each sortable column.
 """
 
 import base64
@@ -19,6 +20,7 @@ from django.test import Client
 from logs.models import AuditEvent, Initiator, Target
 
 REPEATS = 7
+SORT_KEYS = ["service", "category", "activity", "status", "initiator"]
 CHANGELIST = "/admin/logs/auditevent/"
 EVENTS_API = "/api/v1/events/"
 BENCH_USER = "benchmark-admin"
@@ -72,12 +74,43 @@ def pages() -> list[tuple[str, str]]:
     ]
     combined = {"category": "UserManagement", "result": "success", **month}
     event_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True)[0]
+    # Text as a person types it: part of a name, in another case.
+    group = (
+        Target.objects.filter(type="Group")
+        .exclude(display_name="")
+        .order_by("-id")
+        .values_list("display_name", flat=True)[0]
+    )
+    target_upn = (
+        Target.objects.exclude(user_principal_name="")
+        .order_by("-id")
+        .values_list("user_principal_name", flat=True)[0]
+    )
+    parts = [
+        ("initiator part", {"initiator": busiest.split("@")[0].upper()}),
+        ("target part", {"target": group[1:].lower()}),
+        # The UPN's domain: part of every user's name, so the names are many.
+        ("broad target part", {"target": target_upn.split("@")[1].split(".")[0]}),
+        ("search part", {"q": group[1:].upper()}),
+    ]
+    deep_page = max(1, min(20, AuditEvent.objects.count() // 50))
+    # Each column sort (both ways for the initiator, whose values are the most), alone, with
+    # a filter, and a page deep into the sorted view.
+    sorts = [
+        *[(f"sort {key}", {"ordering": key}) for key in SORT_KEYS],
+        ("sort -initiator", {"ordering": "-initiator"}),
+        ("sort initiator, category", {"ordering": "initiator", "category": "UserManagement"}),
+        ("sort status, month", {"ordering": "status", **month}),
+        ("sort service, page 20", {"ordering": "service", "p": deep_page}),
+    ]
     return [
         ("changelist default", CHANGELIST),
         *[(f"changelist {name}", f"{CHANGELIST}?{urlencode(query)}") for name, query in single],
         ("changelist 3 filters", f"{CHANGELIST}?{urlencode(combined)}"),
         ("changelist search", f"{CHANGELIST}?{urlencode({'q': busiest})}"),
         ("changelist broad search", f"{CHANGELIST}?{urlencode({'q': 'Update'})}"),
+        *[(f"changelist {name}", f"{CHANGELIST}?{urlencode(query)}") for name, query in parts],
+        *[(f"changelist {name}", f"{CHANGELIST}?{urlencode(query)}") for name, query in sorts],
         ("detail page", f"{CHANGELIST}{event_id}/change/"),
         # Opened from the middle of a filtered list: Previous and Next are found in that list.
         (
@@ -91,6 +124,11 @@ def pages() -> list[tuple[str, str]]:
             f"{EVENTS_API}?{urlencode({'category': 'GroupManagement', 'result': 'success'})}",
         ),
         ("api deep cursor", f"{EVENTS_API}?{urlencode({'cursor': _cursor_at(middle)})}"),
+        ("api sorted by initiator", f"{EVENTS_API}?{urlencode({'ordering': 'initiator'})}"),
+        (
+            "api initiator part",
+            f"{EVENTS_API}?{urlencode({'initiator': busiest.split('@')[0].upper()})}",
+        ),
     ]
 
 

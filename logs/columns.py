@@ -22,8 +22,8 @@ class Column:
     header: str
     value: Callable[[AuditEvent], str]
     default: bool = False
-    # The model field the column sorts by, if it sorts at all (only what an index serves).
-    order_field: str | None = None
+    # The ``ordering`` key (logs.filters.ORDERINGS) the column's header sorts by, if any.
+    sort: str | None = None
     # What the changelist shows, as HTML, where it is more than the value (which CSV writes).
     display: Callable[[AuditEvent], str] | None = None
 
@@ -93,19 +93,20 @@ COLUMNS = [
         "Date (UTC)",
         lambda e: f"{e.activity_datetime:%Y-%m-%d %H:%M:%S}",
         default=True,
-        order_field="activity_datetime",
+        sort="date",
         display=lambda e: time_html(e.activity_datetime, current_display_zone()),
     ),
-    Column("service", "Service", lambda e: e.service.name, default=True),
+    Column("service", "Service", lambda e: e.service.name, default=True, sort="service"),
     Column(
         "category",
         "Category",
         lambda e: e.category.name,
         default=True,
+        sort="category",
         display=lambda e: breakable(e.category.name, camel_case=True),
     ),
-    Column("activity", "Activity", lambda e: e.activity.name, default=True),
-    Column("status", "Status", lambda e: e.get_result_display(), default=True),
+    Column("activity", "Activity", lambda e: e.activity.name, default=True, sort="activity"),
+    Column("status", "Status", lambda e: e.get_result_display(), default=True, sort="status"),
     # Shown by default, as in the Entra list: a failure says why without a click.
     Column(
         "result_reason",
@@ -126,6 +127,7 @@ COLUMNS = [
         "Initiated by (actor)",
         initiator_text,
         default=True,
+        sort="initiator",
         display=lambda e: breakable(initiator_text(e)),
     ),
     Column(

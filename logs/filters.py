@@ -2,14 +2,17 @@
 command all select events through ``AuditEventFilterSet``, so a filter means the same thing
 everywhere.
 
-Names follow DESIGN.md (``since``, ``until``, ``service``, ``category``, ``activity``,
-``result``, ``operation_type``, ``initiator``, ``target``, ``target_type``,
-``correlation_id``, ``informational``, ``search``, ``ordering``), plus ``period`` for the
-portal's presets. Filters on names resolve against the small lookup tables first, so a filter
-never scans the event table for its choices.
+Parameters: ``since``, ``until``, ``period`` (the portal's presets), ``service``,
+``category``, ``activity``, ``result``, ``operation_type``, ``initiator``, ``target``,
+``target_type``, ``correlation_id``, ``informational``, ``search`` and ``ordering``. Filters on
+names resolve against the small lookup tables first, so a filter never scans the event table
+for its choices. The text filters (initiator, target, search) match a part of a name in any
+case, against the lookups' folded names (``Initiator.search_text``, ``TargetName``; see
+migration 0018 for their indexes), then reach events through the indexes on ids and names.
 """
 
 from datetime import UTC, timedelta
+from typing import NamedTuple
 
 import django_filters
 from django import forms
@@ -35,17 +38,48 @@ from logs.models import (
     Initiator,
     Service,
     Target,
+    TargetName,
 )
+from logs.models.lookups import folded
 
 PERIODS = {
     "24h": ("Last 24 hours", timedelta(hours=24)),
     "7d": ("Last 7 days", timedelta(days=7)),
     "30d": ("Last 30 days", timedelta(days=30)),
 }
+
+
+class Ordering(NamedTuple):
+    """One value of the ``ordering`` parameter.
+
+    ``fields`` is the order of the queryset, date then id. A sort by a column (``column``, a key
+    of ``logs.sorting.COLUMNS``) orders by that column first, then by ``fields``: pages and
+    exports are cut in that order by ``logs.sorting``, because a database sorting every
+    matching event by a joined name for each page is what no index serves. The queryset itself
+    stays in date order.
+    """
+
+    label: str
+    fields: tuple[str, ...]
+    column: str | None = None
+
+
+NEWEST_FIRST = ("-activity_datetime", "-id")
 ORDERINGS = {
-    "-date": ("Newest first", ("-activity_datetime", "-id")),
-    "date": ("Oldest first", ("activity_datetime", "id")),
+    "-date": Ordering("Newest first", NEWEST_FIRST),
+    "date": Ordering("Oldest first", ("activity_datetime", "id")),
 }
+# Each sortable column A to Z and Z to A; within a value, newest first.
+for _key, _title in [
+    ("service", "Service"),
+    ("category", "Category"),
+    ("activity", "Activity"),
+    ("status", "Status"),
+    ("initiator", "Initiated by"),
+]:
+    ORDERINGS[_key] = Ordering(f"{_title} A to Z, then newest first", NEWEST_FIRST, _key)
+    ORDERINGS[f"-{_key}"] = Ordering(f"{_title} Z to A, then newest first", NEWEST_FIRST, _key)
+del _key, _title
 MAX_TEXT_FILTER_LENGTH = 1024
 
 
@@ -73,24 +107,61 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-def initiators_named(value: str):
-    """Initiators whose UPN, display name, app name or one of their ids is ``value``."""
+def folded_text(value: str) -> str:
+    """Typed text as the folded name columns hold it; a line break (they separate an
+    initiator's names) is a space, so that text never matches across two names."""
+    return folded(" ".join(value.split("\n")).strip())
+
+
+def _ids(value: str) -> list[str]:
+    """An id as typed and in lower case (Entra writes its GUIDs in lower case)."""
+    text = value.strip()
+    return list(dict.fromkeys([text, text.lower()]))
+
+
+def initiators_matching(value: str):
+    """Initiators one of whose names (UPN, display name, application or service principal
+    name) contains ``value`` in any case, or one of whose ids (object, app or service principal
+    id) is ``value``."""
+    ids = _ids(value)
     return Initiator.objects.filter(
-        Q(user_principal_name__iexact=value)
-        | Q(user_display_name__iexact=value)
-        | Q(app_display_name__iexact=value)
-        | Q(service_principal_name__iexact=value)
-        | Q(user_object_id=value)
-        | Q(app_id=value)
-        | Q(service_principal_id=value)
+        Q(search_text__contains=folded_text(value))
+        | Q(user_object_id__in=ids)
+        | Q(app_id__in=ids)
+        | Q(service_principal_id__in=ids)
     )
 
 
-def targets_named(value: str):
-    """Targets whose display name, UPN or object id is ``value``."""
+# Up to this many target names containing a text are looked up by name in the targets' own
+# indexes; more, and the names stay a subquery.
+MAX_NAME_LIST = 1_000
+
+
+def target_names_containing(value: str):
+    """The stored target names (display names and UPNs) containing ``value`` in any case: a
+    list when there are few, else a subquery."""
+    names = TargetName.objects.filter(folded__contains=folded_text(value)).values_list(
+        "name", flat=True
+    )
+    listed = list(names.order_by()[: MAX_NAME_LIST + 1])
+    return listed if len(listed) <= MAX_NAME_LIST else names
+
+
+def targets_matching(value: str):
+    """Targets whose display name or UPN contains ``value`` in any case, or whose object id is
+    ``value``: the names are found in the small TargetName table first, then their targets
+    through the targets' name indexes."""
+    names = target_names_containing(value)
     return Target.objects.filter(
-        Q(display_name=value) | Q(user_principal_name=value) | Q(object_id=value)
+        Q(display_name__in=names) | Q(user_principal_name__in=names) | Q(object_id__in=_ids(value))
     )
+
+
+def activities_containing(value: str) -> list[int]:
+    """Ids of the activities whose name contains ``value`` in any case (a small table, read
+    whole and folded here, as the name columns are)."""
+    text = folded_text(value)
+    return [pk for pk, name in Activity.objects.values_list("pk", "name") if text in folded(name)]
 
 
 # Up to this many matches a name filter or a search becomes a list of ids, else it stays a
@@ -235,13 +306,15 @@ class AuditEventFilterSet(django_filters.FilterSet):
         method="filter_initiator",
         max_length=MAX_TEXT_FILTER_LENGTH,
         label="Initiated by",
-        help_text="The initiator's UPN, display name, app name or object/app id (exact, any case).",
+        help_text="Part of the initiator's UPN, display name or app name, in any case "
+        "(alex.wilber, Sales EMEA); or its object or app id.",
     )
     target = django_filters.CharFilter(
         method="filter_target",
         max_length=MAX_TEXT_FILTER_LENGTH,
         label="Target",
-        help_text="A target's display name, UPN or object id (exact).",
+        help_text="Part of a target's display name or UPN, in any case (sales emea); or its "
+        "object id.",
     )
     target_type = django_filters.CharFilter(
         method="filter_target_type",
@@ -263,14 +336,15 @@ class AuditEventFilterSet(django_filters.FilterSet):
         method="filter_search",
         max_length=MAX_TEXT_FILTER_LENGTH,
         label="Search",
-        help_text="Activity name or initiator name/UPN/app (contains, any case); target name, "
-        "UPN or id, correlation id or activity id (exact).",
+        help_text="Part of an activity name, an initiator's names or a target's display name or "
+        "UPN, in any case; or a target's object id, a correlation id or an activity id.",
     )
     ordering = django_filters.ChoiceFilter(
-        choices=[(key, label) for key, (label, _) in ORDERINGS.items()],
+        choices=[(key, ordering.label) for key, ordering in ORDERINGS.items()],
         method="filter_ordering",
         label="Ordering",
-        help_text="-date (newest first, the default) or date.",
+        help_text="-date (newest first, the default) or date; service, category, activity, "
+        "status or initiator (A to Z; with a leading minus Z to A), then newest first.",
     )
 
     class Meta:
@@ -291,10 +365,18 @@ class AuditEventFilterSet(django_filters.FilterSet):
         )
 
     def filter_initiator(self, queryset, name, value):
-        return queryset.filter(in_ids("initiator", ids_or_subquery(initiators_named(value), "pk")))
+        return queryset.filter(
+            in_ids("initiator", ids_or_subquery(initiators_matching(value), "pk"))
+        )
 
     def filter_target(self, queryset, name, value):
-        return queryset.filter(in_ids("pk", ids_or_subquery(targets_named(value), "event_id")))
+        targets = targets_matching(value)
+        if targets.order_by()[MAX_ID_LIST : MAX_ID_LIST + 1].exists():
+            # Many (a part of many names, such as a domain): each event's own targets are
+            # checked as the events are walked in the listing's order, which stops after a
+            # page; gathering every match first read them all.
+            return queryset.filter(Exists(targets.filter(event=OuterRef("pk"))))
+        return queryset.filter(in_ids("pk", ids_or_subquery(targets, "event_id")))
 
     def filter_target_type(self, queryset, name, value):
         return queryset.filter(Exists(Target.objects.filter(event=OuterRef("pk"), type=value)))
@@ -307,15 +389,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
         text = value.strip()
         if not text:
             return queryset
-        initiators = Initiator.objects.filter(
-            Q(user_principal_name__icontains=text)
-            | Q(user_display_name__icontains=text)
-            | Q(app_display_name__icontains=text)
+        activity_ids = activities_containing(text)
+        initiator_ids = list(
+            Initiator.objects.filter(search_text__contains=folded_text(text)).values_list(
+                "pk", flat=True
+            )
         )
-        activity_ids = list(
-            Activity.objects.filter(name__icontains=text).values_list("pk", flat=True)
-        )
-        initiator_ids = list(initiators.values_list("pk", flat=True))
+        targets = targets_matching(text)
         # Few matches: gather their ids through the indexes, then show those. Many: walk the
         # events newest first and keep the matching ones, which stops after a page.
         # In no order: only the set of ids matters, and ordering would read every match's row.
@@ -324,7 +404,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             for query, field in [
                 (AuditEvent.objects.filter(activity__in=activity_ids), "pk"),
                 (AuditEvent.objects.filter(initiator__in=initiator_ids), "pk"),
-                (targets_named(text), "event_id"),
+                (targets, "event_id"),
                 (AuditEvent.objects.filter(correlation_id=text), "pk"),
                 (AuditEvent.objects.filter(entra_id=text), "pk"),
             ]
@@ -340,14 +420,14 @@ class AuditEventFilterSet(django_filters.FilterSet):
                 ).filter(
                     Q(activity_key__in=activity_ids)
                     | Q(initiator_key__in=initiator_ids)
-                    | Q(event_key__in=targets_named(text).values("event_id"))
+                    | Q(event_key__in=targets.values("event_id"))
                     | Q(correlation_id=text)
                     | Q(entra_id=text)
                 )
         return queryset.filter(InIds("pk", sorted(ids)))
 
     def filter_ordering(self, queryset, name, value):
-        return queryset.order_by(*ORDERINGS[value][1])
+        return queryset.order_by(*ORDERINGS[value].fields)
 
     # -- Precise filters, one for each $filter form of Microsoft Graph's directoryAudits -------
     # The Graph-compatible endpoint (logs/graph/) translates each form into exactly one of

@@ -35,6 +35,7 @@ AUDIT_LOG_MODELS = frozenset(
         "logs.category",
         "logs.activity",
         "logs.initiator",
+        "logs.targetname",
         "logs.annotation",
         "logs.importbatch",
     }

@@ -50,6 +50,7 @@ AUDIT_LOG_TABLES = {
     "logs_category",
     "logs_activity",
     "logs_initiator",
+    "logs_targetname",
     "logs_annotation",
     "logs_importbatch",
 }
@@ -125,6 +126,14 @@ def test_changelist_reads_events_on_the_replica_and_the_session_on_the_primary(
     assert len(response.context_data["cl"].result_list) == 6
     assert_read_on_replica(captured)
     assert {"django_session", "auth_user", "logs_columnpreference"} <= captured.tables("default")
+
+
+def test_text_filters_read_their_name_lookups_on_the_replica(events, admin_client):
+    with queries() as captured:
+        response = admin_client.get(CHANGELIST, {"target": "ventes", "initiator": "zoe"})
+    assert len(response.context_data["cl"].result_list) == 1
+    assert_read_on_replica(captured, table="logs_targetname")
+    assert "logs_initiator" in captured.tables("replica")
 
 
 def test_detail_and_insights_read_on_the_replica(events, admin_client):

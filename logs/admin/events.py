@@ -16,20 +16,23 @@ import json
 from functools import partial
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import InvalidPage
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from logs.admin import list_filters
+from logs.admin import empty_view, list_filters
+from logs.admin.applied_filters import FILTER_NAMES, AppliedFilters, export_refused
 from logs.admin.insights import insights_view
 from logs.admin.neighbours import neighbours
 from logs.admin.pagination import EstimatedCountPaginator
@@ -43,11 +46,12 @@ from logs.display_time import choosable_time_zones, display_zone, utc_text
 from logs.exports import WEB_EXPORT_LIMIT, Export
 from logs.exports.csv_files import PORTAL_HEADER
 from logs.exports.web import EXPORT_PERMISSION, export_response
-from logs.filters import ORDERINGS, AuditEventFilterSet
+from logs.filters import ORDERINGS
 from logs.ingest.graph_shape import ZERO_GUID
 from logs.models import AuditEvent, ColumnPreference
 from logs.property_values import is_decoded, readable_value
 from logs.routing import read_only_view
+from logs.sorting import ColumnSort
 
 
 def _column_display(column):
@@ -61,24 +65,135 @@ def _column_display(column):
         return format_html('<span class="cell" title="{}">{}</span>', value, shown)
 
     display.short_description = column.header
-    if column.order_field:
-        display.admin_order_field = column.order_field
+    if column.sort:
+        # Marks the header sortable; AuditEventChangeList reads the sort (COLUMN_SORTS).
+        display.admin_order_field = column.sort
     display.__name__ = f"column_{column.key}"
     return display
 
 
 class AuditEventChangeList(ChangeList):
-    """Keeps the (date, id) order total, so paging never skips or repeats a row."""
+    """The changelist of audit events: the shared FilterSet applied once, with every parameter.
+
+    The sidebar filters only show and carry their parameters; this class applies the whole
+    FilterSet (``AppliedFilters``), so the page, its Download link, its actions and the access
+    record of an export all mean the same parameters. A value the FilterSet refuses, or a page
+    number past the last page, is reported on the page, which then shows no events (Django
+    would redirect to ``?e=1``, an unfiltered view). A sort by a column other than the date is
+    cut into pages by ``logs.sorting``; the order stays total, so paging never skips or repeats
+    an event.
+    """
+
+    applied_filters: AppliedFilters
+    page_problem: str = ""
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        # The API's ``search`` parameter is the search box's text (see SearchParameter).
+        if not self.query and request.GET.get("search"):
+            self.query = request.GET["search"]
+
+    def get_query_string(self, new_params=None, remove=None):
+        """Django's, except that ``remove`` names parameters exactly: Django removes every
+        parameter whose name starts with a removed one (removing ``target`` removed
+        ``target_type``, removing ``p`` removed ``period``)."""
+        removed = set(remove or ())
+        params = {name: value for name, value in self.filter_params.items() if name not in removed}
+        for name, value in (new_params or {}).items():
+            if value is None:
+                params.pop(name, None)
+            else:
+                params[name] = value
+        return f"?{urlencode(sorted(params.items()), doseq=True)}"
+
+    # -- sorting --------------------------------------------------------------------------
+    def column_sort_key(self) -> str | None:
+        """The ``ordering`` key (logs.filters.ORDERINGS) of the column sort ``o``, if any: its
+        first sortable column; the date breaks ties within a column, whatever ``o`` says."""
+        if not self.params.get(ORDER_VAR):
+            return None
+        for part in self.params[ORDER_VAR].split("."):
+            _, descending, index = part.rpartition("-")
+            try:
+                name = self.list_display[int(index)]
+            except (ValueError, IndexError):
+                continue
+            key = COLUMN_SORTS.get(name)
+            if key:
+                return f"-{key}" if descending == "-" else key
+        return None
+
+    def sort_key(self) -> str:
+        """The ordering of this page: the column sort, else the ``ordering`` parameter."""
+        key = self.column_sort_key() or self.params.get("ordering") or "-date"
+        return key if key in ORDERINGS else "-date"
 
     def get_ordering(self, request, queryset):
-        requested = request.GET.get("ordering")
-        if requested in ORDERINGS and ORDER_VAR not in request.GET:
-            return list(ORDERINGS[requested][1])
-        ordering = super().get_ordering(request, queryset)
-        if "-pk" in ordering or "pk" in ordering:
-            return ordering
-        descending = any(field.startswith("-activity_datetime") for field in ordering)
-        return [*ordering, "-id" if descending or not ordering else "id"]
+        return list(ORDERINGS[self.sort_key()].fields)
+
+    def get_ordering_field_columns(self):
+        """The column the page is sorted by, for the header's arrow (only the first: the date
+        is the tie-breaker of every sort)."""
+        key = self.sort_key()
+        wanted = key.lstrip("-")
+        for index, name in enumerate(self.list_display):
+            if COLUMN_SORTS.get(name) == wanted:
+                return {index: "desc" if key.startswith("-") else "asc"}
+        return {}
+
+    # -- filtering ------------------------------------------------------------------------
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        self.applied_filters = AppliedFilters.from_changelist(request.GET, self.column_sort_key())
+        self.clear_all_filters_qs = "?"
+        if not self.applied_filters.valid:
+            return queryset.none()
+        return self.applied_filters.filterset(queryset).qs
+
+    def get_filters_params(self, params=None):
+        """Only the FilterSet's parameters reach the sidebar filters; any other name is
+        reported by AppliedFilters instead of being read as a database lookup."""
+        return {
+            name: values
+            for name, values in super().get_filters_params(params).items()
+            if name in FILTER_NAMES
+        }
+
+    # -- the page -------------------------------------------------------------------------
+    def get_results(self, request):
+        """Django's, with the page cut by the sort, and a page number past the last page
+        reported (Django redirects to an unfiltered view)."""
+        paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
+        if self.applied_filters.valid:
+            paginator.column_sort = ColumnSort.for_ordering(self.sort_key())
+        self.result_count = paginator.count
+        self.multi_page = self.result_count > self.list_per_page
+        try:
+            self.result_list = paginator.page(self.page_num).object_list
+        except InvalidPage:
+            self.page_problem = (
+                f"There is no page {self.page_num} in this view: it has "
+                f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}."
+            )
+            self.result_list = []
+            self.multi_page = False  # no page links around a page that does not exist
+        self.show_full_result_count = False
+        self.show_admin_actions = self.filters_valid
+        self.full_result_count = None
+        self.can_show_all = False
+        self.paginator = paginator
+
+    @property
+    def filters_valid(self) -> bool:
+        return self.applied_filters.valid and not self.page_problem
+
+    @cached_property
+    def empty_view(self):
+        """For a valid view without events: its filters and the nearest values that show
+        events (logs.admin.empty_view)."""
+        if not self.filters_valid or self.result_count:
+            return None
+        return empty_view.explain(self)
 
     @property
     def export_limit(self) -> int:
@@ -92,7 +207,12 @@ class AuditEventChangeList(ChangeList):
 
     @property
     def export_query_string(self) -> str:
-        return self.get_query_string(remove=[PAGE_VAR, ERROR_FLAG])
+        """The Download link's parameters: exactly the FilterSet's parameters of this view."""
+        return self.applied_filters.query_string()
+
+
+# list_display name → the ``ordering`` key its column header sorts by.
+COLUMN_SORTS = {f"column_{column.key}": column.sort for column in COLUMNS if column.sort}
 
 
 # Download → the export format: CSV of the columns of the view, CSV in the Entra format, JSON.
@@ -133,11 +253,12 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         list_filters.CorrelationFilter,
         list_filters.OrderingParameter,
         list_filters.PreciseParameters,
+        list_filters.SearchParameter,
     ]
     search_fields = ["entra_id"]  # shows the search box; the FilterSet does the searching
     search_help_text = (
-        "Activity or initiator (contains); target name, UPN or id, correlation id or "
-        "activity id (exact)."
+        "Part of an activity, initiator or target name or UPN, in any case; or a target's "
+        "object id, a correlation id or an activity id."
     )
     ordering = ["-activity_datetime", "-id"]
     list_per_page = 50
@@ -177,13 +298,16 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return list_display[:1]
 
     def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        filterset = AuditEventFilterSet(data={"search": search_term}, queryset=queryset)
-        if not filterset.is_valid():
-            messages.error(request, filterset.errors.as_text())
-            return queryset.none(), False
-        return filterset.qs, False
+        # The search box's text is the FilterSet's ``search``, applied with the other filters
+        # by AuditEventChangeList.
+        return queryset, False
+
+    def get_actions(self, request):
+        """No export action while the changelist's filters are not valid: the page shows no
+        events, and an action must not export any others."""
+        if not AppliedFilters.from_changelist(request.GET).valid:
+            return {}
+        return super().get_actions(request)
 
     @method_decorator(read_only_view)
     def changelist_view(self, request, extra_context=None):
@@ -210,7 +334,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     # -- download -------------------------------------------------------------------------
     def export_view(self, request, format):
-        """The current filtered view as a file: the changelist's own query, every page."""
+        """The current filtered view as a file. Its URL holds exactly the FilterSet's
+        parameters (AuditEventChangeList.export_query_string); anything else, or a value the
+        FilterSet refuses, is refused with a 400 naming it: nothing is exported."""
         if format not in DOWNLOADS:
             raise Http404("Downloads are CSV (the view's columns or the Entra format) or JSON.")
         if not self.has_view_permission(request):
@@ -219,25 +345,42 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return refusal_response(
                 request, self, permission=EXPORT_PERMISSION, refused="Downloading events"
             )
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            messages.error(request, "The download's filters are not valid; nothing was exported.")
-            return HttpResponseRedirect(reverse("admin:logs_auditevent_changelist"))
-        events = changelist.get_queryset(request)
+        applied = AppliedFilters.from_export(request.GET)
+        if not applied.valid:
+            return export_refused(self, request, applied)
+        events = applied.filterset(AuditEvent.objects.all()).qs
         return self._export(
-            request, events, DOWNLOADS[format], via="admin download", entra=format == "entra-csv"
+            request,
+            events,
+            DOWNLOADS[format],
+            via="admin download",
+            filters=applied,
+            entra=format == "entra-csv",
         )
 
     @admin.action(description="Export selected as CSV", permissions=["export"])
     def export_selected_csv(self, request, queryset):
-        return self._export(request, queryset, "csv", via="admin action")
+        return self._export_selected(request, queryset, "csv")
 
     @admin.action(description="Export selected as JSON", permissions=["export"])
     def export_selected_json(self, request, queryset):
-        return self._export(request, queryset, "json", via="admin action")
+        return self._export_selected(request, queryset, "json")
 
-    def _export(self, request, events, format, *, via, entra=False):
+    def _export_selected(self, request, queryset, format):
+        changelist = self.get_changelist_instance(request)
+        return self._export(
+            request,
+            queryset,
+            format,
+            via="admin action",
+            filters=changelist.applied_filters,
+            selection={
+                "selected": len(request.POST.getlist(ACTION_CHECKBOX_NAME)),
+                "select_across": request.POST.get("select_across") == "1",
+            },
+        )
+
+    def _export(self, request, events, format, *, via, filters, selection=None, entra=False):
         """``entra``: a CSV in the Entra admin center's layout (all 86 columns) rather than
         the columns the user chose for the changelist."""
         chosen_columns = format == "csv" and not entra
@@ -246,16 +389,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             format,
             columns=self.chosen_column_keys(request) if chosen_columns else None,
             limit=WEB_EXPORT_LIMIT,
+            column_sort=ColumnSort.for_ordering(filters.data.get("ordering")),
         )
-        filters = {
-            key: value
-            for key, value in request.GET.items()
-            if key not in (PAGE_VAR, ERROR_FLAG, "_changelist_filters")
-        }
-        if via == "admin action":
-            filters["selected"] = len(request.POST.getlist(ACTION_CHECKBOX_NAME))
-            filters["select_across"] = request.POST.get("select_across") == "1"
-        return export_response(request, export, filters=filters, via=via)
+        recorded = {**filters.as_record(), **(selection or {})}
+        return export_response(request, export, filters=recorded, via=via)
 
     # -- column chooser -------------------------------------------------------------------
     def get_urls(self):
@@ -362,11 +499,15 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         list_request._messages = _DiscardedMessages()
         try:
             # Built without its page (ListOrderChangeList), the list is only its query.
-            events = self.get_changelist_instance(list_request).queryset
+            changelist = self.get_changelist_instance(list_request)
         except (IncorrectLookupParameters, ValidationError):
             previous_id = next_id = None  # the list's filters are not valid: no list to walk
         else:
-            previous_id, next_id = neighbours(events, event.pk)
+            column_sort = ColumnSort.for_ordering(changelist.sort_key())
+            if column_sort is None:
+                previous_id, next_id = neighbours(changelist.queryset, event.pk)
+            else:
+                previous_id, next_id = _column_neighbours(changelist.queryset, column_sort, event)
 
         def detail_url(pk):
             if pk is None:
@@ -379,6 +520,18 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "previous_url": detail_url(previous_id),
             "next_url": detail_url(next_id),
         }
+
+
+def _column_neighbours(events, column_sort, event) -> tuple[int | None, int | None]:
+    """The ids before and after ``event`` in ``events`` sorted by a column (logs.sorting),
+    found from the event's own key as the API's pages are, never by counting."""
+    key = column_sort.key_of(event)
+    following = column_sort.page_after(events, key, 1)
+    preceding = column_sort.page_after(events, key, 1, backwards=True)
+    return (
+        preceding[0].pk if preceding else None,
+        following[0].pk if following else None,
+    )
 
 
 def _annotation_display(note) -> dict:
@@ -416,7 +569,9 @@ def _related_links(event) -> list[tuple[str, str]]:
         )
         links.append((f"Other events by {initiator.name}", {"initiator": key}))
     for target in event.targets.all():
-        key = target.object_id or target.user_principal_name or target.display_name
-        if key and key != ZERO_GUID:
-            links.append((f"Other events on {column_target_label(target)}", {"target": key}))
+        # By object id only: the target filter finds names by part ("Finance" would also
+        # open "Finance EMEA"), ids whole.
+        if target.object_id and target.object_id != ZERO_GUID:
+            label = f"Other events on {column_target_label(target)}"
+            links.append((label, {"target": target.object_id}))
     return [(label, f"{changelist}?{urlencode(query)}") for label, query in links]

@@ -1,14 +1,13 @@
-"""Admin sidebar filters that delegate to the shared AuditEventFilterSet.
+"""Admin sidebar filters for the shared AuditEventFilterSet's parameters.
 
-Each filter consumes its query parameters (named as in the API) and applies them through the
-FilterSet, so the admin and the API select the same rows for the same parameters. Choices come
-from the lookup tables (or fixed vocabularies), never from a scan of the event table.
+Each filter consumes its query parameters (named as in the API) and shows them; the changelist
+applies them all at once through the FilterSet (logs.admin.events.AuditEventChangeList), so the
+admin and the API select the same rows for the same parameters, and a value the FilterSet
+refuses is reported rather than dropped. Choices come from the lookup tables (or fixed
+vocabularies), never from a scan of the event table.
 """
 
-from urllib.parse import urlencode
-
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
 
 from logs.admin.times import date_input
 from logs.filters import PERIODS, PRECISE_FILTERS, AuditEventFilterSet
@@ -62,13 +61,8 @@ class FilterSetListFilter(admin.ListFilter):
         ]
 
     def queryset(self, request, queryset):
-        data = {name: value for name, value in self.used_parameters.items() if value != ""}
-        if not data:
-            return queryset
-        filterset = AuditEventFilterSet(data=data, queryset=queryset, request=request)
-        if not filterset.is_valid():
-            raise IncorrectLookupParameters(filterset.errors.as_text())
-        return filterset.qs
+        # Applied by the changelist with every other parameter (see the module's docstring).
+        return queryset
 
 
 class ChoicesFilter(FilterSetListFilter):
@@ -155,11 +149,6 @@ class ActivityFilter(LookupTableFilter):
                 continue
             yield choice
 
-    def queryset(self, request, queryset):
-        if not self.used_parameters.get("activity"):
-            return queryset
-        return super().queryset(request, queryset)
-
 
 class StatusFilter(ChoicesFilter):
     title = "status"
@@ -214,13 +203,13 @@ class TextFilter(FilterSetListFilter):
 class InitiatorFilter(TextFilter):
     title = "initiated by"
     parameter_names = ("initiator",)
-    placeholder = "UPN, name or app"
+    placeholder = "part of a UPN, name or app"
 
 
 class TargetFilter(TextFilter):
     title = "target"
     parameter_names = ("target",)
-    placeholder = "name, UPN or object id"
+    placeholder = "part of a name or UPN, or an id"
 
 
 class CorrelationFilter(TextFilter):
@@ -255,18 +244,21 @@ class PreciseParameters(FilterSetListFilter):
         for name in self.parameter_names:
             value = self.value(name)
             if value:
-                # Not get_query_string(remove=...): it removes every parameter whose name
-                # starts with the one given (target_name would take target_name_startswith).
-                kept = [
-                    (key, item)
-                    for key, items in self.request.GET.lists()
-                    if key not in (name, "p", "e")
-                    for item in items
-                ]
                 yield {
                     "display": f"{filters[name].label}: {value}",
-                    "query_string": "?" + urlencode(kept),
+                    "query_string": changelist.get_query_string(remove=[name]),
                 }
+
+
+class SearchParameter(FilterSetListFilter):
+    """Accepts the API's ``search`` parameter in portal URLs; the search box (``q``) shows it
+    and replaces it when submitted."""
+
+    title = "search"
+    parameter_names = ("search",)
+
+    def has_output(self):
+        return False
 
 
 class DateRangeFilter(FilterSetListFilter):

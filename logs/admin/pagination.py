@@ -1,4 +1,5 @@
-"""A changelist paginator that never counts a whole large result.
+"""A changelist paginator that never counts a whole large result, and cuts pages sorted by a
+column other than the date through ``logs.sorting``.
 
 Counting a million rows reads them all (PostgreSQL's MVCC has no cheap row count, and SQLite
 counts row by row too, slowly when a filter needs a subquery per row). Up to EXACT_COUNT_LIMIT
@@ -18,6 +19,18 @@ EXACT_COUNT_LIMIT = 10_000
 class EstimatedCountPaginator(Paginator):
     is_estimate = False  # the count is PostgreSQL's estimate
     is_lower_bound = False  # the count only says "more than EXACT_COUNT_LIMIT"
+    # A logs.sorting.ColumnSort when the page is sorted by a column other than the date: the
+    # object list is then in date order, and pages are cut in the column's order.
+    column_sort = None
+
+    def page(self, number):
+        if self.column_sort is None:
+            return super().page(number)
+        number = self.validate_number(number)
+        offset = (number - 1) * self.per_page
+        # The count is exact up to EXACT_COUNT_LIMIT, and says "more" beyond.
+        rows = self.column_sort.page(self.object_list, offset, self.per_page, count=self.count)
+        return self._get_page(rows, number, self)
 
     @cached_property
     def count(self):

@@ -5,6 +5,10 @@ with an offset, so an event imported between two page requests with the same dat
 boundary shifts the offset and a row is served twice or never. Here the cursor holds the values of
 every ordering field of the boundary row and the next page is "rows strictly after that key", so
 pages stay stable however many events arrive, and no page needs a COUNT.
+
+A sort by a column other than the date (``ordering=service``, ...; see logs.sorting) is paged
+the same way: the cursor holds the boundary row's value in that column, its date and its id,
+and ``ColumnSort.page_after`` reads the rows after that key.
 """
 
 import base64
@@ -17,6 +21,8 @@ from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
+
+from logs.models import AuditEvent
 
 Cursor = namedtuple("Cursor", ["position", "reverse"])
 
@@ -72,6 +78,11 @@ class KeysetCursorPagination(CursorPagination):
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
+        self.column_sort = (
+            view.get_column_sort(request) if hasattr(view, "get_column_sort") else None
+        )
+        if self.column_sort is not None:
+            return self._paginate_by_column(queryset, request)
         self.ordering = self.get_ordering(request, queryset, view)
         self.cursor = self.decode_cursor(request, queryset.model)
         reverse = bool(self.cursor and self.cursor.reverse)
@@ -92,6 +103,56 @@ class KeysetCursorPagination(CursorPagination):
         else:
             self.has_next, self.has_previous = more, self.cursor is not None
         return self.page
+
+    def _paginate_by_column(self, queryset, request):
+        self.cursor = self._decode_column_cursor(request, queryset.db)
+        reverse = bool(self.cursor and self.cursor.reverse)
+        after = tuple(self.cursor.position) if self.cursor else None
+        rows = self.column_sort.page_after(queryset, after, self.page_size + 1, backwards=reverse)
+        more = len(rows) > self.page_size
+        self.page = rows[: self.page_size]
+        if reverse:
+            self.page.reverse()
+            self.has_next, self.has_previous = True, more
+        else:
+            self.has_next, self.has_previous = more, self.cursor is not None
+        return self.page
+
+    def _decode_column_cursor(self, request, using: str):
+        """A cursor of a column sort: [value, ISO date, id]; the value must be one the column
+        holds (a lookup's id, or a status)."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(encoded.encode("ascii")))
+            (value, moment, pk), reverse = payload["p"], payload.get("r", 0)
+            moment = AuditEvent._meta.get_field("activity_datetime").to_python(moment)
+            if self.column_sort.column.field == "result":
+                valid_value = isinstance(value, str)
+            else:
+                valid_value = value is None or (isinstance(value, int) and _storable(value))
+            if not (
+                valid_value
+                and isinstance(pk, int)
+                and _storable(pk)
+                and moment is not None
+                and reverse in (0, 1)
+                and self.column_sort.knows(value, using)
+            ):
+                raise ValueError("incomplete or out-of-range key")
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            UnicodeError,
+            binascii.Error,
+            FieldValidationError,
+        ) as error:
+            raise ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from error
+        return Cursor([value, moment, pk], bool(reverse))
 
     def get_next_link(self):
         if not self.has_next or not self.page:
@@ -143,6 +204,9 @@ class KeysetCursorPagination(CursorPagination):
 
     def _key(self, instance):
         """The boundary row's ordering values, as JSON-safe strings or numbers."""
+        if self.column_sort is not None:
+            value, moment, pk = self.column_sort.key_of(instance)
+            return [value, moment.isoformat(), pk]
         key = []
         for field in self.ordering:
             value = getattr(instance, field.lstrip("-"))

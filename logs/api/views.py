@@ -34,9 +34,10 @@ from logs.api.throttling import RatesBeforePermissions
 from logs.columns import COLUMNS_BY_KEY
 from logs.exports import FORMATS, WEB_EXPORT_LIMIT, Export
 from logs.exports.web import export_response, may_export
-from logs.filters import ORDERINGS, AuditEventFilterSet
+from logs.filters import MULTI_VALUED_FILTERS, ORDERINGS, AuditEventFilterSet
 from logs.models import Activity, AuditEvent, Category, Initiator, Service, Target
 from logs.routing import read_only_view
+from logs.sorting import ColumnSort
 
 PAGING_PARAMETERS = frozenset({"cursor", "page_size", "format"})
 
@@ -171,8 +172,14 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
             columns=columns,
             oldest_first=params.get("ordering") == "date",
             limit=WEB_EXPORT_LIMIT,
+            column_sort=ColumnSort.for_ordering(params.get("ordering")),
         )
-        filters = {name: value for name, value in params.items() if name in self.filter_names()}
+        # Exactly the filters applied: a blank value applies none.
+        filters = {
+            name: params.getlist(name) if name in MULTI_VALUED_FILTERS else params[name]
+            for name in params
+            if name in self.filter_names() and params[name].strip()
+        }
         return export_response(request, export, filters=filters, via="api")
 
     @staticmethod
@@ -205,7 +212,12 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
 
     def get_cursor_ordering(self, request):
         # The FilterSet has validated ``ordering`` by the time the page is cut.
-        return ORDERINGS[request.query_params.get("ordering") or "-date"][1]
+        return ORDERINGS[request.query_params.get("ordering") or "-date"].fields
+
+    def get_column_sort(self, request) -> ColumnSort | None:
+        """The column the list is sorted by before the date, if any (logs.sorting)."""
+        key = request.query_params.get("ordering") or "-date"
+        return ColumnSort.named(key) if ORDERINGS[key].column else None
 
 
 def parse_columns(value: str | None, export_format: str) -> list[str] | None:
@@ -254,7 +266,8 @@ class ActivityViewSet(ReadOnlyAPIViewSet):
 
 @extend_schema_view(list=extend_schema(summary="Initiators: users, applications and the system"))
 class InitiatorViewSet(ReadOnlyAPIViewSet):
-    """Who initiated events; the ``initiator`` filter takes a UPN, display name or app name."""
+    """Who initiated events; the ``initiator`` filter takes part of a UPN, display name or app
+    name, in any case, or an object or app id."""
 
     queryset = Initiator.objects.all()
     serializer_class = InitiatorSerializer

@@ -66,7 +66,9 @@ class Export:
     ``queryset`` is the filtered AuditEvent queryset (for example ``AuditEventFilterSet.qs``);
     ``columns`` (keys of ``logs.columns``) selects the chosen-columns CSV instead of the
     portal form; ``limit`` keeps the newest ``limit`` events; the order is the queryset's
-    (newest first unless it is ordered oldest first), unless ``oldest_first`` says otherwise.
+    (newest first unless it is ordered oldest first), unless ``oldest_first`` says otherwise,
+    or ``column_sort`` (a logs.sorting.ColumnSort: the listing sorted by service, status, ...)
+    orders the file as the listing is ordered.
     After (or while) iterating, ``rows_written`` says how many events have been written, and
     ``truncated`` whether the selection held more than ``limit``.
     """
@@ -81,6 +83,7 @@ class Export:
         limit: int | None = None,
         neutralise_formulas: bool = True,
         chunk_size: int | None = None,
+        column_sort=None,
     ):
         if format not in FORMATS:
             raise ValueError(f"unknown export format {format!r}; choose one of {FORMATS}")
@@ -93,6 +96,7 @@ class Export:
         self.limit = limit
         self.neutralise_formulas = neutralise_formulas
         self.chunk_size = chunk_size or selection.CHUNK_SIZE
+        self.column_sort = column_sort
         self.rows_written = 0
         self.truncated = False
         self.finished = False
@@ -144,13 +148,15 @@ class Export:
             oldest_first=self.oldest_first,
             limit=self.limit,
             chunk_size=self.chunk_size,
+            column_sort=self.column_sort,
             **options,
         )
 
     def _portal_csv(self):
         writer = csv_files.CsvChunkWriter(csv_files.PORTAL_HEADER)
         yield writer.header
-        if portal_copy.is_available(connections[self.queryset.db]):
+        # The database's own CSV writer reads in date order only.
+        if self.column_sort is None and portal_copy.is_available(connections[self.queryset.db]):
             for text, count in portal_copy.iter_portal_csv(
                 self.queryset,
                 neutralise_formulas=self.neutralise_formulas,
@@ -167,6 +173,7 @@ class Export:
             oldest_first=self.oldest_first,
             limit=self.limit,
             chunk_size=self.chunk_size,
+            column_sort=self.column_sort,
         ):
             self.rows_written += count
             yield text
@@ -179,6 +186,7 @@ class Export:
             oldest_first=self.oldest_first,
             limit=self.limit,
             chunk_size=self.chunk_size,
+            column_sort=self.column_sort,
         ):
             text = writer.chunk(
                 [

@@ -144,6 +144,7 @@ def iter_event_rows(
     chunk_size: int = CHUNK_SIZE,
     with_original: bool = False,
     with_targets=True,
+    column_sort=None,
 ):
     """Yield lists of EventRow, ``chunk_size`` at a time, in the export's order.
 
@@ -153,7 +154,7 @@ def iter_event_rows(
     them only for events rebuilt from their normalised fields).
     """
     rows = event_values(queryset, with_original=with_original)
-    for chunk in _keyset_chunks(rows, oldest_first, limit, chunk_size):
+    for chunk in _keyset_chunks(rows, oldest_first, limit, chunk_size, column_sort=column_sort):
         yield event_rows(chunk, queryset.db, with_targets=with_targets)
 
 
@@ -194,6 +195,7 @@ def iter_value_chunks(
     oldest_first: bool = False,
     limit: int | None = None,
     chunk_size: int = CHUNK_SIZE,
+    column_sort=None,
 ):
     """Yield lists of tuples ``(id, *columns)``, ``chunk_size`` at a time, in the export's order.
 
@@ -205,18 +207,25 @@ def iter_value_chunks(
         **{f"x_{number}": column for number, column in enumerate(columns)}
     )
     rows = rows.values_list("id", *(f"x_{number}" for number in range(len(columns))))
-    yield from _keyset_chunks(rows, oldest_first, limit, chunk_size, key=key)
+    yield from _keyset_chunks(
+        rows, oldest_first, limit, chunk_size, key=key, column_sort=column_sort
+    )
 
 
 def iter_listing_events(
-    queryset, *, oldest_first: bool = False, limit: int | None = None, chunk_size=CHUNK_SIZE
+    queryset,
+    *,
+    oldest_first: bool = False,
+    limit: int | None = None,
+    chunk_size=CHUNK_SIZE,
+    column_sort=None,
 ):
     """Yield lists of AuditEvent loaded as the changelist loads them (lookups joined, targets
     prefetched, the informational flag annotated), for the chosen-columns CSV: its values are
     the changelist's own column functions, so the file shows what the screen shows."""
     if "is_informational" not in queryset.query.annotations:
         queryset = queryset.for_listing()
-    yield from _keyset_chunks(queryset, oldest_first, limit, chunk_size)
+    yield from _keyset_chunks(queryset, oldest_first, limit, chunk_size, column_sort=column_sort)
 
 
 def _key(item) -> tuple:
@@ -238,9 +247,15 @@ def in_export_order(queryset, oldest_first: bool, limit: int | None = None):
     return queryset.order_by(*_ordering(oldest_first))
 
 
-def _keyset_chunks(queryset, oldest_first: bool, limit: int | None, chunk_size: int, key=_key):
+def _keyset_chunks(
+    queryset, oldest_first: bool, limit: int | None, chunk_size: int, key=_key, column_sort=None
+):
     """Lists of up to ``chunk_size`` results of ``queryset``, each list one short query;
-    ``key(result)`` is the (date, id) of a result."""
+    ``key(result)`` is the (date, id) of a result. With ``column_sort`` (logs.sorting), in
+    that column's order instead (see _column_chunks)."""
+    if column_sort is not None:
+        yield from _column_chunks(queryset, column_sort, limit, chunk_size, key)
+        return
     ordered = in_export_order(queryset, oldest_first, limit)
     last = None
     remaining = limit
@@ -256,6 +271,33 @@ def _keyset_chunks(queryset, oldest_first: bool, limit: int | None, chunk_size: 
         last = key(chunk[-1])
         if remaining is not None:
             remaining -= len(chunk)
+
+
+def _column_chunks(queryset, column_sort, limit: int | None, chunk_size: int, key):
+    """The newest ``limit`` events of ``queryset`` (those a date-ordered export would hold) in
+    the order of ``column_sort``: few, sorted at once and read ``chunk_size`` ids at a time;
+    more, value by value, each value's events newest first in keyset chunks."""
+    if limit is not None:
+        boundary = newest_boundary(queryset, limit)
+        if boundary is not None:
+            queryset = queryset.filter(
+                Q(activity_datetime__gt=boundary[0])
+                | Q(activity_datetime=boundary[0], id__gte=boundary[1])
+            )
+    keys = column_sort.small_selection(queryset)
+    if keys is not None:
+        ids = [pk for _, _, pk in keys]
+        for start in range(0, len(ids), chunk_size):
+            wanted = ids[start : start + chunk_size]
+            rows = {_pk(row): row for row in queryset.order_by().filter(pk__in=wanted)}
+            yield [rows[pk] for pk in wanted if pk in rows]
+        return
+    for condition in column_sort.value_conditions(queryset.db):
+        yield from _keyset_chunks(queryset.filter(condition), False, None, chunk_size, key)
+
+
+def _pk(item) -> int:
+    return item[0] if isinstance(item, tuple) else item.pk
 
 
 TARGET_COLUMNS = [

@@ -1,4 +1,4 @@
-"""The audit-log domain model; see DESIGN.md for what each model means."""
+"""The audit-log domain model: events and what they are made of, lookups, imports, access."""
 
 from logs.models.access import AccessRecord
 from logs.models.annotations import Annotation
@@ -6,7 +6,7 @@ from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.holds import LegalHold, LegalHoldRelease
 from logs.models.imports import ImportBatch
 from logs.models.integrity import ChainCheckpoint
-from logs.models.lookups import Activity, Category, Initiator, Service
+from logs.models.lookups import Activity, Category, Initiator, Service, TargetName
 from logs.models.preferences import ColumnPreference
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "ModifiedProperty",
     "Service",
     "Target",
+    "TargetName",
 ]

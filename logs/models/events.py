@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef
 from logs.display_time import utc_text
 from logs.models.annotations import Annotation
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
+from logs.models.lookups import TargetName
 
 
 class AuditEventQuerySet(ImmutableQuerySet):
@@ -249,13 +250,17 @@ class Target(ImmutableModel):
         return self.display_name or self.user_principal_name or self.object_id or self.type
 
     def save(self, *args, **kwargs):
-        """A new target takes its copies of the event's fields (see ``event_datetime``)."""
-        if self._state.adding and self.event_datetime is None:
+        """A new target takes its copies of the event's fields (see ``event_datetime``), and
+        its names are added to the names the target filter searches (TargetName)."""
+        adding = self._state.adding
+        if adding and self.event_datetime is None:
             self.event_datetime = self.event.activity_datetime
             self.event_activity_id = self.event.activity_id
             self.event_result = self.event.result
             self.event_service_id = self.event.service_id
         super().save(*args, **kwargs)
+        if adding:
+            TargetName.add([self.display_name, self.user_principal_name], using=self._state.db)
 
 
 class ModifiedProperty(ImmutableModel):

@@ -1,6 +1,14 @@
-"""Small lookup tables, so filter sidebars list choices without scanning the event table."""
+"""Small lookup tables, so filter sidebars list choices and text filters find names without
+scanning the event table."""
 
 from django.db import models
+
+
+def folded(text: str) -> str:
+    """``text`` as the text filters compare it: Unicode case folding ("Straße" and "STRASSE"
+    are "strasse"), done here rather than by the database, so that PostgreSQL and SQLite (whose
+    LIKE folds ASCII letters only) match the same names."""
+    return text.casefold()
 
 
 class NamedLookup(models.Model):
@@ -45,6 +53,17 @@ class Initiator(models.Model):
         APP = "app", "Application"
         SYSTEM = "system", "System"
 
+    # The names a person may type to find this initiator (UPN, display name, application and
+    # service principal names), folded and one per line: the initiator filter and the search
+    # match a substring of it (logs.filters), through a trigram index on PostgreSQL
+    # (migration 0018). Set when the initiator is stored.
+    NAME_FIELDS = (
+        "user_principal_name",
+        "user_display_name",
+        "app_display_name",
+        "service_principal_name",
+    )
+
     identity_key = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     user_object_id = models.CharField(max_length=64, blank=True)
@@ -57,6 +76,7 @@ class Initiator(models.Model):
     app_display_name = models.CharField(max_length=512, blank=True)
     service_principal_id = models.CharField(max_length=64, blank=True)
     service_principal_name = models.CharField(max_length=512, blank=True)
+    search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         indexes = [
@@ -68,6 +88,17 @@ class Initiator(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_text = self.searchable_text(self.__dict__)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def searchable_text(cls, fields) -> str:
+        """``search_text`` of an initiator with these fields (a dict or an object)."""
+        get = fields.get if isinstance(fields, dict) else lambda name: getattr(fields, name)
+        names = dict.fromkeys(folded(get(name) or "") for name in cls.NAME_FIELDS)
+        return "\n".join(name for name in names if name)
 
     @property
     def name(self) -> str:
@@ -82,3 +113,25 @@ class Initiator(models.Model):
                 or self.service_principal_id
             )
         return "System"
+
+
+class TargetName(models.Model):
+    """Every display name and user principal name a stored target has: a lookup for the target
+    filter and the search, which find the names containing the typed text here (a trigram index
+    on PostgreSQL, migration 0018), then those names' targets through the targets' own
+    indexes. Names are added when their targets are stored (the loader, Target.save) and never
+    removed: a name whose targets retention purged matches no event.
+    """
+
+    name = models.CharField(max_length=1024, unique=True)
+    folded = models.TextField(editable=False)
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def add(cls, names, using: str = "default") -> None:
+        """Store the names not stored yet (blank ones are no names)."""
+        rows = [cls(name=name, folded=folded(name)) for name in set(names) if name]
+        if rows:
+            cls.objects.using(using).bulk_create(rows, ignore_conflicts=True)

@@ -69,11 +69,16 @@ LISTS = [
     {"category": "GroupManagement"},
     {"category": "UserManagement", "ordering": "date"},
     {"q": "Update"},
-    {"o": "1"},  # the date column sorted oldest first
+    # A reader has no actions, so no checkbox column: column 0 is the date, 1 the service.
+    {"o": "0"},  # the date, oldest first
+    {"o": "1"},  # the service, A to Z, then newest first
     {"o": "-1"},
     {"target": "Target 3"},
     {"since": "2026-11-02T12:01:00Z", "until": "2026-11-02T12:03:00Z", "o": "1"},
     {"result": "failure"},
+    {"o": "2"},  # the category, A to Z, then newest first
+    {"ordering": "-initiator"},
+    {"category": "GroupManagement", "ordering": "status"},
 ]
 
 

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from html import unescape
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -14,6 +15,7 @@ from logs.exports.csv_files import PORTAL_HEADER
 from logs.models import AccessRecord, AuditEvent, ColumnPreference
 from tests.admin.conftest import CHANGELIST
 from tests.exports.conftest import served_records
+from tests.factories import AuditEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,16 +49,33 @@ def test_download_is_the_filtered_view_with_the_chosen_columns(exporter_client, 
     assert len(rows) - 1 == expected.count() > 0
 
 
-def test_download_holds_every_page_not_only_the_one_on_screen(exporter_client, imported):
-    rows = csv_rows(exporter_client.get(EXPORT_CSV, {"p": "1"}))
-    assert len(rows) - 1 == AuditEvent.objects.count()
+def download_link(page_response, format="csv") -> str:
+    html = page_response.content.decode()
+    match = re.search(rf'id="download-{format}" href="([^"]*)"', html)
+    assert match, "no Download link on the page"
+    return unescape(match.group(1))
+
+
+def test_download_holds_every_page_not_only_the_one_on_screen(exporter_client, monkeypatch):
+    monkeypatch.setattr("logs.admin.events.AuditEventAdmin.list_per_page", 2)
+    for _ in range(5):
+        AuditEventFactory(result="failure")
+    page_two = exporter_client.get(CHANGELIST, {"result": "failure", "p": "2"})
+    assert len(page_two.context_data["cl"].result_list) == 2
+    rows = csv_rows(exporter_client.get(download_link(page_two)))
+    assert len(rows) - 1 == 5
 
 
 def test_download_follows_search_and_sort(exporter_client, imported):
-    newest_first = csv_rows(exporter_client.get(EXPORT_CSV, {"q": "Update"}))[1:]
-    oldest_first = csv_rows(exporter_client.get(EXPORT_CSV, {"q": "Update", "ordering": "date"}))
+    newest_first = csv_rows(exporter_client.get(EXPORT_CSV, {"search": "Update"}))[1:]
+    oldest_first = csv_rows(
+        exporter_client.get(EXPORT_CSV, {"search": "Update", "ordering": "date"})
+    )
     assert newest_first == oldest_first[1:][::-1]
     assert all("Update" in row[3] for row in newest_first)
+    # The date column ascending (column 0 holds the action checkboxes).
+    sorted_view = exporter_client.get(CHANGELIST, {"q": "Update", "o": "1"})
+    assert download_link(sorted_view) == f"{EXPORT_CSV}?search=Update&ordering=date"
 
 
 def test_json_download_is_the_records_as_graph_serves_them(exporter_client, imported):

@@ -107,7 +107,12 @@ def test_each_export_is_an_access_record(exporter, reader, six_events):
     body(
         exporter.get(
             EVENTS_URL,
-            {"format": "csv", "columns": "activity", "category": "GroupManagement"},
+            {
+                "format": "csv",
+                "columns": "activity",
+                "category": "GroupManagement",
+                "service": "",  # blank: no filter, so none is recorded
+            },
             HTTP_USER_AGENT="curl/8",
         )
     )

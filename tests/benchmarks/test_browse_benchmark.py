@@ -22,12 +22,17 @@ def test_every_page_answers_on_imported_data(tmp_path):
     names = set(figures["rows"])
     assert {"changelist default", "changelist 3 filters", "detail page", "api deep cursor"} <= names
     assert "detail page in a filtered list" in names
-    assert len([name for name in names if name.startswith("changelist ")]) == 13
+    assert len([name for name in names if name.startswith("changelist ")]) == 26
+    assert {
+        "changelist target part",
+        "changelist sort initiator",
+        "api sorted by initiator",
+    } <= names
     assert all(value > 0 for value in figures["rows"].values())
 
 
 def test_harness_reports_a_row_per_page(tmp_path):
     rows = run(["browse"], ["sqlite"], events=EVENTS, runs=1, out_dir=tmp_path, log=None)
-    assert len(rows) == 18
+    assert len(rows) == 33
     assert {row.unit for row in rows} == {"ms"} and all(row.median > 0 for row in rows)
     assert (tmp_path / f"populated-{EVENTS}_{schema_tag()}.sqlite3").exists()

@@ -1,14 +1,16 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.http import QueryDict
 
 from logs.api.parameters import unapplied_values
 from logs.columns import COLUMNS_BY_KEY
 from logs.exports import FORMATS, Export
-from logs.filters import AuditEventFilterSet
+from logs.filters import MULTI_VALUED_FILTERS, AuditEventFilterSet
 from logs.management.progress import ProgressBar
 from logs.models import AccessRecord, AuditEvent
 from logs.routing import read_only_queries
+from logs.sorting import ColumnSort
 from logs.trail import operating_system_user, record_access
 
 # FilterSet parameter → its option (the API's names, with dashes).
@@ -45,7 +47,17 @@ class Command(BaseCommand):
         for name, option in FILTER_OPTIONS.items():
             filter_ = AuditEventFilterSet.base_filters[name]
             help_text = filter_.extra.get("help_text") or filter_.label or name
-            filters.add_argument(option, dest=f"filter_{name}", metavar="VALUE", help=help_text)
+            if name in MULTI_VALUED_FILTERS:
+                # Given again, it selects any of the values, as in the API.
+                filters.add_argument(
+                    option,
+                    dest=f"filter_{name}",
+                    metavar="VALUE",
+                    action="append",
+                    help=f"{help_text} (repeat the option for several)",
+                )
+            else:
+                filters.add_argument(option, dest=f"filter_{name}", metavar="VALUE", help=help_text)
 
     # Only reads audit events: the read replica may answer (logs.routing).
     @read_only_queries()
@@ -64,6 +76,7 @@ class Command(BaseCommand):
             format,
             columns=parse_columns(columns),
             neutralise_formulas=not keep_formulas,
+            column_sort=ColumnSort.for_ordering(filters.get("ordering")),
         )
         to_stdout = output == "-"
         total = export.count() if sys.stderr.isatty() else 0
@@ -101,7 +114,10 @@ class Command(BaseCommand):
         # On standard output the summary would end up in the file.
         (self.stderr if to_stdout else self.stdout).write(summary)
 
-    def filtered_events(self, data):
+    def filtered_events(self, filters: dict):
+        data = QueryDict(mutable=True)
+        for name, value in filters.items():
+            data.setlist(name, value if isinstance(value, list) else [value])
         filterset = AuditEventFilterSet(data=data, queryset=AuditEvent.objects.all())
         errors = {} if filterset.is_valid() else dict(filterset.errors)
         if not errors:

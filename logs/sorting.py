@@ -1,0 +1,275 @@
+"""Pages of events sorted by a column other than the date: service, category, activity, status
+or initiator, then newest first, then by id (so the order is total and paging never skips or
+repeats an event).
+
+The column is ordered by what the portal shows in it (a name, a status label), ignoring case,
+and the order is decided here, in Python, the same way on every database: collations differ
+between PostgreSQL and SQLite, and an initiator's shown name is computed from several fields.
+Sorting a million events by a joined name in the database would read and sort them all for
+every page. Instead each column's values come from a small table (the lookup tables, or the
+few statuses), and a page is read in one of two ways that give the same order:
+
+- few matches (at most ``SMALL_SELECTION``): their (value, date, id) keys are read in one
+  query and sorted here, and only the page's events are loaded;
+- more: the values are walked in order, each one a query "events with this value, newest
+  first" that the column's (value, date) index answers and that stops after the rows the page
+  still needs. The first page of a large view costs a query or two; a page deep into a large
+  view, or a view whose matches all lie in values late in the order, costs a query per value
+  before it (counting or skipping their events).
+
+The admin changelist cuts pages by offset (``page``), the API by the key of the last row of
+the previous page (``page_after``).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q
+
+from logs.models import Activity, AuditEvent, Category, Initiator, Service
+
+# Up to this many matches a page is sorted here; beyond, the values are walked (see above).
+SMALL_SELECTION = 10_000
+NEWEST_FIRST = ("-activity_datetime", "-id")
+OLDEST_FIRST = ("activity_datetime", "id")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_REST = object()  # the group of an open-ended column's other values
+
+
+@dataclass(frozen=True)
+class Group:
+    """One value of the sorted column: what events hold (``value``) and its place (``key``)."""
+
+    value: object
+    key: tuple
+
+
+def _name_key(name: str, pk) -> tuple:
+    return (name.casefold(), name, -1 if pk is None else pk)
+
+
+def _lookup_groups(model, using: str) -> list[Group]:
+    rows = model.objects.using(using).values_list("pk", "name")
+    return [Group(pk, _name_key(name, pk)) for pk, name in rows]
+
+
+def _initiator_groups(using: str) -> list[Group]:
+    """Every initiator by the name the "Initiated by" column shows, and the events without one
+    (shown empty, so first)."""
+    fields = [
+        "pk",
+        "kind",
+        "user_object_id",
+        "user_display_name",
+        "user_principal_name",
+        "app_id",
+        "app_display_name",
+        "service_principal_id",
+        "service_principal_name",
+    ]
+    groups = [Group(None, _name_key("", None))]
+    for initiator in Initiator.objects.using(using).only(*fields):
+        groups.append(Group(initiator.pk, _name_key(initiator.name, initiator.pk)))
+    return groups
+
+
+def _result_groups(using: str) -> list[Group]:
+    """The statuses by their label; none (an empty status) first. The loader stores no other
+    value (logs.ingest.graph_shape); a row written around it with another status is still
+    listed, after these (see SortColumn.open_ended)."""
+    labels = dict(AuditEvent.Result.choices)
+    return [Group("", ("", "")), *(Group(v, (label.casefold(), v)) for v, label in labels.items())]
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """A sortable column: the event field holding its value, and where its values come from."""
+
+    key: str
+    field: str
+    groups: object  # (using) -> list[Group], in no particular order
+    # Whether events may hold values the groups do not cover: those events form one more
+    # group, after the others (before them, descending), newest first whatever their value.
+    open_ended: bool = False
+
+
+COLUMNS = {
+    "service": SortColumn("service", "service_id", lambda using: _lookup_groups(Service, using)),
+    "category": SortColumn(
+        "category", "category_id", lambda using: _lookup_groups(Category, using)
+    ),
+    "activity": SortColumn(
+        "activity", "activity_id", lambda using: _lookup_groups(Activity, using)
+    ),
+    "status": SortColumn("status", "result", _result_groups, open_ended=True),
+    "initiator": SortColumn("initiator", "initiator_id", _initiator_groups),
+}
+
+
+@dataclass(frozen=True)
+class ColumnSort:
+    """Events by ``column`` (descending: Z to A), then newest first, then by id."""
+
+    column: SortColumn
+    descending: bool = False
+
+    @classmethod
+    def named(cls, key: str) -> "ColumnSort":
+        """``service`` or ``-service`` (see logs.filters.ORDERINGS)."""
+        return cls(COLUMNS[key.lstrip("-")], key.startswith("-"))
+
+    @classmethod
+    def for_ordering(cls, key: str | None) -> "ColumnSort | None":
+        """The column sort of the ``ordering`` value ``key``; None for a date order."""
+        return cls.named(key) if key and key.lstrip("-") in COLUMNS else None
+
+    def ordered_groups(self, using: str) -> list[Group]:
+        groups = sorted(self.column.groups(using), key=lambda group: group.key)
+        return groups[::-1] if self.descending else groups
+
+    # -- pages by offset (the changelist) ------------------------------------------------------
+    def page(self, queryset, offset: int, limit: int, *, count: int | None = None) -> list:
+        """Events ``offset`` to ``offset + limit`` of ``queryset`` in this order, as model
+        instances loaded by ``queryset`` (its select_related and prefetches apply). ``count``,
+        if known, is how many events ``queryset`` holds (or a number above SMALL_SELECTION)."""
+        return _load(queryset, self.page_ids(queryset, offset, limit, count=count))
+
+    def page_ids(self, queryset, offset: int, limit: int, *, count: int | None = None):
+        keys = self.small_selection(queryset, count)
+        if keys is not None:
+            return [pk for _, _, pk in keys[offset : offset + limit]]
+        ids: list[int] = []
+        skip = offset
+        for condition in self.value_conditions(queryset.db):
+            in_group = queryset.filter(condition).order_by()
+            if skip:
+                # How many of the skipped rows this value holds (counted no further than needed).
+                held = in_group[:skip].count()
+                if held < skip:
+                    skip -= held
+                    continue
+            wanted = limit - len(ids)
+            rows = in_group.order_by(*NEWEST_FIRST).values_list("pk", flat=True)
+            ids += rows[skip : skip + wanted]
+            skip = 0
+            if len(ids) >= limit:
+                break
+        return ids
+
+    # -- pages by key (the API) ----------------------------------------------------------------
+    def page_after(self, queryset, after: tuple | None, limit: int, *, backwards: bool = False):
+        """Up to ``limit`` events strictly after the key ``after`` (value, date, id) in this
+        order (before it, nearest first, when ``backwards``), as model instances."""
+        keys = self.small_selection(queryset)
+        if keys is not None:
+            ids = _slice_after(keys, after, limit, backwards, self._position_of(queryset.db))
+        else:
+            ids = self._walk_after(queryset, after, limit, backwards)
+        return _load(queryset, ids)
+
+    def knows(self, value, using: str) -> bool:
+        """Whether a page may continue from an event holding ``value`` (a cursor's)."""
+        if self.column.open_ended:
+            return True
+        return any(group.value == value for group in self.column.groups(using))
+
+    def key_of(self, event) -> tuple:
+        """The key ``page_after`` continues from: the event's value, date and id."""
+        return (getattr(event, self.column.field), event.activity_datetime, event.pk)
+
+    def _walk_after(self, queryset, after, limit: int, backwards: bool) -> list[int]:
+        conditions = list(self.value_conditions(queryset.db, with_values=True))
+        if backwards:
+            conditions.reverse()
+        start = 0
+        if after is not None:
+            values = [value for value, _ in conditions]
+            if after[0] in values:
+                start = values.index(after[0])
+            elif self.column.open_ended:
+                start = values.index(_REST)
+            else:
+                raise ValueError(f"no {self.column.key} {after[0]!r} to continue from")
+        ids: list[int] = []
+        for index, (_, condition) in enumerate(conditions[start:]):
+            in_group = queryset.filter(condition)
+            if index == 0 and after is not None:
+                in_group = in_group.filter(_date_after(after[1], after[2], backwards))
+            order = OLDEST_FIRST if backwards else NEWEST_FIRST
+            rows = in_group.order_by(*order).values_list("pk", flat=True)
+            ids += rows[: limit - len(ids)]
+            if len(ids) >= limit:
+                break
+        return ids
+
+    # -- shared ---------------------------------------------------------------------------------
+    def value_conditions(self, using: str, with_values: bool = False) -> Iterable:
+        """One condition per value, in this order (the open-ended rest where it belongs):
+        "the events holding this value"."""
+        field = self.column.field
+        groups = self.ordered_groups(using)
+        conditions = [(group.value, Q(**{field: group.value})) for group in groups]
+        if self.column.open_ended:
+            rest = (_REST, ~Q(**{f"{field}__in": [group.value for group in groups]}))
+            conditions = [rest, *conditions] if self.descending else [*conditions, rest]
+        for value, condition in conditions:
+            yield (value, condition) if with_values else condition
+
+    def _position_of(self, using: str):
+        """(value, date, id) → a tuple that compares in this order; a value outside the groups
+        (an open-ended column's rest) takes the rest's place."""
+        ranks = {group.value: rank for rank, group in enumerate(self.ordered_groups(using))}
+        rest = -1 if self.descending else len(ranks)
+
+        def position(key) -> tuple:
+            value, moment, pk = key
+            return (ranks.get(value, rest), -((moment - _EPOCH) // _MICROSECOND), -pk)
+
+        return position
+
+    def small_selection(self, queryset, count: int | None = None) -> list[tuple] | None:
+        """The (value, date, id) of every match in this order, if there are few; else None.
+        ``count`` (see ``page``) saves asking how many there are."""
+        if count is None:
+            if queryset.order_by()[SMALL_SELECTION : SMALL_SELECTION + 1].exists():
+                return None
+        elif count > SMALL_SELECTION:
+            return None
+        rows = list(
+            queryset.order_by().values_list(self.column.field, "activity_datetime", "pk")[
+                : SMALL_SELECTION + 1
+            ]
+        )
+        if len(rows) > SMALL_SELECTION:
+            return None
+        rows.sort(key=self._position_of(queryset.db))
+        return rows
+
+
+def _date_after(moment, pk, backwards: bool) -> Q:
+    """Within one value: rows after (date, id) newest first; before it when ``backwards``."""
+    if backwards:
+        return Q(activity_datetime__gt=moment) | Q(activity_datetime=moment, id__gt=pk)
+    return Q(activity_datetime__lt=moment) | Q(activity_datetime=moment, id__lt=pk)
+
+
+def _slice_after(keys: list[tuple], after, limit: int, backwards: bool, position) -> list[int]:
+    if after is None:
+        chosen = keys[:limit] if not backwards else keys[-limit:][::-1]
+        return [pk for _, _, pk in chosen]
+    boundary = position(after)
+    if backwards:
+        before = [key for key in keys if position(key) < boundary]
+        return [pk for _, _, pk in before[-limit:][::-1]]
+    following = [key for key in keys if position(key) > boundary]
+    return [pk for _, _, pk in following[:limit]]
+
+
+def _load(queryset, ids: list[int]) -> list:
+    """The events ``ids``, loaded through ``queryset``, in the order of ``ids``."""
+    if not ids:
+        return []
+    by_id = {event.pk: event for event in queryset.order_by().filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
