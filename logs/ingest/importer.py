@@ -69,7 +69,7 @@ class RejectsWriter:
             entry = {
                 "file": error.path,
                 "location": error.location,
-                "field": "",
+                "field": error.field,
                 "error": error.message,
                 "record": "",
             }

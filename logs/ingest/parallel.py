@@ -145,7 +145,7 @@ def _parse_in_child(sender, path: str, format_name: str, layout: str) -> None:
                 _send(sender, input_file.bytes_consumed(), chunk)
                 chunk = []
     except ImportFileError as error:
-        chunk.append((_FILE_ERROR, error.path, error.message, error.location))
+        chunk.append((_FILE_ERROR, error.path, error.message, error.location, error.field))
     except Exception:
         chunk.append((_CRASH, traceback.format_exc()))
     _send(sender, input_file.size if input_file else 0, chunk)
