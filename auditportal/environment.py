@@ -1,6 +1,7 @@
 """Typed readers for environment variables, so settings state their defaults in one place."""
 
 import os
+from datetime import UTC, date, datetime
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -37,3 +38,17 @@ def env_int(name: str, default: int) -> int:
         return int(raw.strip())
     except ValueError:
         raise ValueError(f"Environment variable {name}={raw!r} is not a whole number.") from None
+
+
+def env_date(name: str, default: date) -> datetime:
+    """A date (YYYY-MM-DD), as midnight UTC that day."""
+    raw = os.environ.get(name)
+    day = default
+    if raw is not None and raw.strip():
+        try:
+            day = date.fromisoformat(raw.strip())
+        except ValueError:
+            raise ValueError(
+                f"Environment variable {name}={raw!r} is not a date such as 2000-01-01."
+            ) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

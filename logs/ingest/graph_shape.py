@@ -5,6 +5,7 @@ carry this shape, so they share this one function. Field names follow Microsoft 
 (directoryAudit, targetResource, modifiedProperty, auditActivityInitiator).
 """
 
+from logs.ingest.activity_dates import plausible_activity_datetime
 from logs.ingest.errors import FieldError
 from logs.ingest.records import (
     AuditRecord,
@@ -27,6 +28,9 @@ RESULTS = {
 USER_AGENT_DETAIL_KEYS = {"user-agent", "useragent", "user agent"}
 
 ID_LENGTH = 256
+# Services, categories and activities are lookup rows whose names the database holds in 256
+# characters (PostgreSQL refuses more; SQLite would store it).
+LOOKUP_NAME_LENGTH = 256
 NAME_LENGTH = 512
 LONG_NAME_LENGTH = 1024
 SHORT_LENGTH = 64
@@ -43,10 +47,12 @@ def normalize_graph_record(value, *, original: str, location: str, path: str = "
     initiator, ip_address, user_agent = _initiator(record.obj("initiatedBy"))
     return AuditRecord(
         entra_id=record.text("id", max_length=ID_LENGTH, required=True),
-        activity_datetime=record.datetime("activityDateTime"),
-        service=record.text("loggedByService", max_length=NAME_LENGTH),
-        category=record.text("category", max_length=NAME_LENGTH),
-        activity=record.text("activityDisplayName", max_length=NAME_LENGTH),
+        activity_datetime=plausible_activity_datetime(
+            record.datetime("activityDateTime"), record.field_path("activityDateTime")
+        ),
+        service=record.text("loggedByService", max_length=LOOKUP_NAME_LENGTH),
+        category=record.text("category", max_length=LOOKUP_NAME_LENGTH),
+        activity=record.text("activityDisplayName", max_length=LOOKUP_NAME_LENGTH),
         operation_type=record.text("operationType", max_length=SHORT_LENGTH),
         result=_result(record),
         result_reason=record.text("resultReason"),

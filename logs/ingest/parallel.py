@@ -21,7 +21,9 @@ import subprocess
 import sys
 import threading
 import traceback
+from datetime import datetime
 
+from logs.ingest.activity_dates import activity_date_bounds, fix_bounds
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.records import (
     AuditRecord,
@@ -56,8 +58,10 @@ class ParallelParse:
 
     def __iter__(self):
         command = [sys.executable, "-m", "logs.ingest.parallel"]
+        # The child has no settings: it judges activity dates by this process's bounds.
+        bounds = [moment.isoformat() for moment in activity_date_bounds()]
         child = subprocess.Popen(
-            [*command, str(self.input_file.path), self.format_name, self.layout],
+            [*command, str(self.input_file.path), self.format_name, self.layout, *bounds],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
@@ -276,4 +280,5 @@ if __name__ == "__main__":
     # Parsing runs ahead of storing, which is what the import waits for: when both want a
     # core, storing goes first (measured: a tenth faster on two cores).
     os.nice(CHILD_NICENESS)
+    fix_bounds(*(datetime.fromisoformat(moment) for moment in sys.argv[4:6]))
     _parse_in_child(sys.stdout.buffer, *sys.argv[1:4])
