@@ -281,7 +281,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 def _pretty_json(text: str) -> str:
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
