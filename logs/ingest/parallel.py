@@ -16,6 +16,7 @@ import contextlib
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -280,5 +281,10 @@ if __name__ == "__main__":
     # Parsing runs ahead of storing, which is what the import waits for: when both want a
     # core, storing goes first (measured: a tenth faster on two cores).
     os.nice(CHILD_NICENESS)
+    # Ctrl-C reaches the whole process group: the parent handles it, and ends this process.
+    # And should the parent stop reading (or end), this process ends quietly, not with a
+    # traceback on the terminal they share.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     fix_bounds(*(datetime.fromisoformat(moment) for moment in sys.argv[4:6]))
     _parse_in_child(sys.stdout.buffer, *sys.argv[1:4])

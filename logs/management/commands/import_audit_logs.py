@@ -47,6 +47,7 @@ class Command(BaseCommand):
         username = _os_username()
         totals = {"read": 0, "new": 0, "duplicate": 0, "rejected": 0}
         failed_files = []
+        path = None
         try:
             for path in paths:
                 with ProgressBar(str(path), total=0) as bar:
@@ -71,6 +72,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"{path} [{result.format or 'unknown'}]: {result.summary()}")
                 for key in totals:
                     totals[key] += getattr(result, key)
+        except KeyboardInterrupt:
+            # The file's batch is already closed as failed (import_file); one line, no traceback.
+            raise CommandError(
+                f"Interrupted while importing {path}: nothing from it was stored; files before "
+                "it are imported."
+            ) from None
         finally:
             if rejects_writer is not None:
                 rejects_writer.close()
