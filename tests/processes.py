@@ -163,3 +163,16 @@ def ingestion_token(user_model, username: str = "entra-export-job") -> str:
     user = user_model.objects.create_user(username)
     user.groups.add(Group.objects.get(name=INGESTION_SERVICE))
     return AuthToken.objects.create(user)[1]
+
+
+def write_long_graph_file(path: Path, events: int) -> Path:
+    """A Graph page of ``events`` records whose import takes seconds: a hundred generated
+    records under many ids (generating each would take longer than importing it)."""
+    import json
+
+    from tests.factories import GraphDirectoryAuditFactory
+
+    models = [GraphDirectoryAuditFactory() for _ in range(100)]
+    records = [{**models[number % 100], "id": f"long-{number}"} for number in range(events)]
+    path.write_text(json.dumps({"value": records}), encoding="utf-8")
+    return path

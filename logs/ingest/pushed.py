@@ -165,8 +165,11 @@ def _provenance(content: bytes, user) -> dict:
 def store_records(records: list[AuditRecord], *, content: bytes, user) -> ImportResult:
     """Store ``records`` as one import batch; records already stored count as duplicates.
 
-    Two pushes of the same new record at the same moment can both find it missing; the second
-    to commit then breaks the unique Entra id and is retried once, when it finds it stored.
+    Call inside the transaction that holds all of the push's writes (logs.api.write_lock): the
+    batch is written and closed in it, so no one ever sees it running, and a push that fails
+    leaves nothing behind. Two pushes of the same new record at the same moment can both find
+    it missing; the second to commit then breaks the unique Entra id and is retried once, when
+    it finds it stored (a second failure raises the IntegrityError).
     """
     batch = ImportBatch.objects.create(**_provenance(content, user))
     result = ImportResult(path=SOURCE_NAME, format=FORMAT, read=len(records), batch=batch)
@@ -182,9 +185,6 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
                 annotate_substrate(AuditEvent.objects.filter(import_batch=batch), source="import")
         except IntegrityError:
             if attempt == 2:
-                result.failed = True
-                result.errors.append("the records could not be stored; send them again")
-                finish_batch(batch, result)
                 raise
             continue
         break
@@ -195,7 +195,8 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
 
 
 def record_refused(parsed: ParsedBody, *, content: bytes, user) -> ImportBatch:
-    """A failed ImportBatch for a push with bad records: nothing was stored, the attempt is kept."""
+    """A failed ImportBatch for a push with bad records: nothing was stored, the attempt is kept
+    (written in the push's transaction, as store_records' batch is)."""
     batch = ImportBatch.objects.create(**_provenance(content, user))
     result = ImportResult(
         path=SOURCE_NAME,

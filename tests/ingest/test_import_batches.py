@@ -15,10 +15,8 @@ import pytest
 from logs.ingest.importer import import_file
 from logs.models import ImportBatch
 from tests.factories import GraphDirectoryAuditFactory
-from tests.processes import ProcessDatabase, manage, start_manage
+from tests.processes import ProcessDatabase, manage, start_manage, write_long_graph_file
 from tests.security.hostile import OVERFLOWING_DATE
-
-EVENTS_IN_LONG_FILE = 20_000
 
 
 def graph_file(path, records):
@@ -55,12 +53,8 @@ def test_a_database_that_cannot_be_reached_is_one_line_and_exit_1(tmp_path):
 @pytest.fixture(scope="module")
 def long_file(tmp_path_factory):
     """A file whose import takes a few seconds, long enough to be caught running, and large
-    enough to be parsed in a second process. Made of a few records under many ids."""
-    models = [GraphDirectoryAuditFactory() for _ in range(100)]
-    records = [
-        {**models[number % 100], "id": f"long-{number}"} for number in range(EVENTS_IN_LONG_FILE)
-    ]
-    return graph_file(tmp_path_factory.mktemp("long") / "long.json", records)
+    enough to be parsed in a second process."""
+    return write_long_graph_file(tmp_path_factory.mktemp("long") / "long.json", 20_000)
 
 
 def start_running_import(database: ProcessDatabase, path):
