@@ -121,11 +121,10 @@ class _Scanner:
         needs no more precision); depth and lone surrogates exactly."""
         start = (self.depth, self.in_string)
         text = data
+        lone = None
         if b"\\" in text:
             if _SURROGATE_ESCAPE.search(text):
                 lone = _LONE_SURROGATE.search(text.replace(_ESCAPED_BACKSLASH, _NOT_AN_ESCAPE))
-                if lone is not None:
-                    return lone.start(), SURROGATE_MESSAGE
             text = text.replace(_ESCAPED_BACKSLASH, b"").replace(b'\\"', b"")
         structure = text.translate(None, _NOT_STRUCTURE)
         if self.in_string:
@@ -133,7 +132,9 @@ class _Scanner:
             if self.string_bytes > MAX_STRING_BYTES:
                 return 0, STRING_MESSAGE
             end = structure.find(b'"')
-            if end < 0:
+            if end < 0:  # the whole chunk is inside one string
+                if lone is not None:
+                    return lone.start(), SURROGATE_MESSAGE
                 return self._count_record(data, self.depth)
             self.in_string = False
             structure = structure[end + 1 :]
@@ -146,8 +147,13 @@ class _Scanner:
         steps = memoryview(structure.translate(_LEVEL_STEPS)).cast("b")
         levels = list(accumulate(steps, initial=self.depth))
         self.depth = levels[-1]
+        # The first break in the chunk is reported: the parser must see nothing past it.
         if max(levels) > MAX_DEPTH:
-            return _first_too_deep(data, *start), DEPTH_MESSAGE
+            too_deep = _first_too_deep(data, *start)
+            if lone is None or too_deep < lone.start():
+                return too_deep, DEPTH_MESSAGE
+        if lone is not None:
+            return lone.start(), SURROGATE_MESSAGE
         return self._count_record(data, min(levels))
 
     def _count_record(self, data: bytes, lowest: int) -> tuple[int, str] | None:
