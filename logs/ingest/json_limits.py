@@ -74,6 +74,10 @@ _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 # Brackets as signed bytes: +1 opens a level, -1 (0xff) closes one.
 _LEVEL_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _WHOLE_STRING = re.compile(rb'"[^"]*"')
+# Escaped backslashes and quotes, matched left to right as a parser reads escapes (a regular
+# expression removes them several times faster than bytes.replace when they are many, as in
+# the JSON inside strings that Entra writes in modified properties).
+_ESCAPED_QUOTE_OR_BACKSLASH = re.compile(rb'\\[\\"]')
 # A \u escape of half a UTF-16 surrogate pair; and one without its other half. ijson's C
 # backend would turn a lone high half into "?", or join it with whatever escape follows into
 # another character, and fail on a lone low half: the text would be silently changed.
@@ -125,7 +129,7 @@ class _Scanner:
         if b"\\" in text:
             if _SURROGATE_ESCAPE.search(text):
                 lone = _LONE_SURROGATE.search(text.replace(_ESCAPED_BACKSLASH, _NOT_AN_ESCAPE))
-            text = text.replace(_ESCAPED_BACKSLASH, b"").replace(b'\\"', b"")
+            text = _ESCAPED_QUOTE_OR_BACKSLASH.sub(b"", text)
         structure = text.translate(None, _NOT_STRUCTURE)
         if self.in_string:
             self.string_bytes += len(data)
