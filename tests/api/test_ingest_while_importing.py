@@ -29,6 +29,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # SQLite's usual busy timeout (auditportal/settings.py): what a push used to wait.
 USUAL_WAIT_SECONDS = 30
+# Enough events that the import holds the lock for a second or more, to be caught at it.
+IMPORTED = 8_000
 
 
 def write_lock_held(database: ProcessDatabase) -> bool:
@@ -73,7 +75,7 @@ def test_a_push_during_a_long_import_is_503_with_retry_after_then_stored(
 ):
     token = ingestion_token(django_user_model)
     database = ProcessDatabase.of_test_database(tmp_path)
-    long_file = write_long_graph_file(tmp_path / "long.json", 20_000)
+    long_file = write_long_graph_file(tmp_path / "long.json", IMPORTED)
     page = json.dumps({"value": [GraphDirectoryAuditFactory(id="pushed-1")]}).encode()
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
 
@@ -99,4 +101,4 @@ def test_a_push_during_a_long_import_is_503_with_retry_after_then_stored(
 
     assert status == 201, body
     assert database.scalar(pushed, ["pushed-1"]) == 1
-    assert database.count_events() == 20_001
+    assert database.count_events() == IMPORTED + 1

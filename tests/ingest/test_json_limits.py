@@ -121,7 +121,7 @@ def test_the_chunked_scan_agrees_with_a_byte_by_byte_walk(value, depth, ascii_on
 def graph_file(tmp_path, records, name="page.json", compress=False):
     data = json.dumps({"value": records}).encode()
     path = tmp_path / name
-    path.write_bytes(gzip.compress(data) if compress else data)
+    path.write_bytes(gzip.compress(data, compresslevel=1) if compress else data)
     return path
 
 

@@ -31,8 +31,8 @@ from tests.processes import ProcessDatabase, ServedPortal, ingestion_token, mana
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ENDPOINT_EXAMPLES = int(os.environ.get("AUDITPORTAL_HOSTILE_EXAMPLES", "60"))
-COMMAND_EXAMPLES = max(ENDPOINT_EXAMPLES // 8, 4)
+ENDPOINT_EXAMPLES = int(os.environ.get("AUDITPORTAL_HOSTILE_EXAMPLES", "50"))
+COMMAND_EXAMPLES = max(ENDPOINT_EXAMPLES // 10, 5)  # a process each: about a second
 BOUNDED = settings(
     deadline=None,
     derandomize=True,
