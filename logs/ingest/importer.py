@@ -273,5 +273,6 @@ def finish_batch(batch: ImportBatch, result: ImportResult) -> None:
     batch.records_new = result.new
     batch.records_duplicate = result.duplicate
     batch.records_rejected = result.rejected
-    batch.error = "\n".join(result.errors[:20])
+    # Messages quote the input, and PostgreSQL's text cannot hold NUL.
+    batch.error = "\n".join(result.errors[:20]).replace("\x00", "\\x00")
     batch.save()

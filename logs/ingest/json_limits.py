@@ -351,13 +351,18 @@ def locate(stream, prefix: str, stop: int | None = None, unit: str = "record") -
 
 
 def format_path(parts) -> str:
-    """``["targetResources", 0, "type"]`` as ``targetResources[0].type``."""
+    """``["targetResources", 0, "type"]`` as ``targetResources[0].type``.
+
+    A key is the sender's text: one with characters that cannot be shown or stored (NUL,
+    other controls, half a surrogate pair) is written with them escaped, as Python would.
+    """
     text = ""
     for part in parts:
         if isinstance(part, int):
             text += f"[{max(part, 0)}]"
         elif part is not None:
-            text += f".{part}" if text else str(part)
+            key = part if part.isprintable() else repr(part)[1:-1]
+            text += f".{key}" if text else key
         if len(text) > _MAX_PATH_CHARS:
             return text[:_MAX_PATH_CHARS] + "…"
     return text

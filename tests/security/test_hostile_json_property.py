@@ -188,13 +188,17 @@ def wrong_type(draw) -> tuple[tuple, object]:
 
 @st.composite
 def not_unicode_text(draw) -> tuple[tuple, str]:
-    """A path and a string holding NUL or a lone surrogate among any other characters."""
+    """A path and a string holding NUL or a lone surrogate among any other characters; or
+    such a string as a key."""
+    bad = draw(st.one_of(st.just("\x00"), st.integers(0xD800, 0xDFFF).map(chr)))
+    around = st.text(max_size=20)
+    text = draw(around) + bad + draw(around)
+    if draw(st.booleans()):
+        return (text,), "a key that is not Unicode text"
     path = draw(
         st.sampled_from([("activityDisplayName",), *PLACES, ("initiatedBy", "user", "displayName")])
     )
-    bad = draw(st.one_of(st.just("\x00"), st.integers(0xD800, 0xDFFF).map(chr)))
-    around = st.text(max_size=20)
-    return path, draw(around) + bad + draw(around)
+    return path, text
 
 
 # Fixed for the run: a strategy must draw the same way each time it replays an example.

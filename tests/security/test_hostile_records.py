@@ -15,7 +15,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from logs.ingest.importer import import_file
-from logs.models import AuditEvent
+from logs.models import AuditEvent, ImportBatch
 from logs.roles import AUDIT_EXPORTER
 from tests.factories import GraphDirectoryAuditFactory
 from tests.processes import ingestion_token
@@ -67,6 +67,11 @@ def with_target(**fields) -> dict:
             "activityDisplayName",
             "NUL character",
         ),
+        (  # a key, not a value: the error names it, and the failed batch stores the name
+            json.dumps(page({**GraphDirectoryAuditFactory(), "x\u0000y": "z"})),
+            "x\\x00y",
+            "NUL character",
+        ),
         (
             json.dumps(page(GraphDirectoryAuditFactory(activityDisplayName="A" * 257))),
             "activityDisplayName",
@@ -78,7 +83,14 @@ def with_target(**fields) -> dict:
             "bytes of UTF-8; the database indexes at most 2,400",
         ),
     ],
-    ids=["lone-surrogate", "surrogate-joined", "nul", "long-activity", "huge-target-name"],
+    ids=[
+        "lone-surrogate",
+        "surrogate-joined",
+        "nul",
+        "nul-in-a-key",
+        "long-activity",
+        "huge-target-name",
+    ],
 )
 def test_text_that_cannot_be_stored_faithfully_is_a_400(ingest, body, field, says):
     response = push_text(ingest, body)
@@ -88,6 +100,8 @@ def test_text_that_cannot_be_stored_faithfully_is_a_400(ingest, body, field, say
     assert (error["index"], error["field"]) == (1, field), error
     assert says in error["message"], error
     assert not AuditEvent.objects.exists()
+    batch = ImportBatch.objects.get(pk=response.json()["import_batch"])
+    assert batch.status == ImportBatch.Status.FAILED and field in batch.error
 
 
 def test_the_longest_names_that_fit_are_stored(ingest):
