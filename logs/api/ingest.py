@@ -3,7 +3,8 @@
 The view reads the raw body under a size limit, hands it to ``logs.ingest.pushed`` (the same
 detection, Graph parser and loader as ``import_audit_logs``) and answers with counts, or with
 every bad record. Each push leaves an ImportBatch (provenance) and an AccessRecord (who pushed
-what, from where), refused pushes included.
+what, from where), refused pushes included, written in one transaction with what it stores; a
+push answered 503 because an import held the write lock could write neither, and is logged.
 """
 
 import logging
