@@ -19,7 +19,8 @@ it ends:
   session tells a held claim from an abandoned one.
 - SQLite (one machine, by nature): an exclusive ``flock`` on a file named after the batch, beside
   the database file, taken before the row's transaction commits. The kernel releases it when the
-  process dies.
+  process dies. (A database in memory, the test suite's, needs none: no other process can open
+  it.)
 
 A heartbeat was not chosen: on SQLite a running import holds the database's write lock, so no
 other connection could write its heartbeat, and an old timestamp is a guess where a released
@@ -28,10 +29,8 @@ database, and ids are reused.
 """
 
 import fcntl
-import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
@@ -50,6 +49,9 @@ CLAIM_LOCK_CLASS = 0x1B47C4
 _own_claims: dict[int, int | None] = {}
 # Claims this process took on abandoned batches to mark them, by batch id (as _own_claims).
 _probes: dict[int, int | None] = {}
+# The claim of a batch in an SQLite database in memory (the test suite's), which no other
+# process can open: there is nothing to lock.
+_NOTHING_HELD = -1
 
 
 def open_batch(**fields) -> ImportBatch:
@@ -79,7 +81,8 @@ def abandoned_batches() -> list[int]:
     abandoned = []
     for pk in running.values_list("pk", flat=True):
         if pk not in _own_claims and _abandoned(pk):
-            _unlock(pk, _probes.pop(pk))
+            if pk in _probes:
+                _unlock(pk, _probes.pop(pk))
             abandoned.append(pk)
     return abandoned
 
@@ -141,6 +144,10 @@ def _claim(pk: int) -> None:
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CLAIM_LOCK_CLASS, _lock_key(pk)])
         _own_claims[pk] = None
         return
+    if connection.is_in_memory_db():
+        # No other process can open this database: knowing our own claims is enough.
+        _own_claims[pk] = _NOTHING_HELD
+        return
     path = _claim_path(pk)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -157,6 +164,8 @@ def _abandoned(pk: int) -> bool:
         if taken:
             _probes[pk] = None
         return taken
+    if connection.is_in_memory_db():
+        return True  # not this process's own (checked before), so no one's
     try:
         descriptor = os.open(_claim_path(pk), os.O_RDWR)
     except FileNotFoundError:
@@ -172,6 +181,8 @@ def _abandoned(pk: int) -> bool:
 
 def _unlock(pk: int, descriptor: int | None) -> None:
     """Release a claim: the advisory lock, or the claim file (removed first, while held)."""
+    if descriptor == _NOTHING_HELD:
+        return
     if descriptor is None:
         try:
             with connection.cursor() as cursor:
@@ -188,12 +199,5 @@ def _unlock(pk: int, descriptor: int | None) -> None:
 
 
 def _claim_path(pk: int) -> Path:
-    """The SQLite claim file of batch ``pk``: beside the database file, or for a database in
-    memory (the test suite's) in a directory of this process's own."""
-    name = str(connection.settings_dict["NAME"])
-    if connection.is_in_memory_db():
-        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
-        directory = Path(tempfile.gettempdir()) / f"auditportal-claims-{os.getpid()}-{digest}"
-    else:
-        directory = Path(f"{name}-import-claims")
-    return directory / str(pk)
+    """The claim file of batch ``pk``, in a directory beside the SQLite database file."""
+    return Path(f"{connection.settings_dict['NAME']}-import-claims") / str(pk)

@@ -12,6 +12,12 @@ import time
 
 import pytest
 
+from logs.ingest.batches import (
+    abandoned_batches,
+    mark_interrupted_batches,
+    open_batch,
+    release_claim,
+)
 from logs.ingest.importer import import_file
 from logs.models import ImportBatch
 from tests.factories import GraphDirectoryAuditFactory
@@ -36,6 +42,23 @@ def test_an_import_stopped_by_an_error_closes_its_batch_as_failed(tmp_path):
     result = import_file(path)
     assert result.failed
     assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
+
+
+@pytest.mark.django_db
+def test_a_running_batch_no_process_claims_is_marked_interrupted_by_the_next_import(tmp_path):
+    """Left by an import from before claims, say; this process's own running one is kept."""
+    orphan = ImportBatch.objects.create(file_name="old.json", format="graph")
+    assert abandoned_batches() == [orphan.pk]
+    own = open_batch(file_name="now.json", format="graph")
+    try:
+        orphan.refresh_from_db()
+        assert orphan.status == ImportBatch.Status.INTERRUPTED
+        assert abandoned_batches() == []
+        assert mark_interrupted_batches() == []
+        own.refresh_from_db()
+        assert own.status == ImportBatch.Status.RUNNING
+    finally:
+        release_claim(own)
 
 
 @pytest.mark.django_db
