@@ -1,6 +1,7 @@
 """Typed readers for environment variables, so settings state their defaults in one place."""
 
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -70,3 +71,17 @@ def load_development_env(path: Path = DEVELOPMENT_ENV, environ=os.environ) -> bo
             raise ValueError(f"{path}, line {number}: not NAME=value")
         environ.setdefault(name.strip(), value.strip())
     return True
+
+
+def env_date(name: str, default: date) -> datetime:
+    """A date (YYYY-MM-DD), as midnight UTC that day."""
+    raw = os.environ.get(name)
+    day = default
+    if raw is not None and raw.strip():
+        try:
+            day = date.fromisoformat(raw.strip())
+        except ValueError:
+            raise ValueError(
+                f"Environment variable {name}={raw!r} is not a date such as 2000-01-01."
+            ) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

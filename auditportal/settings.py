@@ -32,16 +32,22 @@ API and sign-in:
                   process counts alone (fine for one process, too lenient for several)
   AUDITPORTAL_LOCKOUT_FAILURES    failed sign-ins before a lockout (default 5)
   AUDITPORTAL_LOCKOUT_MINUTES     how long a lockout lasts (default 15)
+
+Imports:
+  AUDITPORTAL_EARLIEST_ACTIVITY_DATE  records dated before this day (YYYY-MM-DD, UTC) are
+                  refused (default 2000-01-01)
+  AUDITPORTAL_FUTURE_MARGIN_HOURS  records dated more than this many hours after now are
+                  refused (default 24)
 """
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from auditportal.environment import env_bool, env_int, env_list, env_str
+from auditportal.environment import env_bool, env_date, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "var"
@@ -257,6 +263,13 @@ REST_FRAMEWORK = {
 
 AUDITPORTAL_INGEST_MAX_BYTES = env_int("AUDITPORTAL_INGEST_MAX_BYTES", default=10 * 1024 * 1024)
 AUDITPORTAL_INGEST_MAX_RECORDS = env_int("AUDITPORTAL_INGEST_MAX_RECORDS", default=5_000)
+
+# The activity dates an import or a push accepts (logs/ingest/activity_dates.py): a record
+# dated before the first day, or later than now plus the margin, is refused.
+AUDITPORTAL_EARLIEST_ACTIVITY_DATE = env_date(
+    "AUDITPORTAL_EARLIEST_ACTIVITY_DATE", default=date(2000, 1, 1)
+)
+AUDITPORTAL_FUTURE_MARGIN_HOURS = env_int("AUDITPORTAL_FUTURE_MARGIN_HOURS", default=24)
 
 # API tokens are stored hashed and expire; a new one is needed after TOKEN_TTL.
 REST_KNOX = {

@@ -11,9 +11,18 @@ import orjson
 
 
 def readable_value(raw: str | None) -> str:
-    """The decoded value for display; the raw text when it is not JSON."""
+    """The decoded value for display; the raw text when it is not JSON, or JSON nested too
+    deeply to decode and show (the standard parser and the indenting writer recurse once per
+    level: a value is text, and can nest as deeply as its sender liked)."""
     if raw is None:
         return ""
+    try:
+        return _readable(raw)
+    except RecursionError:
+        return raw
+
+
+def _readable(raw: str) -> str:
     value = _decode(raw)
     if isinstance(value, list) and len(value) == 1:
         value = value[0]

@@ -547,7 +547,7 @@ def _annotation_display(note) -> dict:
 def _pretty_json(text: str) -> str:
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 

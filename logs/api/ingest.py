@@ -3,10 +3,14 @@
 The view reads the raw body under a size limit, hands it to ``logs.ingest.pushed`` (the same
 detection, Graph parser and loader as ``import_audit_logs``) and answers with counts, or with
 every bad record. Each push leaves an ImportBatch (provenance) and an AccessRecord (who pushed
-what, from where), refused pushes included.
+what, from where), refused pushes included, written in one transaction with what it stores; a
+push answered 503 because an import held the write lock could write neither, and is logged.
 """
 
+import logging
+
 from django.conf import settings
+from django.db import IntegrityError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, UnsupportedMediaType
@@ -18,6 +22,13 @@ from rest_framework.views import APIView
 from logs.api.parameters import FormatParameterNegotiation
 from logs.api.permissions import CanIngestAuditEvents
 from logs.api.throttling import RatesBeforePermissions
+from logs.api.write_lock import (
+    BUSY_MESSAGE,
+    RETRY_AFTER_SECONDS,
+    is_lock_timeout,
+    short_lock_waits,
+    write_transaction,
+)
 from logs.ingest.pushed import (
     MAX_REPORTED_ERRORS,
     BodyError,
@@ -28,9 +39,15 @@ from logs.ingest.pushed import (
 )
 from logs.models import AccessRecord
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_RECORDS = 5_000
 JSON_MEDIA_TYPE = "application/json"
+CONFLICT_MESSAGE = (
+    "Another request stored some of these records at the same moment; nothing was stored. "
+    "Send the request again: records already stored are skipped."
+)
 
 
 def max_bytes() -> int:
@@ -151,7 +168,11 @@ INGEST_SCHEMA = extend_schema(
         "already stored are skipped and counted as duplicates, so a request can be sent again "
         "safely: `201` when something new was stored, `200` when every record was a duplicate. "
         "Limits: the body's size (`413`, AUDITPORTAL_INGEST_MAX_BYTES, default 10 MB) and the "
-        "number of records (`413`, AUDITPORTAL_INGEST_MAX_RECORDS, default 5,000). Needs the "
+        "number of records (`413`, AUDITPORTAL_INGEST_MAX_RECORDS, default 5,000); JSON nested "
+        "deeper than 64 levels, a number beyond 64-bit integers or double precision, text that "
+        "is not Unicode, or an activity date outside the accepted range is a `400` naming the "
+        "record and field. While an import holds the database's write lock the answer is `503` "
+        "with `Retry-After`: send the request again then. Needs the "
         "`logs.ingest_auditevent` permission (the Ingestion Service role)."
     ),
     request={JSON_MEDIA_TYPE: GraphResponseSerializer},
@@ -163,6 +184,11 @@ INGEST_SCHEMA = extend_schema(
         400: OpenApiResponse(IngestRefusedSerializer, description="Bad records; none stored."),
         413: OpenApiResponse(ErrorDetailSerializer, description="Too large or too many records."),
         415: OpenApiResponse(ErrorDetailSerializer, description="Not application/json."),
+        503: OpenApiResponse(
+            ErrorDetailSerializer,
+            description="The database is busy storing an import: nothing was stored; send the "
+            "request again after Retry-After seconds.",
+        ),
     },
     examples=[
         OpenApiExample(
@@ -214,6 +240,16 @@ class IngestView(RatesBeforePermissions, APIView):
     content_negotiation_class = FormatParameterNegotiation
     throttle_scope = "ingest"
 
+    def dispatch(self, request, *args, **kwargs):
+        with short_lock_waits():
+            return super().dispatch(request, *args, **kwargs)
+
+    def handle_exception(self, exc):
+        if is_lock_timeout(exc):
+            logger.warning("A push was answered 503: the write lock was held (%s)", exc)
+            return self.busy(BUSY_MESSAGE)
+        return super().handle_exception(exc)
+
     @INGEST_SCHEMA
     def post(self, request):
         if request.query_params:
@@ -224,23 +260,27 @@ class IngestView(RatesBeforePermissions, APIView):
         check_content_type(request)
         content = read_body(request, max_bytes())
         user = request.user
+        # Parsed before anything is written, so the write lock is held only to store.
         try:
             parsed = parse_body(content, max_records=max_records())
         except TooManyRecords as error:
-            self.record_access(request, "too_many_records", received=None)
+            with write_transaction():
+                self.record_access(request, "too_many_records", received=None)
             raise PayloadTooLarge(str(error)) from None
         except BodyError as error:
-            self.record_access(request, "refused", received=0)
+            with write_transaction():
+                self.record_access(request, "refused", received=0)
             return self.refused(str(error))
         if parsed.errors:
-            batch = record_refused(parsed, content=content, user=user)
-            self.record_access(
-                request,
-                "refused",
-                received=parsed.received,
-                rejected=parsed.error_count,
-                batch=batch,
-            )
+            with write_transaction():
+                batch = record_refused(parsed, content=content, user=user)
+                self.record_access(
+                    request,
+                    "refused",
+                    received=parsed.received,
+                    rejected=parsed.error_count,
+                    batch=batch,
+                )
             return self.refused(
                 f"{parsed.error_count} of {parsed.received} records cannot be stored; "
                 "nothing was stored. Correct them and send the request again.",
@@ -248,15 +288,19 @@ class IngestView(RatesBeforePermissions, APIView):
                 errors_total=parsed.error_count,
                 batch=batch,
             )
-        result = store_records(parsed.records, content=content, user=user)
-        self.record_access(
-            request,
-            "stored",
-            received=result.read,
-            new=result.new,
-            duplicate=result.duplicate,
-            batch=result.batch,
-        )
+        try:
+            with write_transaction():
+                result = store_records(parsed.records, content=content, user=user)
+                self.record_access(
+                    request,
+                    "stored",
+                    received=result.read,
+                    new=result.new,
+                    duplicate=result.duplicate,
+                    batch=result.batch,
+                )
+        except IntegrityError:
+            return self.busy(CONFLICT_MESSAGE)
         return Response(
             {
                 "import_batch": result.batch.pk,
@@ -265,6 +309,14 @@ class IngestView(RatesBeforePermissions, APIView):
                 "duplicate": result.duplicate,
             },
             status=status.HTTP_201_CREATED if result.new else status.HTTP_200_OK,
+        )
+
+    @staticmethod
+    def busy(detail: str) -> Response:
+        return Response(
+            {"detail": detail},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     @staticmethod

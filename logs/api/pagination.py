@@ -196,6 +196,7 @@ class KeysetCursorPagination(CursorPagination):
             UnicodeError,
             binascii.Error,
             FieldValidationError,
+            RecursionError,  # a cursor is the client's text: it may nest as deep as it likes
         ) as error:
             raise ValidationError(
                 {self.cursor_query_param: [self.invalid_cursor_message]}

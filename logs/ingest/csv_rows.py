@@ -10,11 +10,15 @@ import csv
 
 from logs.ingest.detect import csv_delimiter
 from logs.ingest.errors import ImportFileError, rejected_row
+from logs.ingest.json_limits import MAX_RECORD_BYTES
 from logs.ingest.values import MAX_TEXT_CHARS
 
 # A modified property can hold a large policy document; the csv module's default cell limit
 # (128 KiB) is smaller than what the JSON formats accept.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT_CHARS + 1))
+# The csv module reads whole lines; one without an end (a gzip file can unpack to gigabytes of
+# it) would be held in memory whole. No row of a real export comes near this.
+MAX_LINE_CHARS = MAX_RECORD_BYTES
 
 
 def iter_csv_rows(input_file, required_columns=()):
@@ -26,12 +30,13 @@ def iter_csv_rows(input_file, required_columns=()):
     line_number = 1
     try:
         with input_file.open_text() as stream:
-            first_line = stream.readline()
+            lines = _bounded_lines(input_file, stream)
+            first_line = next(lines, "")
             delimiter = csv_delimiter(first_line)
             header = next(csv.reader([first_line], delimiter=delimiter), [])
             names = [name.lstrip("\ufeff").strip() for name in header]
             _check_columns(input_file, names, required_columns)
-            reader = csv.reader(stream, delimiter=delimiter)
+            reader = csv.reader(lines, delimiter=delimiter)
             for cells in reader:
                 location = f"line {line_number + 1}"
                 line_number = reader.line_num + 1
@@ -55,6 +60,20 @@ def iter_csv_rows(input_file, required_columns=()):
         raise ImportFileError(
             input_file.name, f"is not valid {input_file.encoding} text ({error.reason})"
         ) from None
+
+
+def _bounded_lines(input_file, stream):
+    """The stream's lines, each read no further than MAX_LINE_CHARS characters."""
+    number = 0
+    while line := stream.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise ImportFileError(
+                input_file.name,
+                f"has a line longer than {MAX_LINE_CHARS:,} characters; it is not an export's CSV",
+                location=f"line {number}",
+            )
+        yield line
 
 
 def _check_columns(input_file, names: list[str], required_columns) -> None:

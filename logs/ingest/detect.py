@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import ijson
 
 from logs.ingest.errors import ImportFileError
+from logs.ingest.json_limits import GuardedReader, JsonLimitError, check_nesting, raw_decode_shape
 from logs.ingest.sources import InputFile
 
 
@@ -26,12 +27,13 @@ class Detected:
 def detect(input_file: InputFile) -> Detected:
     sample = input_file.sample.lstrip("\ufeff \t\r\n")
     if sample.startswith("{"):
+        sample = _within_limits(sample)
         lines = _json_lines_record(sample)
         if lines is not None:
             return Detected(_record_format(lines, default="ndjson"), "lines")
         return _detect_json_object(input_file, sample)
     if sample.startswith("["):
-        return _detect_json_array(input_file, sample)
+        return _detect_json_array(input_file, _within_limits(sample))
     header = csv_header(sample)
     if header:
         names = {name.strip().lower() for name in header}
@@ -46,6 +48,21 @@ def detect(input_file: InputFile) -> Detected:
         "is not a known audit-log format: expected Graph JSON, the portal's JSON or CSV "
         "download, an Azure Monitor or Log Analytics export, or NDJSON",
     )
+
+
+def _within_limits(sample: str) -> str:
+    """The sample up to where it breaks a limit on JSON (logs.ingest.json_limits): what comes
+    before still tells the format, and the parser then reports the break, record and field."""
+    data = _sample_bytes(sample)
+    try:
+        check_nesting(data)
+    except JsonLimitError as error:
+        return data[: error.offset].decode("utf-8", errors="ignore")
+    return sample
+
+
+def _sample_bytes(sample: str) -> bytes:
+    return sample.encode("utf-8", "surrogatepass")
 
 
 def csv_header(sample: str) -> list[str] | None:
@@ -68,7 +85,7 @@ def csv_delimiter(header_line: str) -> str:
 def _json_lines_record(sample: str):
     """The first record if the sample is JSON lines (one object, a newline, another object)."""
     try:
-        first, end = json.JSONDecoder().raw_decode(sample)
+        first, end = raw_decode_shape(sample)
     except json.JSONDecodeError:
         return None
     rest = sample[end:]
@@ -90,12 +107,13 @@ def _record_format(keys_or_record, default: str) -> str:
 def _json_keys(sample: str, prefix: str) -> list[str]:
     """Map keys at ``prefix`` found in the sample (which may end mid-document)."""
     keys = []
+    reader = GuardedReader(io.BytesIO(_sample_bytes(sample)))
     try:
-        for event_prefix, event, value in ijson.parse(io.BytesIO(sample.encode())):
+        for event_prefix, event, value in ijson.parse(reader, use_float=True):
             if event == "map_key" and event_prefix == prefix:
                 keys.append(value)
-    except ijson.JSONError:
-        pass
+    except (ijson.JSONError, JsonLimitError):
+        pass  # the sample may end mid-document; the parser reports what is wrong, and where
     return keys
 
 

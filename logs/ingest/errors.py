@@ -5,12 +5,17 @@ field."""
 class ImportFileError(Exception):
     """The file as a whole cannot be read: empty, binary, not a known format, truncated."""
 
-    def __init__(self, path: str, message: str, location: str = ""):
+    def __init__(self, path: str, message: str, location: str = "", field: str = ""):
         self.path = path
         self.location = location
+        self.field = field
         self.message = message
-        where = f"{path}, {location}" if location else path
-        super().__init__(f"{where}: {message}")
+        super().__init__(path, message, location, field)
+
+    def __str__(self):
+        field = self.field and f"field {self.field}"
+        where = ", ".join(part for part in (self.path, self.location, field) if part)
+        return f"{where}: {self.message}"
 
 
 class FieldError(ValueError):

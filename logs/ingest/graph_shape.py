@@ -5,6 +5,7 @@ carry this shape, so they share this one function. Field names follow Microsoft 
 (directoryAudit, targetResource, modifiedProperty, auditActivityInitiator).
 """
 
+from logs.ingest.activity_dates import plausible_activity_datetime
 from logs.ingest.errors import FieldError
 from logs.ingest.records import (
     AuditRecord,
@@ -27,9 +28,16 @@ RESULTS = {
 USER_AGENT_DETAIL_KEYS = {"user-agent", "useragent", "user agent"}
 
 ID_LENGTH = 256
+# Services, categories and activities are lookup rows whose names the database holds in 256
+# characters (PostgreSQL refuses more; SQLite would store it).
+LOOKUP_NAME_LENGTH = 256
 NAME_LENGTH = 512
 LONG_NAME_LENGTH = 1024
 SHORT_LENGTH = 64
+# PostgreSQL indexes a target's type, id and display name together (logs.models.Target), and an
+# index entry takes at most 2,704 bytes (the event's ids and date use some): a longer one fails
+# the insert. In characters the limits allow four times as many bytes as that.
+TARGET_INDEXED_BYTES = 2_400
 
 
 def normalize_graph_record(value, *, original: str, location: str, path: str = "") -> AuditRecord:
@@ -43,10 +51,12 @@ def normalize_graph_record(value, *, original: str, location: str, path: str = "
     initiator, ip_address, user_agent = _initiator(record.obj("initiatedBy"))
     return AuditRecord(
         entra_id=record.text("id", max_length=ID_LENGTH, required=True),
-        activity_datetime=record.datetime("activityDateTime"),
-        service=record.text("loggedByService", max_length=NAME_LENGTH),
-        category=record.text("category", max_length=NAME_LENGTH),
-        activity=record.text("activityDisplayName", max_length=NAME_LENGTH),
+        activity_datetime=plausible_activity_datetime(
+            record.datetime("activityDateTime"), record.field_path("activityDateTime")
+        ),
+        service=record.text("loggedByService", max_length=LOOKUP_NAME_LENGTH),
+        category=record.text("category", max_length=LOOKUP_NAME_LENGTH),
+        activity=record.text("activityDisplayName", max_length=LOOKUP_NAME_LENGTH),
         operation_type=record.text("operationType", max_length=SHORT_LENGTH),
         result=_result(record),
         result_reason=record.text("resultReason"),
@@ -131,6 +141,20 @@ def _initiator(initiated_by: SourceObject | None):
 
 
 def _target(target: SourceObject) -> TargetRecord:
+    record = _target_record(target)
+    indexed = (record.type, record.object_id, record.display_name)
+    if sum(map(len, indexed)) * 4 > TARGET_INDEXED_BYTES:  # UTF-8 takes 4 bytes at most
+        size = sum(len(text.encode("utf-8")) for text in indexed)
+        if size > TARGET_INDEXED_BYTES:
+            raise FieldError(
+                target.field_path("displayName"),
+                f"with the target's type and id takes {size:,} bytes of UTF-8; the database "
+                f"indexes at most {TARGET_INDEXED_BYTES:,}",
+            )
+    return record
+
+
+def _target_record(target: SourceObject) -> TargetRecord:
     return TargetRecord(
         type=target.text("type", max_length=SHORT_LENGTH),
         object_id=target.text("id", max_length=ID_LENGTH),

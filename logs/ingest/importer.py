@@ -7,14 +7,16 @@ so no input is silently dropped. Either way an ImportBatch row says what happene
 """
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from logs.annotations import annotate_substrate
+from logs.ingest.batches import open_batch, release_claim
 from logs.ingest.detect import Detected, detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import PARSERS, accepts_layout
@@ -23,6 +25,8 @@ from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
 from logs.ingest.parallel import PARALLEL_MIN_BYTES, ParallelParse
 from logs.ingest.sources import open_input, sha256_of
 from logs.models import AuditEvent, ImportBatch
+
+logger = logging.getLogger(__name__)
 
 
 class _StopImport(Exception):
@@ -69,7 +73,7 @@ class RejectsWriter:
             entry = {
                 "file": error.path,
                 "location": error.location,
-                "field": "",
+                "field": error.field,
                 "error": error.message,
                 "record": "",
             }
@@ -96,10 +100,73 @@ def import_file(
 ) -> ImportResult:
     """Import one file; never raises for bad input, the result says what went wrong.
 
+    Nor for anything else that stops it (a database error, the parsing process dying): its
+    batch is closed as failed and the result says why, in one line (the traceback is logged
+    at DEBUG). Only an interruption from outside (Ctrl-C, SystemExit) is raised again, once the
+    batch is closed.
+
     ``parallel`` parses in a second process (see logs.ingest.parallel); by default it does so
     for files large enough to gain from it.
     """
     result = ImportResult(path=str(path))
+    try:
+        _import(
+            path,
+            result,
+            format=format,
+            dry_run=dry_run,
+            continue_on_error=continue_on_error,
+            on_reject=on_reject,
+            user=user,
+            username=username,
+            batch_size=batch_size,
+            on_progress=on_progress,
+            parallel=parallel,
+        )
+    except BaseException as error:
+        logger.debug("Importing %s failed", path, exc_info=True)
+        result.failed = True
+        result.new = result.duplicate = 0
+        result.errors.append(f"{path}: import failed: {describe_failure(error)}")
+        if result.batch is not None:
+            _close_after_failure(result.batch, result)
+        if not isinstance(error, Exception):
+            raise
+    finally:
+        if result.batch is not None:
+            release_claim(result.batch)
+    return result
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line saying what stopped an import."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _close_after_failure(batch: ImportBatch, result: ImportResult) -> None:
+    try:
+        finish_batch(batch, result)
+    except DatabaseError:
+        # The database is gone too: the batch stays running, unclaimed, and the next import
+        # marks it interrupted (logs.ingest.batches).
+        logger.warning("Could not close import batch %s", batch.pk, exc_info=True)
+
+
+def _import(
+    path,
+    result: ImportResult,
+    *,
+    format,
+    dry_run,
+    continue_on_error,
+    on_reject,
+    user,
+    username,
+    batch_size,
+    on_progress,
+    parallel,
+) -> None:
     provenance = {
         "file_name": str(path),
         "imported_by": user,
@@ -113,17 +180,14 @@ def import_file(
         result.errors.append(str(error))
         if not dry_run:
             # Even a file that could not be read leaves a trace of the attempt.
-            result.batch = ImportBatch(format=format or "", **provenance)
-            result.batch.save()
+            result.batch = open_batch(format=format or "", **provenance)
             finish_batch(result.batch, result)
-        return result
+        return
     result.format = detected.format
     batch = None
     if not dry_run:
-        batch = ImportBatch.objects.create(
-            format=detected.format, sha256=sha256_of(input_file.path), **provenance
-        )
-        result.batch = batch
+        sha256 = sha256_of(input_file.path)
+        batch = result.batch = open_batch(format=detected.format, sha256=sha256, **provenance)
     loader = EventLoader(source_format=detected.format, import_batch=batch, batch_size=batch_size)
     if parallel is None:
         parallel = input_file.size >= PARALLEL_MIN_BYTES
@@ -133,6 +197,9 @@ def import_file(
     else:
         items = PARSERS[detected.format](input_file, detected.layout)
         position = input_file.bytes_consumed
+    # Closed however the import ends, so that a parsing process is stopped at once rather
+    # than when the generator is collected (or this process ends under it).
+    items = iter(items)
     try:
         # The loader writes in the background inside the transaction; leaving its block waits
         # for the write in flight, so a rollback never races a batch being inserted.
@@ -156,6 +223,8 @@ def import_file(
                 annotate_substrate(AuditEvent.objects.filter(import_batch=batch), source="import")
     except _StopImport:
         result.failed = True
+    finally:
+        items.close()
     if on_progress:
         on_progress(input_file.size, input_file.size)
     if result.failed:
@@ -166,7 +235,6 @@ def import_file(
         result.duplicate = loader.counts.duplicate
     if batch is not None:
         finish_batch(batch, result)
-    return result
 
 
 def _choose_format(input_file, requested: str | None) -> Detected:
@@ -205,5 +273,6 @@ def finish_batch(batch: ImportBatch, result: ImportResult) -> None:
     batch.records_new = result.new
     batch.records_duplicate = result.duplicate
     batch.records_rejected = result.rejected
-    batch.error = "\n".join(result.errors[:20])
+    # Messages quote the input, and PostgreSQL's text cannot hold NUL.
+    batch.error = "\n".join(result.errors[:20]).replace("\x00", "\\x00")
     batch.save()

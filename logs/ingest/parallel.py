@@ -16,12 +16,15 @@ import contextlib
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
 import threading
 import traceback
+from datetime import datetime
 
+from logs.ingest.activity_dates import activity_date_bounds, fix_bounds
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.records import (
     AuditRecord,
@@ -56,8 +59,10 @@ class ParallelParse:
 
     def __iter__(self):
         command = [sys.executable, "-m", "logs.ingest.parallel"]
+        # The child has no settings: it judges activity dates by this process's bounds.
+        bounds = [moment.isoformat() for moment in activity_date_bounds()]
         child = subprocess.Popen(
-            [*command, str(self.input_file.path), self.format_name, self.layout],
+            [*command, str(self.input_file.path), self.format_name, self.layout, *bounds],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
@@ -145,7 +150,7 @@ def _parse_in_child(sender, path: str, format_name: str, layout: str) -> None:
                 _send(sender, input_file.bytes_consumed(), chunk)
                 chunk = []
     except ImportFileError as error:
-        chunk.append((_FILE_ERROR, error.path, error.message, error.location))
+        chunk.append((_FILE_ERROR, error.path, error.message, error.location, error.field))
     except Exception:
         chunk.append((_CRASH, traceback.format_exc()))
     _send(sender, input_file.size if input_file else 0, chunk)
@@ -276,4 +281,10 @@ if __name__ == "__main__":
     # Parsing runs ahead of storing, which is what the import waits for: when both want a
     # core, storing goes first (measured: a tenth faster on two cores).
     os.nice(CHILD_NICENESS)
+    # Ctrl-C reaches the whole process group: the parent handles it, and ends this process.
+    # And should the parent stop reading (or end), this process ends quietly, not with a
+    # traceback on the terminal they share.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    fix_bounds(*(datetime.fromisoformat(moment) for moment in sys.argv[4:6]))
     _parse_in_child(sys.stdout.buffer, *sys.argv[1:4])

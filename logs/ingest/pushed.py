@@ -21,6 +21,7 @@ from logs.ingest import graph
 from logs.ingest.detect import detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.importer import ImportResult, finish_batch
+from logs.ingest.json_limits import GuardedReader, JsonLimitError
 from logs.ingest.loader import EventLoader
 from logs.ingest.records import AuditRecord
 from logs.ingest.sources import SAMPLE_BYTES
@@ -102,7 +103,12 @@ def parse_body(content: bytes, *, max_records: int) -> ParsedBody:
     try:
         detected = detect(source)
     except ImportFileError as error:
-        raise BodyError(f"{source.name} {error.message}.") from None
+        where = ", ".join(
+            part for part in (error.location, error.field and f"field {error.field}") if part
+        )
+        raise BodyError(
+            f"{source.name} {error.message}" + (f" ({where})." if where else ".")
+        ) from None
     if detected.format not in GRAPH_SHAPED_FORMATS or detected.layout not in graph.PREFIXES:
         raise BodyError(
             f"{source.name} looks like {detected.format} ({detected.layout}); expected a "
@@ -120,7 +126,7 @@ def parse_body(content: bytes, *, max_records: int) -> ParsedBody:
             else:
                 parsed.records.append(item)
     except ImportFileError as error:
-        _add_error(parsed, PushedRecordError(parsed.received, "", error.message))
+        _add_error(parsed, PushedRecordError(parsed.received, error.field, error.message))
     empty = not parsed.received and not parsed.errors
     if empty and detected.layout == "envelope" and not _holds_a_list(source, "value"):
         raise BodyError(f'{source.name}\'s "value" must be a list of directoryAudit records.')
@@ -136,10 +142,12 @@ def _add_error(parsed: ParsedBody, error: PushedRecordError) -> None:
 def _holds_a_list(source: BodyInput, key: str) -> bool:
     """Whether the body's top-level ``key`` is a JSON list (ijson yields no items otherwise)."""
     try:
-        for prefix, event, _value in ijson.parse(source.open_bytes()):
+        for prefix, event, _value in ijson.parse(
+            GuardedReader(source.open_bytes()), use_float=True
+        ):
             if prefix == key and event != "map_key":
                 return event == "start_array"
-    except ijson.JSONError:
+    except (ijson.JSONError, JsonLimitError):
         return False
     return False
 
@@ -157,8 +165,11 @@ def _provenance(content: bytes, user) -> dict:
 def store_records(records: list[AuditRecord], *, content: bytes, user) -> ImportResult:
     """Store ``records`` as one import batch; records already stored count as duplicates.
 
-    Two pushes of the same new record at the same moment can both find it missing; the second
-    to commit then breaks the unique Entra id and is retried once, when it finds it stored.
+    Call inside the transaction that holds all of the push's writes (logs.api.write_lock): the
+    batch is written and closed in it, so no one ever sees it running, and a push that fails
+    leaves nothing behind. Two pushes of the same new record at the same moment can both find
+    it missing; the second to commit then breaks the unique Entra id and is retried once, when
+    it finds it stored (a second failure raises the IntegrityError).
     """
     batch = ImportBatch.objects.create(**_provenance(content, user))
     result = ImportResult(path=SOURCE_NAME, format=FORMAT, read=len(records), batch=batch)
@@ -174,9 +185,6 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
                 annotate_substrate(AuditEvent.objects.filter(import_batch=batch), source="import")
         except IntegrityError:
             if attempt == 2:
-                result.failed = True
-                result.errors.append("the records could not be stored; send them again")
-                finish_batch(batch, result)
                 raise
             continue
         break
@@ -187,7 +195,8 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
 
 
 def record_refused(parsed: ParsedBody, *, content: bytes, user) -> ImportBatch:
-    """A failed ImportBatch for a push with bad records: nothing was stored, the attempt is kept."""
+    """A failed ImportBatch for a push with bad records: nothing was stored, the attempt is kept
+    (written in the push's transaction, as store_records' batch is)."""
     batch = ImportBatch.objects.create(**_provenance(content, user))
     result = ImportResult(
         path=SOURCE_NAME,

@@ -5,10 +5,12 @@ empty string, 6 or 7 fractional digits), so lookups here are case-insensitive an
 what the formats actually emit; anything else is a FieldError naming the field.
 """
 
+import io
 import json
 from datetime import UTC, datetime
 
 from logs.ingest.errors import FieldError
+from logs.ingest.json_limits import JsonLimitError, loads, locate
 
 # Longest text we accept in one value: large policy documents fit, a runaway field does not.
 MAX_TEXT_CHARS = 1_000_000
@@ -167,7 +169,13 @@ def parse_datetime(value: str, field: str) -> datetime:
             ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+23:59 is a valid ISO 8601 text, but in UTC a day before year 1.
+        raise FieldError(
+            field, f"{value!r} lies outside the range of dates (years 1 to 9999 in UTC)"
+        ) from None
 
 
 def _parse_export_datetime(text: str) -> datetime | None:
@@ -182,9 +190,14 @@ def _parse_export_datetime(text: str) -> datetime | None:
 
 
 def parse_json_text(value: str, field: str):
-    """JSON that a source nested inside a string column."""
+    """JSON that a source nested inside a string column, read within the limits on JSON input
+    (logs.ingest.json_limits); a problem names the column and the place inside it."""
     try:
-        return json.loads(value)
+        return loads(value)
     except json.JSONDecodeError as error:
         message = f"is not valid JSON ({error.msg} at position {error.pos})"
         raise FieldError(field, message) from None
+    except JsonLimitError as error:
+        _, inner = locate(io.BytesIO(value.encode("utf-8", "surrogatepass")), "")
+        separator = "" if inner.startswith("[") else "."
+        raise FieldError(f"{field}{separator}{inner}" if inner else field, error.message) from None

@@ -12,6 +12,8 @@ class ImportBatch(models.Model):
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed (nothing kept)"
         PARTIAL = "partial", "Completed with rejected records"
+        # Its process ended without closing it (killed); see logs/ingest/batches.py.
+        INTERRUPTED = "interrupted", "Interrupted"
 
     file_name = models.CharField(max_length=1024)
     format = models.CharField(max_length=32)

@@ -169,6 +169,8 @@ def encoded(payload) -> str:
         encoded({"p": ["2024-11-01T00:00:00Z", 1], "r": 7}),
         encoded({"position": 1}),
         "w6k=",
+        encoded("[" * 5000 + "]" * 5000),  # deeper than the parser recurses
+        encoded('{"p": [' + "9" * 5000 + ", 1]}"),  # past Python's digit limit for an int
     ],
 )
 def test_invalid_cursor_is_400(api, db, cursor):

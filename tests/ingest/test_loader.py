@@ -9,7 +9,7 @@ from logs.ingest.graph_shape import normalize_graph_record
 from logs.ingest.importer import import_file
 from logs.ingest.json_stream import to_original
 from logs.integrity import verify_chain
-from logs.models import AuditEvent, Target
+from logs.models import AuditEvent, ImportBatch, Target
 from tests.factories import GraphDirectoryAuditFactory
 from tests.ingest.test_bad_input import graph_page, write_json
 
@@ -111,12 +111,16 @@ def test_a_failed_check_is_raised_in_the_caller_and_rolls_back(tmp_path, monkeyp
 
 
 def assert_import_fails_storing_nothing(tmp_path, *, events: int, message: str):
-    """Import ``events`` records in batches of 2: the error surfaces, and nothing is kept."""
+    """Import ``events`` records in batches of 2: the error surfaces in the result, the batch
+    is closed as failed, and nothing is kept."""
     path = write_json(
         tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(events)])
     )
-    with pytest.raises(RuntimeError, match=message):
-        import_file(path, batch_size=2)
+    result = import_file(path, batch_size=2)
+    assert result.failed
+    assert result.errors == [f"{path}: import failed: RuntimeError: {message}"]
+    assert result.batch.status == ImportBatch.Status.FAILED
+    assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
     assert AuditEvent.objects.count() == 0
     assert Target.objects.count() == 0
 

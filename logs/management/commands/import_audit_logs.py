@@ -84,12 +84,19 @@ class Command(BaseCommand):
         self.totals = {"read": 0, "new": 0, "duplicate": 0, "rejected": 0}
         self.failed_files = []
         self.files = 0
+        path = None
         try:
             for path in paths:
                 if is_archive_url(path):
                     self.import_archive(path, archive_credential_env)
                 else:
                     self.import_one(path, str(path))
+        except KeyboardInterrupt:
+            # The file's batch is already closed as failed (import_file); one line, no traceback.
+            raise CommandError(
+                f"Interrupted while importing {path}: nothing from it was stored; files before "
+                "it are imported."
+            ) from None
         finally:
             if rejects_writer is not None:
                 rejects_writer.close()
