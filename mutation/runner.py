@@ -86,13 +86,36 @@ class ModuleResult:
 
 
 def _pytest() -> list[str]:
-    return [sys.executable, "-m", "pytest", "-p", "mutation.plugin", "-p", "no:cacheprovider"]
+    # Run from a scratch folder (see ``_scratch``) with the project's configuration.
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "mutation.plugin",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={ROOT}",
+        f"-c={ROOT / 'pyproject.toml'}",
+    ]
+
+
+def _scratch(folder: Path) -> Path:
+    """The working folder of the test processes: a mutant that turns a URL into a relative
+    path, say, writes there and not into the project."""
+    scratch = folder / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return scratch
 
 
 def _environment(number: int) -> dict:
-    """The process's environment; on PostgreSQL each process gets a test database of its own
-    (pytest-django names it after DATABASE_URL's database)."""
+    """The process's environment: the project importable from the scratch folder, and on
+    PostgreSQL a test database for each process (pytest-django names it after DATABASE_URL's
+    database)."""
     environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), environment.get("PYTHONPATH")])
+    )
     url = environment.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         parts = urlsplit(url)
@@ -111,7 +134,8 @@ def _under(nodeid: str, paths: list[str]) -> bool:
 
 def _ignore_arguments(config: Config) -> list[str]:
     return [
-        f"--deselect={path}" if "::" in path else f"--ignore={path}" for path in config.ignore_tests
+        f"--deselect={path}" if "::" in path else f"--ignore={ROOT / path}"
+        for path in config.ignore_tests
     ]
 
 
@@ -131,12 +155,16 @@ def baseline(targets: list[Target], config: Config, folder: Path, log) -> dict:
         f"--mutation-baseline={output}",
         *(f"--mutation-trace={ROOT / target.path}" for target in targets),
         *_ignore_arguments(config),
-        *tests,
+        *(str(ROOT / path) for path in tests),
     ]
     started = time.monotonic()
     with open(log_path, "w") as stream:
         completed = subprocess.run(
-            command, cwd=ROOT, env=_environment(0), stdout=stream, stderr=subprocess.STDOUT
+            command,
+            cwd=_scratch(folder),
+            env=_environment(0),
+            stdout=stream,
+            stderr=subprocess.STDOUT,
         )
     if completed.returncode not in (0, 5) or not output.exists():
         raise RunError(
@@ -199,12 +227,12 @@ class _Worker:
             "-q",
             f"--mutation-plan={plan}",
             f"--mutation-results={self.results_path}",
-            *files,
+            *(str(ROOT / file) for file in files),
         ]
         stream = open(self.log_path, "a")  # noqa: SIM115 - closed when the process ends
         self.process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=_scratch(self.folder),
             env=_environment(self.number),
             stdout=stream,
             stderr=subprocess.STDOUT,
