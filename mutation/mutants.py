@@ -431,6 +431,33 @@ def _patch_class(applied: Applied, old_class: type, new_class: type, methods_onl
             applied.set(old_class, name, new_value)
 
 
+def _uses_class_cell(function: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Name) and node.id in ("super", "__class__")
+        for node in ast.walk(function)
+    )
+
+
+def _keep_class_cell(original: ast.stmt, mutated: ast.stmt) -> None:
+    """A method that called ``super()`` closes over ``__class__``; its code can only take the
+    place of one that still does, so a mutant that removed the call keeps an unreachable
+    mention of it."""
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    needing = {
+        (node.lineno, node.col_offset)
+        for node in ast.walk(original)
+        if isinstance(node, functions) and _uses_class_cell(node)
+    }
+    for node in ast.walk(mutated):
+        if (
+            isinstance(node, functions)
+            and (node.lineno, node.col_offset) in needing
+            and not _uses_class_cell(node)
+        ):
+            mention = ast.Expr(ast.Name("__class__", ast.Load()))
+            node.body.append(ast.If(test=ast.Constant(False), body=[mention], orelse=[]))
+
+
 def _assigned_names(statement: ast.stmt) -> list[str]:
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     return [
@@ -445,6 +472,7 @@ def apply(mutant: Mutant, module: types.ModuleType, tree: ast.Module) -> Applied
     """Put ``mutant`` in place in the imported ``module`` (whose source parsed to ``tree``)."""
     statement = copy.deepcopy(tree.body[mutant.statement])
     _mutate(statement, list(ast.walk(statement))[mutant.node], mutant.kind, mutant.change)
+    _keep_class_cell(tree.body[mutant.statement], statement)
     ast.fix_missing_locations(statement)
     code = compile(ast.Module(body=[statement], type_ignores=[]), module.__file__, "exec")
     namespace = dict(vars(module))
@@ -463,9 +491,52 @@ def apply(mutant: Mutant, module: types.ModuleType, tree: ast.Module) -> Applied
                 applied, getattr(module, statement.name), namespace[statement.name], methods_only
             )
         else:
-            for name in _assigned_names(statement):
+            names = _assigned_names(statement)
+            for name in names:
                 applied.set_global(vars(module), name, namespace[name])
+            _refresh_defaults(applied, module, tree, set(names), namespace)
     except BaseException:
         applied.undo()
         raise
     return applied
+
+
+def _refresh_defaults(applied: Applied, module, tree: ast.Module, names: set[str], namespace):
+    """Give the module's functions whose default values use ``names`` the defaults the changed
+    constant gives them (``def text(self, max_length=MAX_TEXT_CHARS)``): a default is taken
+    once, when the function is defined."""
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            owner, functions = module, [statement]
+        elif isinstance(statement, ast.ClassDef):
+            owner = vars(module).get(statement.name)
+            functions = [
+                item
+                for item in statement.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+        else:
+            continue
+        for function in functions:
+            defaults = [*function.args.defaults, *filter(None, function.args.kw_defaults)]
+            used = {
+                node.id
+                for default in defaults
+                for node in ast.walk(default)
+                if isinstance(node, ast.Name)
+            }
+            if not used & names:
+                continue
+            bare = copy.deepcopy(function)
+            bare.decorator_list, bare.body = [], [ast.Pass()]
+            ast.fix_missing_locations(bare)
+            exec(
+                compile(ast.Module(body=[bare], type_ignores=[]), module.__file__, "exec"),
+                namespace,
+            )
+            fresh = namespace[function.name]
+            current = vars(owner).get(function.name)
+            for old, _ in _function_pairs(current, current):
+                if old.__code__.co_name == function.name:
+                    applied.set(old, "__defaults__", fresh.__defaults__)
+                    applied.set(old, "__kwdefaults__", fresh.__kwdefaults__)

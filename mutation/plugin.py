@@ -254,7 +254,7 @@ class Worker:
                     return {
                         "status": "killed",
                         "by": nodeid,
-                        "why": _last_line(why),
+                        "why": _first_error(why),
                         "timeout": stopped,
                         "seconds": round(time.perf_counter() - started, 3),
                     }
@@ -272,10 +272,11 @@ def _session_fixtures(item) -> set[str]:
     }
 
 
-def _last_line(text: str) -> str:
-    """The line of a failure that says what failed (pytest's ``E`` lines end with it)."""
-    lines = [line for line in text.splitlines() if line.startswith("E ")]
-    return (lines[-1] if lines else text.strip().splitlines()[-1:] or [""])[0][:300]
+def _first_error(text: str) -> str:
+    """The line of a failure that says what failed: pytest's first ``E`` line."""
+    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    lines = [line for line in lines if line] or text.strip().splitlines()[-1:] or [""]
+    return lines[0][:300]
 
 
 def _database_use(item) -> str:

@@ -19,6 +19,8 @@ def _line(outcome: Outcome) -> list[str]:
 
 def summary(result: ModuleResult, threshold: float) -> str:
     score = result.score
+    if not result.outcomes:
+        return f"{result.target.path}: no code mutants"
     text = f"{result.target.path}: {result.killed} of {result.scored} mutants killed" + (
         f" ({score:.1f}%)" if score is not None else ""
     )
