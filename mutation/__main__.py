@@ -48,9 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-under", type=float, metavar="PERCENT", help="instead of each module's threshold"
     )
     parser.add_argument(
+        "--tests",
+        nargs="+",
+        metavar="PATH",
+        help="only these tests, instead of the related ones (which mutants do they kill?)",
+    )
+    parser.add_argument(
         "--list", action="store_true", help="list the mutants and their keys; run nothing"
     )
-    parser.add_argument("--verbose", action="store_true", help="list the equivalent mutants too")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="list the equivalent mutants and those of the other database too",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="keep the run's files (plans, results, logs) here"
@@ -97,6 +107,9 @@ def main(argv=None) -> int:
     if not targets:
         print("mutation: no module to run")
         return 0
+    if args.tests:
+        for target in targets:
+            target.tests = list(args.tests)
     if args.list:
         for target in targets:
             source = (configuration.ROOT / target.path).read_text()

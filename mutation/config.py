@@ -3,6 +3,7 @@ score each must reach, and the mutants known to be equivalent or accepted; and c
 modules of a run (named, changed since a base, or the rotating one)."""
 
 import datetime
+import os
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -28,14 +29,24 @@ class Target:
 
 @dataclass
 class Known:
-    """A mutant the configuration names: ``equivalent`` (no test can tell it from the original;
-    left out of the score) or ``accepted`` (a survivor kept knowingly; still counted)."""
+    """Mutants the configuration names: ``equivalent`` (no test can tell it from the original;
+    left out of the score), ``accepted`` (a survivor kept knowingly; still counted), or
+    ``other_database`` (code only ``database`` runs: scored there, left out elsewhere)."""
 
     module: str
-    mutant: str  # the key the report prints
+    mutant: str  # the key the report prints; or
+    where: str  # every mutant of this function (other_database only)
     reason: str
     kind: str
+    database: str = ""
     used: bool = False
+
+    def matches(self, module: str, key: str, where: str) -> bool:
+        if self.module != module:
+            return False
+        if self.mutant:
+            return self.mutant == key
+        return where == self.where or where.startswith(self.where + ".")
 
 
 @dataclass
@@ -49,9 +60,9 @@ class Config:
     def target(self, path: str) -> Target | None:
         return next((target for target in self.targets if target.path == path), None)
 
-    def known_for(self, module: str, key: str) -> Known | None:
+    def known_for(self, module: str, key: str, where: str) -> Known | None:
         for known in self.known:
-            if known.module == module and known.mutant == key:
+            if known.matches(module, key, where):
                 known.used = True
                 return known
         return None
@@ -80,13 +91,33 @@ def load(path: Path = CONFIG_PATH) -> Config:
                     raise ConfigError(f"{path}: {module} is listed twice")
                 targets.append(Target(module, list(tests), threshold))
     known = []
-    for kind in ("equivalent", "accepted"):
+    for kind in ("equivalent", "accepted", "other_database"):
         for entry in data.get(kind, []):
-            missing = [name for name in ("module", "mutant", "reason") if not entry.get(name)]
+            needed = ["module", "reason"] + (["database"] if kind == "other_database" else [])
+            missing = [name for name in needed if not entry.get(name)]
+            if kind != "other_database" and not entry.get("mutant"):
+                missing.append("mutant")
+            elif not (entry.get("mutant") or entry.get("where")):
+                missing.append("mutant or where")
             if missing:
                 raise ConfigError(f"{path}: an [[{kind}]] entry lacks {', '.join(missing)}")
-            known.append(Known(entry["module"], entry["mutant"], entry["reason"], kind))
+            known.append(
+                Known(
+                    entry["module"],
+                    entry.get("mutant", ""),
+                    entry.get("where", ""),
+                    entry["reason"],
+                    kind,
+                    entry.get("database", ""),
+                )
+            )
     return Config(targets, known, list(data.get("ignore_tests", [])))
+
+
+def current_database() -> str:
+    """The database the tests run on: the vendor DATABASE_URL names, SQLite by default."""
+    url = os.environ.get("DATABASE_URL", "")
+    return "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
 
 
 # -- choosing the modules of a run -----------------------------------------------------------

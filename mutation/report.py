@@ -11,7 +11,8 @@ def _line(outcome: Outcome) -> list[str]:
     if outcome.status == "uncovered":
         lines.append("      no related test runs this line")
     if outcome.reason:
-        lines.append(f"      {'accepted' if outcome.accepted else 'equivalent'}: {outcome.reason}")
+        label = "accepted: " if outcome.accepted else "equivalent: "
+        lines.append(f"      {'' if outcome.status == 'other database' else label}{outcome.reason}")
     if outcome.detail:
         lines.append(f"      {outcome.detail}")
     return lines
@@ -26,7 +27,7 @@ def summary(result: ModuleResult, threshold: float) -> str:
     )
     notes = [
         f"{result.count(status)} {status}"
-        for status in ("equivalent", "not applied", "not run")
+        for status in ("equivalent", "other database", "not applied", "not run")
         if result.count(status)
     ]
     if notes:
@@ -51,7 +52,8 @@ def text(results: list[ModuleResult], thresholds: dict[str, float], verbose: boo
         others = [
             o
             for o in result.outcomes
-            if o.status == "not applied" or (verbose and o.status == "equivalent")
+            if o.status == "not applied"
+            or (verbose and o.status in ("equivalent", "other database"))
         ]
         if others:
             lines.append(" not scored:")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from mutation.config import ROOT, Config, Target, rotation_number
+from mutation.config import ROOT, Config, Target, current_database, rotation_number
 from mutation.mutants import Mutant, generate
 
 # A test under a mutant is stopped after this many times its baseline duration (which tracing
@@ -42,7 +42,7 @@ class RunError(Exception):
 @dataclass
 class Outcome:
     mutant: Mutant
-    status: str  # killed, survived, uncovered, equivalent, not applied, not run
+    status: str  # killed, survived, uncovered, equivalent, other database, not applied, not run
     by: str = ""  # the test that killed it
     reason: str = ""  # why equivalent or accepted
     accepted: bool = False
@@ -316,20 +316,26 @@ def run(
     log = log or functools.partial(print, flush=True)
     started = time.time()
     deadline = started + budget if budget else None
+    database = current_database()
     results = []
     to_run: list[tuple[ModuleResult, Outcome]] = []
     for target in targets:
         result = ModuleResult(target)
         source = (ROOT / target.path).read_text(encoding="utf-8")
         for mutant in generate(target.path, source):
-            known = config.known_for(target.path, mutant.key)
+            known = config.known_for(target.path, mutant.key, mutant.where)
             outcome = Outcome(mutant, "pending")
             if mutant.pragma is not None:
                 outcome.status, outcome.reason = "equivalent", mutant.pragma
-            elif known is not None and known.kind == "equivalent":
+            elif known is None:
+                pass
+            elif known.kind == "equivalent":
                 outcome.status, outcome.reason = "equivalent", known.reason
-            elif known is not None:
+            elif known.kind == "accepted":
                 outcome.accepted, outcome.reason = True, known.reason
+            elif known.database != database:
+                outcome.status = "other database"
+                outcome.reason = f"runs only on {known.database}: {known.reason}"
             result.outcomes.append(outcome)
             if outcome.status == "pending":
                 to_run.append((result, outcome))
