@@ -19,8 +19,10 @@ failure: a module's run costs one baseline plus, per mutant, the few tests that 
 What that costs, knowingly:
 
 - only code inside functions, methods, classes and module-level assignments is mutated;
-- a module constant another module copied at import (``from x import LIMIT``) keeps its
-  value there, so such a mutant may survive where a file-based tool would kill it;
+- a changed module constant reaches the module's own code and the default values of its
+  functions, but not another module that copied it at import (``from x import LIMIT``) nor a
+  dataclass field's default, so such a mutant may survive where a file-based tool would kill
+  it;
 - a test that runs the code in a child process sees the original file: those tests are left
   out (``ignore_tests`` in ``config.toml``);
 - a test stopped by its time limit ends its worker (a new one continues), and every test that

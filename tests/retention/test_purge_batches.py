@@ -37,17 +37,6 @@ def test_an_events_annotations_go_with_it():
     assert result.ok, result.broken
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_purge_opens_its_connection_when_none_is_open():
-    store_events(400, 401)
-    ids = list(AuditEvent.objects.values_list("id", flat=True))
-    connection.close()
-
-    assert purge.purge_batch(ids, "run") == 2
-
-    assert not AuditEvent.objects.exists()
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("days", [1, 2])
 def test_a_single_day_is_the_shortest_retention(settings, days):
