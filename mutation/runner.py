@@ -1,13 +1,13 @@
 """Running the mutants of the chosen modules: one baseline, then workers, then the scores.
 
-1. Generate each module's mutants; those the configuration or a pragma marks equivalent are
-   not run.
+1. Generate each module's mutants; those the configuration or a pragma marks equivalent, and
+   those of code only the other database runs, are not run.
 2. Baseline: one pytest process runs every related test once, unmutated, recording which lines
    of the modules each test runs (``mutation.plugin``). Any failure stops here: a mutant is
    only meaningful against passing tests.
 3. Each mutant gets the tests related to its module that run its line (all of the module's
-   tests for a module-level constant), fastest first; a mutant no test runs survives as
-   "not run by any test".
+   tests for a module-level constant), fastest first; a mutant that no related test runs
+   survives, and the report says so.
 4. ``jobs`` worker processes share the mutants; a worker that ends early (a test stopped by
    its alarm, a crash) is replaced for the rest. With a budget, no mutant starts after it runs
    out; the modules are taken one after another, starting with a different one from commit
@@ -126,9 +126,9 @@ def _environment(number: int) -> dict:
 
 
 def _under(nodeid: str, paths: list[str]) -> bool:
-    file = nodeid.split("::", 1)[0]
+    """Whether the test ``nodeid`` is one of ``paths``: folders, files or test ids."""
     return any(
-        file == path.rstrip("/") or file.startswith(path.rstrip("/") + "/") for path in paths
+        nodeid == path or nodeid.startswith((path.rstrip("/") + "/", path + "::")) for path in paths
     )
 
 
