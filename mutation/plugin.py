@@ -9,10 +9,11 @@ database created once, and for each mutant: put it in place, run its tests (fast
 set up and torn down as pytest does) until one fails, take it out, write one JSON line to
 ``--mutation-results``. Session fixtures are set up by an unmutated test first, so that no
 mutant takes part in creating the test database. A test that runs too long is stopped by an
-alarm and counts as killing the mutant; the worker then ends, so that what the interrupted test
-left half done cannot spoil later results, and the runner starts a new one for the rest. At the
-end each test that killed a mutant runs once more unmutated: should one fail now, a mutant left
-something behind and the results say so.
+alarm and counts as killing the mutant (recorded at once); the worker then ends, so that what
+the interrupted test left half done cannot spoil later results, and the runner starts a new one
+for the rest. A test that swallows the interruption and runs on ends its worker shortly after.
+At the end each test that killed a mutant runs once more unmutated: should one fail now, a
+mutant left something behind and the results say so.
 """
 
 import ast
@@ -129,6 +130,12 @@ class Baseline:
         self.output.write_text(json.dumps({"tests": self.tests}))
 
 
+# After a test's time is up it is interrupted; if it still runs this much later, the worker
+# ends itself with this status.
+GRACE_SECONDS = 5
+STUCK_EXIT_STATUS = 75
+
+
 class MutantTimeout(BaseException):
     """A test ran past its time under a mutant (a BaseException: no ``except Exception`` in
     the code under test swallows it)."""
@@ -143,6 +150,7 @@ class Worker:
         self._modules: dict[str, tuple] = {}
         self._armed = False
         self._fired = False
+        self._testing: tuple[str, str] | None = None  # the mutant and the test running
         self._snapshot = _DatabaseSnapshot(config)
 
     def _write(self, record: dict) -> None:
@@ -158,10 +166,20 @@ class Worker:
         return self._modules[path]
 
     def _alarm(self, signum, frame):
-        if self._armed:
-            self._armed = False
-            self._fired = True
-            raise MutantTimeout()
+        if not self._armed:
+            return
+        if self._fired:
+            # The interruption was swallowed (an ``except BaseException``, a callback that
+            # ignores errors) and the test runs on: end the worker, a new one continues.
+            os._exit(STUCK_EXIT_STATUS)
+        self._fired = True
+        if self._testing is not None:
+            # Recorded before the test is interrupted: pytest may be building the report of a
+            # deep failure when the alarm comes, and fail itself.
+            ident, nodeid = self._testing
+            self._write({"id": ident, "status": "killed", "by": nodeid, "timeout": True})
+        signal.setitimer(signal.ITIMER_REAL, GRACE_SECONDS)
+        raise MutantTimeout()
 
     def _run_test(self, item, seconds: float) -> tuple[bool, bool, str]:
         """Run one test as pytest would; (failed, stopped by the alarm, why it failed)."""
@@ -249,7 +267,11 @@ class Worker:
             return {"status": "not applied", "detail": str(error)}
         try:
             for nodeid, seconds in zip(entry["tests"], entry["timeouts"], strict=True):
-                failed, stopped, why = self._run_test(items[nodeid], seconds)
+                self._testing = entry["mutant"]["ident"], nodeid
+                try:
+                    failed, stopped, why = self._run_test(items[nodeid], seconds)
+                finally:
+                    self._testing = None
                 if failed:
                     return {
                         "status": "killed",

@@ -225,6 +225,9 @@ class _Worker:
         command = [
             *_pytest(),
             "-q",
+            # One line for a failure: the report of a deep recursion, in full, can take
+            # longer than the test's time.
+            "--tb=line",
             f"--mutation-plan={plan}",
             f"--mutation-results={self.results_path}",
             *(str(ROOT / file) for file in files),
