@@ -128,7 +128,8 @@ def _environment(number: int) -> dict:
 def _under(nodeid: str, paths: list[str]) -> bool:
     """Whether the test ``nodeid`` is one of ``paths``: folders, files or test ids."""
     return any(
-        nodeid == path or nodeid.startswith((path.rstrip("/") + "/", path + "::")) for path in paths
+        nodeid == path or nodeid.startswith((path.rstrip("/") + "/", path + "::", path + "["))
+        for path in paths
     )
 
 

@@ -128,10 +128,16 @@ def test_a_target_filter_lists_ids_on_postgresql_up_to_the_bound(small_bound, ma
     wanted = [TargetFactory(display_name="Bound target").event_id for _ in range(matches)]
     TargetFactory(display_name="Another target")
 
-    found = selected(target="Bound target")
+    with CaptureQueriesContext(connection) as queries:
+        found = selected(target="Bound target")
+        pks = sorted(found.values_list("pk", flat=True))
 
-    assert sorted(found.values_list("pk", flat=True)) == sorted(wanted)
+    assert pks == sorted(wanted)
+    # PostgreSQL reads no more ids than it takes to know there are more than the bound.
+    limits = [q["sql"] for q in queries.captured_queries if " LIMIT " in q["sql"]]
+    postgres = connection.vendor == "postgresql"
+    assert [sql.rsplit(" LIMIT ", 1)[1] for sql in limits] == ([str(BOUND + 1)] if postgres else [])
     sql = str(found.query)
-    listed_ids = connection.vendor == "postgresql" and matches <= BOUND
+    listed_ids = postgres and matches <= BOUND
     assert ("= ANY(" in sql) == listed_ids, sql
     assert ("IN (SELECT" in sql) == (not listed_ids), sql
