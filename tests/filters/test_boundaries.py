@@ -1,0 +1,154 @@
+"""The exact edges of the shared filters: where each preset starts, which date ranges are
+refused, and the bound between looking matches up by id and walking the events.
+
+An auditor reads "Last 30 days" as exactly that: an event one second older is not in it, one
+second younger is. The lengths are written out here rather than read from ``logs.filters``, so
+that a preset quietly changed there fails this test (the view and its download would shift
+together and agree with each other).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from logs import filters
+from logs.filters import AuditEventFilterSet
+from logs.models import AuditEvent
+from tests.api.conftest import EVENTS_URL
+from tests.factories import AuditEventFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+PRESETS = [("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30))]
+SECOND = timedelta(seconds=1)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def listed(api, **params) -> list[str]:
+    response = api.get(EVENTS_URL, params)
+    assert response.status_code == 200, response.content
+    return [row["activity"] for row in response.json()["results"]]
+
+
+def selected(**data):
+    filterset = AuditEventFilterSet(data=data, queryset=AuditEvent.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    return filterset.qs
+
+
+@pytest.mark.parametrize(("period", "length"), PRESETS, ids=[name for name, _ in PRESETS])
+def test_a_preset_reaches_back_exactly_its_length(api, period, length):
+    now = timezone.now()
+    AuditEventFactory(activity__name="a second inside", activity_datetime=now - length + SECOND)
+    AuditEventFactory(activity__name="a second outside", activity_datetime=now - length - SECOND)
+    AuditEventFactory(activity__name="now", activity_datetime=now)
+
+    # The request reads the clock again, a few milliseconds later: still within the second.
+    assert listed(api, period=period) == ["now", "a second inside"]
+
+
+def test_since_one_microsecond_after_until_is_refused(api):
+    until = timezone.now() - timedelta(days=1)
+    response = api.get(
+        EVENTS_URL,
+        {"since": (until + MICROSECOND).isoformat(), "until": until.isoformat()},
+    )
+    assert response.status_code == 400, response.content
+    assert response.json() == {"since": ["Must not be later than until."]}
+
+    filterset = AuditEventFilterSet(
+        data={"since": (until + MICROSECOND).isoformat(), "until": until.isoformat()},
+        queryset=AuditEvent.objects.all(),
+    )
+    assert not filterset.is_valid()
+    assert filterset.errors == {"since": ["Must not be later than until."]}
+
+
+def test_since_equal_to_until_selects_the_events_of_that_instant(api):
+    moment = timezone.now() - timedelta(days=1)
+    AuditEventFactory(activity__name="just before", activity_datetime=moment - MICROSECOND)
+    AuditEventFactory(activity__name="at the instant", activity_datetime=moment)
+    AuditEventFactory(activity__name="just after", activity_datetime=moment + MICROSECOND)
+
+    assert listed(api, since=moment.isoformat(), until=moment.isoformat()) == ["at the instant"]
+
+
+# -- the id-list bound (MAX_ID_LIST): up to it, matches are looked up by id ------------------
+BOUND = 3
+
+
+@pytest.fixture
+def small_bound(monkeypatch):
+    """A bound of three matches, so that a handful of events reaches it."""
+    monkeypatch.setattr(filters, "MAX_ID_LIST", BOUND)
+
+
+def walked(queryset) -> bool:
+    """Whether a search walks the events (its ``column + 0`` keys) instead of listing ids."""
+    return "+ 0)" in str(queryset.query)
+
+
+@pytest.mark.parametrize("matches", [BOUND - 1, BOUND, BOUND + 1, BOUND + 2])
+def test_a_search_lists_up_to_the_bound_and_walks_beyond_it(small_bound, matches):
+    wanted = [AuditEventFactory(activity__name="Bound probe").pk for _ in range(matches)]
+    AuditEventFactory(activity__name="Something else")
+
+    with CaptureQueriesContext(connection) as queries:
+        found = selected(search="bound probe")
+        pks = sorted(found.values_list("pk", flat=True))
+
+    assert pks == sorted(wanted)
+    assert walked(found) == (matches > BOUND)
+    # No kind of match reads more ids than it takes to know there are more than the bound
+    # (the stored target names are a list of their own, bounded by MAX_NAME_LIST).
+    limits = [q["sql"] for q in queries.captured_queries if " LIMIT " in q["sql"]]
+    ids = [sql for sql in limits if '"logs_targetname"' not in sql]
+    assert ids
+    assert all(sql.endswith(f" LIMIT {BOUND + 1}") for sql in ids), ids
+    names = [sql for sql in limits if '"logs_targetname"' in sql]
+    assert all(sql.endswith(f" LIMIT {filters.MAX_NAME_LIST + 1}") for sql in names), names
+
+
+@pytest.mark.parametrize("matches", [BOUND, BOUND + 1])
+def test_a_search_whose_matches_add_up_past_the_bound_walks(small_bound, matches):
+    """Matches of several kinds count together: two by activity name and the rest by
+    correlation id reach the bound as one."""
+    wanted = [AuditEventFactory(activity__name="Shared needle").pk for _ in range(2)]
+    wanted += [AuditEventFactory(correlation_id="shared needle").pk for _ in range(matches - 2)]
+
+    found = selected(search="shared needle")
+
+    assert sorted(found.values_list("pk", flat=True)) == sorted(wanted)
+    assert walked(found) == (matches > BOUND)
+
+
+@pytest.mark.parametrize("matches", [BOUND - 1, BOUND, BOUND + 1])
+def test_a_target_filter_lists_ids_on_postgresql_up_to_the_bound(small_bound, matches):
+    """Up to MAX_ID_LIST matching targets, PostgreSQL looks their events up as one list of ids
+    and SQLite as a subquery (see ``ids_or_subquery``); beyond it, each event's own targets are
+    checked as the events are walked (EXISTS), on both."""
+    wanted = [TargetFactory(display_name="Bound target").event_id for _ in range(matches)]
+    TargetFactory(display_name="Another target")
+
+    with CaptureQueriesContext(connection) as queries:
+        found = selected(target="Bound target")
+        pks = sorted(found.values_list("pk", flat=True))
+
+    assert pks == sorted(wanted)
+    # No more targets are read than it takes to know there are more than the bound.
+    limits = [
+        sql.rsplit(" LIMIT ", 1)[1]
+        for sql in (q["sql"] for q in queries.captured_queries)
+        if " LIMIT " in sql and sql.split(" FROM ", 1)[1].startswith('"logs_target" ')
+    ]
+    postgres = connection.vendor == "postgresql"
+    beyond = matches > BOUND
+    listed_ids = postgres and not beyond
+    assert limits == [f"1 OFFSET {BOUND}", *([str(BOUND + 1)] if listed_ids else [])]
+    sql = str(found.query)
+    assert ("= ANY(" in sql) == listed_ids, sql
+    assert ("IN (SELECT" in sql) == (not postgres and not beyond), sql
+    assert ("EXISTS" in sql) == beyond, sql
