@@ -6,6 +6,8 @@ from django.utils.text import capfirst
 class ReadOnlyAdminMixin:
     """No add, change or delete, superusers included: these rows are records of what happened."""
 
+    change_form_template = "admin/logs/read_only_change_form.html"
+
     def has_add_permission(self, request):
         return False
 

@@ -98,3 +98,11 @@ def test_an_exporter_cannot_see_the_trail(client, django_user_model, export_reco
     assert client.get(CHANGELIST).status_code == 403
     assert client.get(f"{CHANGELIST}{export_record.pk}/change/").status_code == 403
     assert "Access records" not in client.get("/admin/").content.decode()
+
+
+def test_a_record_page_offers_no_history_button(officer_client, export_record):
+    """Nobody may change a record, so Django's "History" would only ever open an empty page."""
+    page = officer_client.get(f"{CHANGELIST}{export_record.pk}/change/")
+    assert page.status_code == 200
+    assert f"{CHANGELIST}{export_record.pk}/history/" not in page.content.decode()
+    assert "Username" in page.content.decode()
