@@ -3,7 +3,7 @@
 Each event carries ``chain_seq`` (1, 2, 3, ... with no gaps, in the order events were stored)
 and ``chain_link`` = SHA-256(previous event's link || the event's chain record), the first
 event's previous link being 32 zero bytes. The chain record is the UTF-8 JSON array (orjson,
-compact) of the sequence number and the stored columns that say what happened::
+compact) of the sequence number and the stored columns that say what happened:
 
     [seq, entra_id, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), service_id, category_id, activity_id,
      operation_type, result, result_reason, correlation_id, initiator_id, initiator_ip_address,
