@@ -96,7 +96,7 @@ def ensure_development_env(path: Path = DEVELOPMENT_ENV) -> bool:
     path.write_text(
         "# Development settings written by `python3 -m auditportal.quickstart serve`.\n"
         "# manage.py reads them when the environment sets neither DEBUG nor SECRET_KEY.\n"
-        "# For this machine only: never deploy them (see README, Production).\n"
+        "# For this machine only: never deploy them (see docs/operators/production.md).\n"
         "DEBUG=1\n"
         f"SECRET_KEY={secrets.token_urlsafe(50)}\n",
         encoding="utf-8",

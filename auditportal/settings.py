@@ -167,12 +167,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the portal read while an import writes; the timeout rides out short write locks.
     # Each request opens its own connection, whose page cache starts empty: memory-mapped reads
     # (up to 4 GiB of the file) come straight from the operating system's cache instead, warm
-    # from earlier requests (a month's compliance answers: 1.7 s to 1.1 s at a million events).
+    # from earlier requests (benchmark metric ``reports``).
     # A new database file gets 16 KiB pages (the page size is fixed once the file has its first
     # table; an existing file keeps its own): an event row (1.4 KB) no longer fills half a page,
-    # and a large import handles a quarter as many pages, in shallower indexes. Measured at a
-    # million events: import 8,800-10,600 events/s against 7,500-8,300 with 4 KiB pages,
-    # retention 18% faster, browsing, reports and exports as fast as before.
+    # and a large import handles a quarter as many pages, in shallower indexes: imports and
+    # retention are faster, browsing, reports and exports as fast (benchmark metrics
+    # ``ingest`` and ``retention``).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 30,
@@ -193,8 +193,8 @@ if DATABASE_REPLICA_URL:
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":
         # The portal's queries are short index walks on tables of millions of rows, whose
-        # estimated cost starts JIT compilation that takes longer than running them (the
-        # changelist's search of a busy actor: 342 ms with JIT, 156 ms without).
+        # estimated cost starts JIT compilation that takes longer than running them (benchmark
+        # metric ``browse``, row "changelist search").
         _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -166,8 +166,9 @@ def activities_containing(value: str) -> list[int]:
 
 # Up to this many matches a name filter or a search becomes a list of ids, else it stays a
 # subquery (or, for a search, a walk in date order). Above the changelist's exact-count limit
-# (10,000), so that a walk only happens when matches are dense enough to be met early;
-# measured at 1,000,000 events, 20,000 keeps both a busy actor and a broad term under 200 ms.
+# (10,000), so that a walk only happens when matches are dense enough to be met early; chosen
+# so that both a busy actor's filter and a broad search stay within the changelist's target
+# (benchmark metric ``browse``, rows "changelist search" and "changelist broad search").
 MAX_ID_LIST = 20_000
 
 
@@ -179,7 +180,7 @@ def ids_or_subquery(queryset, field: str):
     matches are plenty, a scan of the whole table when they are few. Name lookups resolve
     against small tables (or an indexed column of targets), so reading the ids first is cheap.
     SQLite's planner turns ORed id lists into a union of index lookups sorted afterwards, which
-    is slow when matches are plenty, so there the subquery stays (measured at 1,000,000 events).
+    is slow when matches are plenty, so there the subquery stays (benchmark metric ``browse``).
     """
     if connections[queryset.db].vendor != "postgresql":
         return queryset.values(field)

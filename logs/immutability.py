@@ -2,7 +2,7 @@
 
 Audit records are evidence. The ORM refuses to change or delete them (see the managers and
 ``save`` overrides in ``logs.models``), and on PostgreSQL a trigger refuses UPDATE and DELETE
-even from raw SQL. The one exception is :func:`retention_purge`, which retention uses to delete
+even from raw SQL. The one exception is ``retention_purge()``, which retention uses to delete
 events that have been archived: it marks the current context (for the ORM) and, on PostgreSQL,
 sets a transaction-local setting that the trigger checks.
 """

@@ -3,7 +3,7 @@
 Each event carries ``chain_seq`` (1, 2, 3, ... with no gaps, in the order events were stored)
 and ``chain_link`` = SHA-256(previous event's link || the event's chain record), the first
 event's previous link being 32 zero bytes. The chain record is the UTF-8 JSON array (orjson,
-compact) of the sequence number and the stored columns that say what happened::
+compact) of the sequence number and the stored columns that say what happened:
 
     [seq, entra_id, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), service_id, category_id, activity_id,
      operation_type, result, result_reason, correlation_id, initiator_id, initiator_ip_address,
@@ -20,10 +20,13 @@ serialises appends: a transaction-level advisory lock on PostgreSQL, the write l
 SQLite transaction takes at BEGIN IMMEDIATE. So two imports cannot fork the chain.
 
 Retention deletes events legitimately. For each batch it purges it stores one
-:class:`~logs.models.ChainCheckpoint` listing every run of consecutive positions purged and the
+``logs.models.ChainCheckpoint`` listing every run of consecutive positions purged and the
 link of each run's last event, so the next surviving event still verifies. Checkpoints form a
-chain of their own, each link an HMAC keyed by ``SECRET_KEY``: someone who can write to the
+chain of their own, each link an HMAC keyed by ``SECRET_KEY`` (a checkpoint signed with a key
+since rotated into ``SECRET_KEY_FALLBACKS`` still verifies): someone who can write to the
 database but does not know the key cannot make a deletion look like retention.
+
+The migration that introduced the chain linked the events stored before it, in id order.
 """
 
 import bisect
@@ -289,7 +292,18 @@ def _event_rows_sql() -> str:
 
 
 def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verification:
-    """Walk the chain in sequence order; stop at the first break."""
+    """Walk the chain in sequence order; stop at the first break.
+
+    Only the chained columns are read, ``chunk_size`` events at a time in position order, after
+    the checkpoints (whose own chain is checked first). The first break is reported as one of:
+
+    - *modified*: an event no longer matches its link, or a checkpoint its signature;
+    - *missing*: positions gone that no checkpoint covers;
+    - *inserted*: an event with no position, in a purged position or out of insertion order,
+      or a target, modified property or annotation whose parent is not stored (the database
+      does not check those references, since only the loader writes them, with their event,
+      and only retention deletes them, first).
+    """
     result = Verification()
     purged, broken = _load_checkpoints()
     if broken:

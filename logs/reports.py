@@ -51,8 +51,9 @@ keeps no statistics and aggregates by sorting, ``event_day_counts_idx`` holds ea
 category, activity, result, date and service in the order the counts need (migration 0010); on
 PostgreSQL ``event_date_idx`` includes them and the groups are hashed. The targets and
 properties come from the copies of the event's date, activity, result and service that each
-target carries (migration 0011), through ``target_activity_date_idx``: a month's 160,000
-targets of a million-event log are read as ranges of one index, none joined to its event.
+target carries (migration 0011; events never change, so the copies cannot go stale), through
+``target_activity_date_idx``: a month's targets are read as ranges of one index, none joined
+to its event (``python -m benchmarks --metric reports`` measures it).
 """
 
 import re

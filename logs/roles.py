@@ -1,5 +1,5 @@
-"""The portal's four roles (DESIGN.md) as Django groups: one definition for the data migration
-and for ``setup_roles``.
+"""The portal's four roles (docs/auditors/roles.md) as Django groups: one definition for the
+data migration and for ``setup_roles``.
 
 Each role lists exactly the permissions it needs. No role holds ``change`` or ``delete`` on an
 audit record: events leave the database only through retention (``purge_auditevent``).

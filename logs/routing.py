@@ -1,11 +1,11 @@
 """Which database answers a query: the primary, or a read replica for read-only work.
 
 With ``DATABASE_REPLICA_URL`` set, settings add a second database, ``replica`` (a PostgreSQL
-streaming replica of the primary), and install :class:`ReadReplicaRouter`. A replica lags the
+streaming replica of the primary), and install ``ReadReplicaRouter``. A replica lags the
 primary by a moment, so a read that follows a write in the same piece of work must not go to it:
 an import reads to deduplicate and then writes, retention archives and then purges, the integrity
 chain reads its head and then appends, a user saves a column choice and then sees the
-changelist. Hence only work marked read-only with :func:`read_only_queries` reads from the
+changelist. Hence only work marked read-only with ``read_only_queries`` reads from the
 replica (the changelist and detail pages, Insights, the API's GET endpoints, exports and
 ``audit_report``), and only the audit-log models (events and what they are made of, lookups,
 annotations, import batches). Sessions, users, permissions, tokens, the access trail and column

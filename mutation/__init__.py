@@ -1,5 +1,5 @@
 """Mutation testing of the modules whose mistakes would be wrong evidence (``python -m
-mutation``; the README's "Mutation testing" says how to run it).
+mutation``; docs/internals/mutation-testing.md says how to run it).
 
 Why a small runner of our own rather than mutmut or cosmic-ray: cosmic-ray runs the test
 command once per mutant, in a new process, and each of those starts Django and migrates a test

@@ -34,7 +34,8 @@ def sqlite_reads_copied(connection):
 
     The portal maps the file (settings: it keeps every request's reads warm), but an export
     reads its whole range once, and the mapped pages it touches count as the process's own
-    resident memory: exporting a million events grew it by 1.3 GB. Copied reads keep it flat.
+    resident memory, which would grow with the number of events exported. Copied reads keep
+    it flat (benchmark metric ``export``, its RSS growth rows).
     """
     if connection.vendor != "sqlite":
         yield

@@ -3,8 +3,8 @@
 An import allocates millions of short-lived containers (records, rows, tuples), so CPython's
 cyclic collector runs thousands of times, and each full collection walks every object Django
 has loaded as well. All of it holds the GIL, which the thread inserting rows needs between
-rows: measured on a million-event SQLite import, 11 s of collections, 7 s of them full ones;
-with the settings below, 5.5 s.
+rows, so collections slow the whole import down (benchmark metric ``ingest``); the settings
+below roughly halve the time spent collecting.
 
 Almost all of it is freed by reference counting anyway; the collector still runs, only less
 often, so whatever forms a cycle is still collected, a little later.
@@ -14,7 +14,8 @@ import contextlib
 import gc
 
 # Allocations between young collections, and collections between older ones, while importing
-# (CPython's defaults: 700, 10, 10). A young generation of 20,000 objects is a few MB at most.
+# (CPython's defaults: 700, 10, 10). A young generation of 20,000 objects holds a few
+# megabytes at most, so collecting it less often costs little memory.
 IMPORT_THRESHOLDS = (20_000, 50, 100)
 
 

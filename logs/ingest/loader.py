@@ -35,10 +35,10 @@ from logs.models import (
     TargetName,
 )
 
-# Measured with python -m benchmarks: 5,000 was as fast as 10,000 and beat 2,000 (fewer round
-# trips). Three batches are in memory at once (one being inserted, one built, one filled);
-# 4,000 keeps a million-event SQLite import under 300 MiB with its page cache, whatever the
-# file size (5,000: 299 MiB).
+# Large enough that round trips no longer count (larger batches were no faster), small enough
+# for memory: three batches are in memory at once (one being inserted, one built, one
+# filled), and this size keeps an import within its memory target with SQLite's page cache,
+# whatever the file size (benchmark metrics ``ingest`` and ``ingest peak RSS``).
 DEFAULT_BATCH_SIZE = 4_000
 
 EVENT_COLUMNS = [

@@ -35,8 +35,9 @@ from logs.ingest.records import (
 
 # Below this size the child's start-up (a fraction of a second) costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-# Records per message, and messages read ahead of the records being stored: about 5 MB of
-# pickled records waiting, and little memory on top of the batches.
+# Records per message, and messages read ahead of the records being stored: a few megabytes
+# of pickled records waiting at most, little memory on top of the batches (benchmark metric
+# ``ingest peak RSS``).
 CHUNK_RECORDS = 1000
 QUEUED_CHUNKS = 3
 # The parsing process yields the processor to the storing threads (see the end of the module).
@@ -279,7 +280,7 @@ _INITIATOR_FIELDS = tuple(InitiatorRecord.__dataclass_fields__)
 
 if __name__ == "__main__":
     # Parsing runs ahead of storing, which is what the import waits for: when both want a
-    # core, storing goes first (measured: a tenth faster on two cores).
+    # core, storing goes first (benchmark metric ``ingest``).
     os.nice(CHILD_NICENESS)
     # Ctrl-C reaches the whole process group: the parent handles it, and ends this process.
     # And should the parent stop reading (or end), this process ends quietly, not with a

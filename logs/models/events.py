@@ -101,7 +101,8 @@ class AuditEvent(ImmutableModel):
     # The references to lookups and the import batch have no database constraint: the loader
     # writes them from rows it has just read or created in the same transaction, events are
     # never updated, and the ORM still refuses to delete a lookup in use (PROTECT). A checked
-    # constraint costs five trigger checks per event, a fifth of a million-event import's time.
+    # constraint costs five trigger checks per event, a large share of an import's time
+    # (benchmark metric ``ingest``).
     # The same holds for targets and modified properties (see Target.event).
 
     class Meta:

@@ -1,7 +1,8 @@
 """How long audit events are kept: a default number of days, and per-category overrides.
 
-Both come from settings (environment variables, see the README): ``AUDITPORTAL_RETENTION_DAYS``
-and ``AUDITPORTAL_RETENTION_OVERRIDES`` ("UserManagement=730,Policy=1095"). Overrides may be
+Both come from settings (environment variables, see docs/operators/configuration.md):
+``AUDITPORTAL_RETENTION_DAYS`` and ``AUDITPORTAL_RETENTION_OVERRIDES``
+("UserManagement=730,Policy=1095"). Overrides may be
 longer or shorter than the default; a category without one follows the default.
 """
 

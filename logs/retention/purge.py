@@ -76,8 +76,8 @@ def _zeroing_only_pages_written_anyway():
     """On SQLite, ``secure_delete = FAST`` for the purge.
 
     Debian's SQLite (and others) is built with secure delete on: it overwrites every deleted
-    row with zeros, and writes out each page a purge frees only to hold zeros, a quarter of a
-    purge's time (a million events: 13,300 events/s against 17,100). FAST still zeroes what is
+    row with zeros, and writes out each page a purge frees only to hold zeros, a large share
+    of a purge's time (benchmark metric ``retention``). FAST still zeroes what is
     deleted from every page that is written anyway; a page freed whole keeps its old bytes on
     the free list until SQLite reuses it, as PostgreSQL keeps deleted rows until it vacuums.
     ``VACUUM`` rewrites the file without them. The setting belongs to the connection, so the

@@ -49,11 +49,11 @@ from logs.retention.selection import next_part, part_dates, part_key
 from logs.retention.stores import LOCK_NAME, ArchiveBusyError, ArchiveStore, open_store
 from logs.trail import record_access
 
-# Events deleted per transaction. Measured on SQLite: a commit writes every page the batch
-# touched to the write-ahead log, and the indexes keyed by random ids (activity id,
-# correlation id) are touched all over by any batch, so 25,000 a transaction purge twice as
-# fast as 5,000, and 50,000 a fifth faster again (a million events: 21 s against 27 s for a
-# quarter); other writers wait for the lock up to a few seconds, readers never.
+# Events deleted per transaction. On SQLite a commit writes every page the batch touched to
+# the write-ahead log, and the indexes keyed by random ids (activity id, correlation id) are
+# touched all over by any batch, so larger batches share those pages among more deletes and
+# purge faster (benchmark metric ``retention``); the bound is how long other writers wait for
+# the lock (a few seconds at most), readers never wait.
 DEFAULT_BATCH_SIZE = 50_000
 # Events per archive file: the manifest is rewritten once per file, and each file is written
 # whole before its events are deleted.

@@ -3,7 +3,7 @@ forms (hypothesis), with values taken from the stored events in other letter cas
 prefixes and as date boundaries, must serve exactly the events a plain Python reading of
 Graph's semantics selects from the served records themselves.
 
-Names change case in ASCII letters only: SQLite folds no other letters' case (README).
+Names change case in ASCII letters only: SQLite folds no other letters' case (docs/api/rest.md).
 """
 
 from datetime import datetime

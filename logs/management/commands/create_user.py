@@ -29,7 +29,7 @@ class Command(BaseCommand):
             "--role",
             required=True,
             choices=list(ROLE_PERMISSIONS),
-            help="the role (see README, Roles and access)",
+            help="the role (see docs/auditors/roles.md)",
         )
         parser.add_argument(
             "--password-env",
