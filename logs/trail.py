@@ -22,14 +22,14 @@ Changes made by ``QuerySet.update()`` or raw SQL send no signal and are not reco
 
 Signals carry no request, so ``TrailRequestMiddleware`` keeps the current one in a context
 variable: a change made through the admin is recorded with the administrator who made it and
-the address it came from. A change made by a management command inside ``run_by_command`` is
-recorded under the operating-system user who ran it, with the command's name; one made
-elsewhere outside a request (the shell) is recorded without a user.
+the address it came from. A change made by a management command (``manage.py`` runs every
+command inside ``run_by_command``, see ``logs.command_context``) is recorded under the
+operating-system user who ran it, with the command's name; one made elsewhere outside a request
+(code that does not go through ``manage.py``) is recorded without a user.
 """
 
 import contextvars
 import getpass
-from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, identify_hasher, is_password_usable
@@ -39,6 +39,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.utils import timezone
 
 from logs.client_address import client_address
+from logs.command_context import current_command
 from logs.models import AccessRecord
 
 Action = AccessRecord.Action
@@ -48,7 +49,6 @@ USERNAME_LENGTH = AccessRecord._meta.get_field("username").max_length
 USER_AGENT_LENGTH = 1000
 
 _current_request = contextvars.ContextVar("auditportal_trail_request", default=None)
-_current_command = contextvars.ContextVar("auditportal_trail_command", default=None)
 # Why the tokens being deleted now are revoked, when the portal revokes them itself.
 _revocation_reason = contextvars.ContextVar("auditportal_trail_revocation", default=None)
 # ``record_access``'s default user: whoever is signed in on the request.
@@ -74,17 +74,6 @@ class TrailRequestMiddleware:
             _current_request.reset(token)
 
 
-@contextmanager
-def run_by_command(name: str):
-    """What is recorded meanwhile outside a request (a role given by ``create_user``, through
-    the receivers below) is recorded as done by the operating-system user running ``name``."""
-    token = _current_command.set(name)
-    try:
-        yield
-    finally:
-        _current_command.reset(token)
-
-
 def record_access(
     action: str,
     *,
@@ -102,7 +91,7 @@ def record_access(
     """
     if request is None:
         request = current_request()
-    command = _current_command.get() if request is None else None
+    command = current_command() if request is None else None
     if command is not None and user is REQUEST_USER:
         user = None
         username = operating_system_user() if username is None else username
@@ -267,12 +256,12 @@ def remember_stored_account(sender, instance, raw=False, using=None, update_fiel
     instance._trail_stored = None
     if raw or instance.pk is None:
         return
-    fields = (sender.USERNAME_FIELD, *ACCOUNT_FIELDS)
-    if update_fields is not None and not set(update_fields) & set(fields):
-        return
-    instance._trail_stored = (
-        sender._base_manager.using(using).filter(pk=instance.pk).values(*fields).first()
-    )
+    fields = [sender.USERNAME_FIELD, *ACCOUNT_FIELDS]
+    if update_fields is not None:  # only these are written: an unsaved change elsewhere is not
+        fields = [field for field in fields if field in update_fields]
+    if fields:
+        stored = sender._base_manager.using(using).filter(pk=instance.pk).values(*fields)
+        instance._trail_stored = stored.first()
 
 
 def record_account_saved(sender, instance, created, raw=False, **kwargs):
@@ -290,13 +279,10 @@ def record_account_saved(sender, instance, created, raw=False, **kwargs):
     if stored is None:  # a save of other fields only: nothing watched can have changed
         return
     changes = {}
-    stored_name = stored[sender.USERNAME_FIELD]
-    if stored_name != name:
-        changes["username"] = {"old": stored_name, "new": name}
-    for flag in ACCOUNT_FLAGS:
-        if stored[flag] != getattr(instance, flag):
-            changes[flag] = {"old": stored[flag], "new": getattr(instance, flag)}
-    password_changed = _password_changed(stored["password"], instance)
+    for field in (sender.USERNAME_FIELD, *ACCOUNT_FLAGS):
+        if field in stored and stored[field] != getattr(instance, field):
+            changes[field] = {"old": stored[field], "new": getattr(instance, field)}
+    password_changed = "password" in stored and _password_changed(stored["password"], instance)
     if password_changed:
         changes["password"] = "changed"
     if not changes:
@@ -304,7 +290,7 @@ def record_account_saved(sender, instance, created, raw=False, **kwargs):
     record_access(Action.ACCOUNT, detail={"change": "changed", "members": [name], **changes})
     if password_changed:
         revoke_tokens(instance, "password changed")
-    elif stored["is_active"] and not instance.is_active:
+    elif "is_active" in changes and not instance.is_active:
         revoke_tokens(instance, "user deactivated")
 
 

@@ -3,6 +3,7 @@ superuser, staff and active flags, password changes, and the API tokens those re
 
 import getpass
 import io
+import json
 
 import pytest
 from django.contrib.auth.management.commands import changepassword
@@ -13,6 +14,7 @@ from knox.models import AuthToken
 
 from logs.models import AccessRecord
 from logs.roles import AUDIT_READER
+from tests.processes import ProcessDatabase, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -349,4 +351,60 @@ def test_create_user_records_the_account_under_the_operating_system_user(monkeyp
         "is_staff": True,
         "is_active": True,
         "via": "manage.py create_user",
+    }
+
+
+def test_a_save_of_named_fields_compares_only_those(django_user_model, bob):
+    AuthToken.objects.create(bob)
+    bob.set_password("never-saved-1234")  # changed here, but not written below
+    bob.is_staff = False
+    bob.save(update_fields=["is_staff"])
+    [changed] = records(Action.ACCOUNT)
+    assert changed.detail == {
+        "change": "changed",
+        "members": ["bob"],
+        "is_staff": {"old": True, "new": False},
+    }
+    assert token_count(bob) == 1
+    assert django_user_model.objects.get(pk=bob.pk).check_password("bob-pw-1234")
+
+
+def test_a_renamed_account_is_recorded_under_its_new_name(bob):
+    bob.username = "robert"
+    bob.save()
+    [renamed] = records(Action.ACCOUNT)
+    assert renamed.detail == {
+        "change": "changed",
+        "members": ["robert"],
+        "username": {"old": "bob", "new": "robert"},
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_records_what_any_command_does_under_the_operating_system_user(tmp_path):
+    """``createsuperuser`` is Django's, not ours: manage.py itself names the command."""
+    database = ProcessDatabase.of_test_database(tmp_path)
+    completed = manage(
+        database,
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+        DJANGO_SUPERUSER_PASSWORD="Root-pw-97531",
+    )
+    assert completed.returncode == 0, completed.stderr
+    where = "FROM logs_accessrecord WHERE action = 'account'"
+    assert database.scalar(f"SELECT COUNT(*) {where}") == 1
+    assert database.scalar(f"SELECT username {where}") == getpass.getuser()
+    assert database.scalar(f"SELECT user_id {where}") is None
+    detail = database.scalar(f"SELECT detail {where}")
+    assert (json.loads(detail) if isinstance(detail, str) else detail) == {
+        "change": "created",
+        "members": ["root"],
+        "is_superuser": True,
+        "is_staff": True,
+        "is_active": True,
+        "via": "manage.py createsuperuser",
     }
