@@ -160,27 +160,14 @@ def record_group_membership(sender, instance, action, reverse, model, pk_set, **
 
 
 def record_memberships_deleted(sender, instance, **kwargs):
-    """Deleting a user or a group drops its memberships without ``m2m_changed``; deleting a
-    user or a permission drops the user's direct permissions the same way."""
+    """Deleting a user or a group drops its memberships without ``m2m_changed``."""
     if isinstance(instance, Group):
         groups, members = [instance], list(instance.user_set.all())
-    elif isinstance(instance, Permission):
-        groups, members = [], []
     else:
         groups, members = list(instance.groups.all()), [instance]
     if groups and members:
         kind = "group" if isinstance(instance, Group) else "user"
         _record_membership("removed", members, groups, reason=f"{kind} deleted")
-    if isinstance(instance, Permission):
-        holders, permissions = list(instance.user_set.all()), [instance]
-        reason = "permission deleted"
-    elif not isinstance(instance, Group):
-        holders, permissions = [instance], list(instance.user_permissions.all())
-        reason = "user deleted"
-    else:
-        return
-    if holders and permissions:
-        _record_permissions("removed", holders, permissions, reason=reason)
 
 
 def _record_membership(change: str, members, groups, **extra) -> None:
@@ -219,6 +206,17 @@ def record_direct_permissions(sender, instance, action, reverse, model, pk_set, 
         permissions, holders = others, [instance]
     change = "added" if action == "post_add" else "removed"
     _record_permissions(change, holders, permissions)
+
+
+def record_direct_permissions_deleted(sender, instance, **kwargs):
+    """Deleting a user or a permission drops direct grants without ``m2m_changed``."""
+    if isinstance(instance, Permission):
+        holders, permissions = list(instance.user_set.all()), [instance]
+    else:
+        holders, permissions = [instance], list(instance.user_permissions.all())
+    if holders and permissions:
+        kind = "permission" if isinstance(instance, Permission) else "user"
+        _record_permissions("removed", holders, permissions, reason=f"{kind} deleted")
 
 
 def _record_permissions(change: str, holders, permissions, **extra) -> None:
@@ -387,7 +385,14 @@ def connect_receivers() -> None:
         dispatch_uid="trail_direct_permissions",
     )
     pre_delete.connect(
-        record_memberships_deleted, sender=Permission, dispatch_uid="trail_permission_deleted"
+        record_direct_permissions_deleted,
+        sender=get_user_model(),
+        dispatch_uid="trail_user_permissions_deleted",
+    )
+    pre_delete.connect(
+        record_direct_permissions_deleted,
+        sender=Permission,
+        dispatch_uid="trail_permission_deleted",
     )
     pre_save.connect(
         remember_stored_account, sender=get_user_model(), dispatch_uid="trail_account_before"

@@ -127,6 +127,22 @@ def test_deleting_a_user_records_the_permissions_it_held_and_the_deletion(bob):
     assert deleted.detail == {"change": "deleted", "members": ["bob"]}
 
 
+def test_deleting_a_permission_records_whom_it_was_taken_from(bob):
+    content_type = permission(VIEW_EVENTS).content_type
+    temporary = Permission.objects.create(
+        codename="temporary_check", name="Temporary check", content_type=content_type
+    )
+    bob.user_permissions.add(temporary)
+    temporary.delete()
+    removed = records(Action.PERMISSION)[-1]
+    assert removed.detail == {
+        "change": "removed",
+        "members": ["bob"],
+        "permissions": ["logs.temporary_check"],
+        "reason": "permission deleted",
+    }
+
+
 def test_a_grant_through_the_admin_names_the_administrator(client, admin_user, bob):
     client.force_login(admin_user)
     view = permission(VIEW_EVENTS)
