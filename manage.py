@@ -15,7 +15,12 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "auditportal.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from logs.command_context import run_by_command
+
+    # What a command changes outside a request (a password set by changepassword, a superuser
+    # made by createsuperuser) is recorded in the access trail under the operating-system user.
+    with run_by_command(sys.argv[1] if len(sys.argv) > 1 else "help"):
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ development server works over plain http):
   SECURE_REFERRER_POLICY   default "same-origin"
   SECURE_PROXY_SSL_HEADER  "1" behind a reverse proxy that terminates TLS and sets
                   X-Forwarded-Proto (only then: a client could otherwise claim https)
+  AUDITPORTAL_BEHIND_PROXY  "1" behind reverse proxies that append the client's address to
+                  X-Forwarded-For: the sign-in lockout, the access trail and the API's rate
+                  limits then take the client's address from that header (default off: the
+                  connection's address; a client could otherwise claim any address)
+  AUDITPORTAL_PROXY_COUNT  how many such proxies a request passes (default 1)
 
 API and sign-in:
   AUDITPORTAL_THROTTLE_ANON, AUDITPORTAL_THROTTLE_USER, AUDITPORTAL_THROTTLE_INGEST
@@ -130,6 +135,16 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AUDITPORTAL_LOCKOUT_MINUTES", def
 # account, and one address cannot try many passwords for one account.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The address counted (logs/client_address.py): the connection's, or behind reverse proxies
+# the one the outermost proxy saw. 0 means no proxy: X-Forwarded-For is ignored.
+AUDITPORTAL_PROXY_COUNT = 0
+if env_bool("AUDITPORTAL_BEHIND_PROXY", default=False):
+    AUDITPORTAL_PROXY_COUNT = env_int("AUDITPORTAL_PROXY_COUNT", default=1)
+    if AUDITPORTAL_PROXY_COUNT < 1:
+        raise ImproperlyConfigured(
+            "AUDITPORTAL_PROXY_COUNT must be 1 or more when AUDITPORTAL_BEHIND_PROXY is on."
+        )
+AXES_CLIENT_IP_CALLABLE = "logs.client_address.client_address"
 # Successful sign-ins are the access trail's (AccessRecord), not a second log's.
 AXES_DISABLE_ACCESS_LOG = True
 
@@ -248,6 +263,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "URL_FORMAT_OVERRIDE": "format",
+    # The anonymous rate counts per client address: X-Forwarded-For only behind a proxy.
+    "NUM_PROXIES": AUDITPORTAL_PROXY_COUNT,
     # Over the rate: 429 with Retry-After. "ingest" applies to views naming that scope.
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

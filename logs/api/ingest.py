@@ -29,6 +29,7 @@ from logs.api.write_lock import (
     short_lock_waits,
     write_transaction,
 )
+from logs.client_address import client_address
 from logs.ingest.pushed import (
     MAX_REPORTED_ERRORS,
     BodyError,
@@ -346,7 +347,7 @@ class IngestView(RatesBeforePermissions, APIView):
                 "import_batch": batch.pk if batch else None,
             },
             row_count=received,
-            remote_address=request.META.get("REMOTE_ADDR") or None,
+            remote_address=client_address(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
 

@@ -19,6 +19,8 @@ class AccessRecord(ImmutableModel):
         RETENTION = "retention", "Retention run"
         TOKEN = "token", "API token"
         ROLE = "role", "Role membership"
+        PERMISSION = "permission", "Direct permission"
+        ACCOUNT = "account", "Account change"
         LEGAL_HOLD = "legal_hold", "Legal hold"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

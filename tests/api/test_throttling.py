@@ -62,3 +62,19 @@ def test_ingest_has_its_own_lower_rate(rates, django_user_model):
     )
     assert post().status_code == 201
     assert_throttled(post())
+
+
+def test_a_forged_forwarded_header_does_not_escape_the_anonymous_rate(rates):
+    client = APIClient(REMOTE_ADDR="198.51.100.7")
+    for forged in ("192.0.2.1", "192.0.2.2"):
+        assert client.get(EVENTS_URL, HTTP_X_FORWARDED_FOR=forged).status_code == 401
+    assert_throttled(client.get(EVENTS_URL, HTTP_X_FORWARDED_FOR="192.0.2.3"))
+
+
+def test_behind_a_proxy_anonymous_clients_are_counted_apart(rates, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = APIClient(REMOTE_ADDR="10.0.0.2")
+    for _ in range(2):
+        assert proxy.get(EVENTS_URL, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 401
+    assert_throttled(proxy.get(EVENTS_URL, HTTP_X_FORWARDED_FOR="192.0.2.1, 198.51.100.7"))
+    assert proxy.get(EVENTS_URL, HTTP_X_FORWARDED_FOR="203.0.113.20").status_code == 401

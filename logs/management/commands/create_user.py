@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from logs.command_context import run_by_command
 from logs.roles import INGESTION_SERVICE, ROLE_PERMISSIONS
-from logs.trail import run_by_command
 
 
 class Command(BaseCommand):
