@@ -3,6 +3,7 @@
 import gzip
 import os
 import sqlite3
+from contextlib import closing
 
 import pytest
 from django.db import connection
@@ -56,6 +57,26 @@ def test_sqlite_owners_add_up_to_the_vacuumed_file_and_name_every_index(imported
     # Django's own tables are not broken down.
     assert not any(owner.startswith("auth_") for owner in owners)
     assert owners[storage.REST] > 0
+
+
+def test_sqlite_free_pages_have_an_owner_too(tmp_path):
+    path = tmp_path / "freed.sqlite3"
+    with closing(sqlite3.connect(path)) as database:
+        database.execute("CREATE TABLE logs_auditevent (id INTEGER PRIMARY KEY, original TEXT)")
+        database.execute("CREATE INDEX event_original_idx ON logs_auditevent (original)")
+        database.executemany(
+            "INSERT INTO logs_auditevent (original) VALUES (?)",
+            [(f"record {number} " * 40,) for number in range(2_000)],
+        )
+        database.execute("DELETE FROM logs_auditevent WHERE id > 10")
+        database.commit()
+        free_pages = database.execute("PRAGMA freelist_count").fetchone()[0]
+        page_size = database.execute("PRAGMA page_size").fetchone()[0]
+    assert free_pages > 0
+    owners = _owned(storage.sqlite_owners(path))
+    assert owners[storage.FREE_PAGES] == free_pages * page_size
+    assert owners["logs_auditevent"] > 0 and owners["logs_auditevent event_original_idx"] > 0
+    assert sum(owners.values()) == os.path.getsize(path)
 
 
 @pytest.mark.django_db(transaction=True)
