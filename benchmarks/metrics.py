@@ -18,6 +18,8 @@ class Metric:
     # Its measurement imports the data file into an empty database: the first run's database
     # is kept as the populated one when there is none yet.
     populates: bool = False
+    # Its figures are the same every run (sizes, not times): measured once, whatever --runs.
+    once: bool = False
 
 
 METRICS = {
@@ -70,6 +72,17 @@ METRICS = {
             measure="date_access.date_access_times",
             raw_limit=None,
             database="populated copy",
+        ),
+        # Bytes on disk per event against the raw JSON's, by table and index (the vacuumed
+        # file on SQLite, every table's total relation size on PostgreSQL), and the data
+        # file's gzip ratio.
+        Metric(
+            "storage",
+            "B/event",
+            measure="storage.storage_figures",
+            raw_limit=None,
+            database="populated",
+            once=True,
         ),
         # Seconds for verify_audit_log over every event (target: under 60 s at 1,000,000).
         Metric(

@@ -24,6 +24,8 @@ def run(
 
 
 def _measure(metric, databases, path: Path, events: int, runs: int, log) -> list[Row]:
+    if metric.once:
+        runs = 1
     if metric.database == "populated":
         return _measure_pages(metric, databases, path, events, runs, log)
     if metric.database == "populated copy":
@@ -83,11 +85,13 @@ def _measure_pages(metric, databases, path: Path, events: int, runs: int, log) -
     rows: dict[str, Row] = {}
     for number in range(1, runs + 1):
         figures = _checked(metric.measure, database_url, path, events)
+        units = figures.get("units", {})
         _add_rows(rows, figures, metric, databases.engine)
         slowest = max(figures["rows"].items(), key=lambda item: item[1])
         print(
-            f"{metric.name} {databases.engine} run {number}/{runs}: slowest {slowest[0]} "
-            f"{slowest[1]:,.0f} {metric.unit}",
+            f"{metric.name} {databases.engine} run {number}/{runs}: "
+            f"{'largest' if metric.once else 'slowest'} {slowest[0]} "
+            f"{slowest[1]:,.0f} {units.get(slowest[0], metric.unit)}",
             file=log,
         )
     return list(rows.values())
