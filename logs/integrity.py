@@ -13,7 +13,11 @@ compact) of the sequence number and the stored columns that say what happened::
 stored text *is* the canonical form: hashing it as stored needs no parsing, on import or on
 verification. ``additional_details`` is left out because PostgreSQL's jsonb reorders keys (it is
 derived from ``original``, which is covered); targets and modified properties are derived from
-``original`` too and are protected by the PostgreSQL trigger, not by the chain.
+``original`` too and are protected by the triggers, not by the chain.
+
+The chain holds the ids of an event's service, category, activity and initiator, not the text
+they stand for: that text is covered by the lookup rows' seals (logs.lookup_seals), which
+verification checks after the chain, per lookup row.
 
 Links are computed before the rows are inserted (events are never updated), under a lock that
 serialises appends: a transaction-level advisory lock on PostgreSQL, the write lock every
@@ -37,6 +41,8 @@ import orjson
 from django.conf import settings
 from django.db import connection
 from django.utils.crypto import salted_hmac
+
+from logs.lookup_seals import verify_lookups
 
 GENESIS = bytes(32)
 # pg_advisory_xact_lock key for appending to the chain ("auditlog" in ASCII).
@@ -206,6 +212,7 @@ class ChainBreak:
 class Verification:
     events: int = 0
     purged: int = 0
+    lookups: int = 0  # lookup rows whose text matched their seal
     head_seq: int = 0
     head_link: bytes = GENESIS
     broken: ChainBreak | None = None
@@ -365,6 +372,14 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
         return result
     result.broken = _first_orphan()
     if result.broken:
+        return result
+    result.lookups, relabelled = verify_lookups(connection)
+    if relabelled:
+        result.broken = ChainBreak(
+            relabelled.kind,
+            relabelled.detail,
+            event_id=relabelled.event_ids[0] if relabelled.event_ids else None,
+        )
         return result
     result.head_seq, result.head_link = head_seq, head_link
     return result
