@@ -314,6 +314,7 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     sql = _event_rows_sql()
     expected, previous, previous_id = 1, GENESIS, 0
     sha256, dumps = hashlib.sha256, orjson.dumps
+    lookups = StoredLookups()
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [expected - 1, chunk_size])
@@ -345,6 +346,17 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                 result.broken = ChainBreak(
                     "inserted",
                     f"stored out of insertion order (its id is below event {previous_id}'s)",
+                    seq,
+                    pk,
+                    entra_id,
+                )
+                return result
+            gone = lookups.first_missing(fields)
+            if gone:
+                result.broken = ChainBreak(
+                    "missing",
+                    f"the event shows {gone[0]} {gone[1]}, which is not stored: it was deleted "
+                    "outside retention",
                     seq,
                     pk,
                     entra_id,
@@ -383,6 +395,40 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
         return result
     result.head_seq, result.head_link = head_seq, head_link
     return result
+
+
+class StoredLookups:
+    """The ids of the stored lookups an event refers to, for "does this event's activity (and
+    service, category, initiator) still exist?" while walking the chain: the database does not
+    check those references (migration 0006). The walk already reads the ids, so the check costs
+    a set lookup each. A lookup stored since the ids were read (an import running meanwhile)
+    is found by reading them again."""
+
+    # (what the report calls it, its table, the index of its id among the walk's fields)
+    REFERENCES = (
+        ("service", "logs_service", 1),
+        ("category", "logs_category", 2),
+        ("activity", "logs_activity", 3),
+        ("initiator", "logs_initiator", 8),
+    )
+
+    def __init__(self):
+        self.ids = {table: self._read(table) for _, table, _ in self.REFERENCES}
+
+    @staticmethod
+    def _read(table: str) -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table}")
+            return {row[0] for row in cursor.fetchall()}
+
+    def first_missing(self, fields) -> tuple[str, int] | None:
+        for name, table, index in self.REFERENCES:
+            pk = fields[index]
+            if pk is not None and pk not in self.ids[table]:
+                self.ids[table] = self._read(table)
+                if pk not in self.ids[table]:
+                    return name, pk
+        return None
 
 
 def _first_orphan() -> ChainBreak | None:

@@ -197,12 +197,14 @@ def test_verify_reports_a_lookup_without_a_seal(triggers_off):
     assert f"service {event.service_id} has no seal" in broken.detail
 
 
-def test_verify_reports_a_lookup_deleted_while_events_show_it(triggers_off):
-    event = AuditEventFactory()
-    raw("DELETE FROM logs_category WHERE id = %s", [event.category_id])
+def test_verify_reports_a_lookup_deleted_while_its_seal_remains(triggers_off):
+    AuditEventFactory()
+    unused = Category.objects.create(name="GroupManagement")
+    raw("DELETE FROM logs_category WHERE id = %s", [unused.pk])
     broken = verify_chain().broken
-    assert (broken.kind, broken.event_id) == ("missing", event.pk)
-    assert f"category {event.category_id} was deleted outside retention" in broken.detail
+    assert broken.kind == "missing"
+    assert f"category {unused.pk} was deleted outside retention" in broken.detail
+    assert "no stored event shows it" in broken.detail
 
 
 def test_verify_reports_a_renamed_target_name(triggers_off):
@@ -222,3 +224,15 @@ def test_seals_made_under_a_previous_key_still_verify(settings):
     assert "no longer matches its seal" in verify_chain().broken.detail
     settings.SECRET_KEY_FALLBACKS = [previous]
     assert verify_chain().ok
+
+
+def test_verify_reports_an_event_whose_lookup_and_seal_were_deleted(triggers_off):
+    AuditEventFactory()
+    event = AuditEventFactory(activity=Activity.objects.create(name="Delete user"))
+    raw("DELETE FROM logs_activity WHERE id = %s", [event.activity_id])
+    raw(
+        "DELETE FROM logs_lookupseal WHERE lookup = 'activity' AND row_id = %s", [event.activity_id]
+    )
+    broken = verify_chain().broken
+    assert (broken.kind, broken.event_id) == ("missing", event.pk)
+    assert f"the event shows activity {event.activity_id}, which is not stored" in broken.detail
