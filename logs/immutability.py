@@ -15,7 +15,7 @@ How a trigger sees the window differs by database:
   window (:func:`register_sqlite_functions`, run on ``connection_created``). A connection opened
   around auditportal (the ``sqlite3`` shell, another program) has no such function, and a
   trigger that calls an unknown function fails the statement ("no such function"): a raw
-  UPDATE or DELETE there is refused too, which is the point.
+  DELETE there is refused too, which is the point (an UPDATE is refused outright, everywhere).
 
 Emptying the whole database (Django's ``flush``, which the test harness runs between
 transactional tests) is the other path through on SQLite: see :func:`emptying_database`. On
@@ -56,7 +56,8 @@ def retention_purge(using: str = "default"):
     """Open the retention window: deletes of audit records inside it are allowed.
 
     Runs inside one transaction; on PostgreSQL the trigger sees the window only for that
-    transaction, so nothing else on the connection can use it.
+    transaction, so nothing else on the connection can use it. On SQLite the triggers' function
+    reads the same context variable the ORM does, so the window is this thread's only.
     """
     token = _purge_active.set(True)
     try:
