@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ("row_id", models.BigIntegerField()),
                 (
                     "seal",
-                    models.BinaryField(help_text="One HMAC-SHA256 per sealed field, in order."),
+                    models.BinaryField(help_text="A keyed MAC of the row, then one per sealed field, in order."),
                 ),
             ],
             options={

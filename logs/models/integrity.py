@@ -39,7 +39,9 @@ class LookupSeal(ImmutableModel):
 
     lookup = models.CharField(max_length=32, help_text='The lookup table, e.g. "activity".')
     row_id = models.BigIntegerField()
-    seal = models.BinaryField(help_text="One HMAC-SHA256 per sealed field, in order.")
+    seal = models.BinaryField(
+        help_text="A keyed MAC of the row, then one per sealed field, in order."
+    )
 
     class Meta:
         constraints = [
