@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 class LogsConfig(AppConfig):
@@ -7,6 +9,11 @@ class LogsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from logs import trail
+        from logs import sqlite_triggers, trail
+        from logs.immutability import register_sqlite_functions
 
         trail.connect_receivers()
+        connection_created.connect(register_sqlite_functions, dispatch_uid="logs.sqlite_functions")
+        post_migrate.connect(
+            sqlite_triggers.reinstall_after_migrate, sender=self, dispatch_uid="logs.triggers"
+        )

@@ -13,7 +13,11 @@ compact) of the sequence number and the stored columns that say what happened:
 stored text *is* the canonical form: hashing it as stored needs no parsing, on import or on
 verification. ``additional_details`` is left out because PostgreSQL's jsonb reorders keys (it is
 derived from ``original``, which is covered); targets and modified properties are derived from
-``original`` too and are protected by the PostgreSQL trigger, not by the chain.
+``original`` too and are protected by the triggers, not by the chain.
+
+The chain holds the ids of an event's service, category, activity and initiator, not the text
+they stand for: that text is covered by the lookup rows' seals (logs.lookup_seals), which
+verification checks after the chain, per lookup row.
 
 Links are computed before the rows are inserted (events are never updated), under a lock that
 serialises appends: a transaction-level advisory lock on PostgreSQL, the write lock every
@@ -40,6 +44,8 @@ import orjson
 from django.conf import settings
 from django.db import connection
 from django.utils.crypto import salted_hmac
+
+from logs.lookup_seals import verify_lookups
 
 GENESIS = bytes(32)
 # pg_advisory_xact_lock key for appending to the chain ("auditlog" in ASCII).
@@ -209,6 +215,7 @@ class ChainBreak:
 class Verification:
     events: int = 0
     purged: int = 0
+    lookups: int = 0  # lookup rows whose text matched their seal
     head_seq: int = 0
     head_link: bytes = GENESIS
     broken: ChainBreak | None = None
@@ -321,6 +328,7 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     sql = _event_rows_sql()
     expected, previous, previous_id = 1, GENESIS, 0
     sha256, dumps = hashlib.sha256, orjson.dumps
+    lookups = StoredLookups()
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [expected - 1, chunk_size])
@@ -357,6 +365,17 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                     entra_id,
                 )
                 return result
+            gone = lookups.first_missing(fields)
+            if gone:
+                result.broken = ChainBreak(
+                    "missing",
+                    f"the event shows {gone[0]} {gone[1]}, which is not stored: it was deleted "
+                    "outside retention",
+                    seq,
+                    pk,
+                    entra_id,
+                )
+                return result
             link = bytes(link)
             if sha256(previous + dumps((seq, entra_id, *fields))).digest() != link:
                 result.broken = ChainBreak(
@@ -380,8 +399,50 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     result.broken = _first_orphan()
     if result.broken:
         return result
+    result.lookups, relabelled = verify_lookups(connection)
+    if relabelled:
+        result.broken = ChainBreak(
+            relabelled.kind,
+            relabelled.detail,
+            event_id=relabelled.event_ids[0] if relabelled.event_ids else None,
+        )
+        return result
     result.head_seq, result.head_link = head_seq, head_link
     return result
+
+
+class StoredLookups:
+    """The ids of the stored lookups an event refers to, for "does this event's activity (and
+    service, category, initiator) still exist?" while walking the chain: the database does not
+    check those references (migration 0006). The walk already reads the ids, so the check costs
+    a set lookup each. A lookup stored since the ids were read (an import running meanwhile)
+    is found by reading them again."""
+
+    # (what the report calls it, its table, the index of its id among the walk's fields)
+    REFERENCES = (
+        ("service", "logs_service", 1),
+        ("category", "logs_category", 2),
+        ("activity", "logs_activity", 3),
+        ("initiator", "logs_initiator", 8),
+    )
+
+    def __init__(self):
+        self.ids = {table: self._read(table) for _, table, _ in self.REFERENCES}
+
+    @staticmethod
+    def _read(table: str) -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table}")
+            return {row[0] for row in cursor.fetchall()}
+
+    def first_missing(self, fields) -> tuple[str, int] | None:
+        for name, table, index in self.REFERENCES:
+            pk = fields[index]
+            if pk is not None and pk not in self.ids[table]:
+                self.ids[table] = self._read(table)
+                if pk not in self.ids[table]:
+                    return name, pk
+        return None
 
 
 def _first_orphan() -> ChainBreak | None:

@@ -5,7 +5,7 @@ from logs.models.annotations import Annotation
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.holds import LegalHold, LegalHoldRelease
 from logs.models.imports import ImportBatch
-from logs.models.integrity import ChainCheckpoint
+from logs.models.integrity import ChainCheckpoint, LookupSeal
 from logs.models.lookups import Activity, Category, Initiator, Service, TargetName
 from logs.models.preferences import ColumnPreference
 
@@ -21,6 +21,7 @@ __all__ = [
     "Initiator",
     "LegalHold",
     "LegalHoldRelease",
+    "LookupSeal",
     "ModifiedProperty",
     "Service",
     "Target",

@@ -31,3 +31,22 @@ class ChainCheckpoint(ImmutableModel):
 
     def __str__(self):
         return f"{self.run}: {self.events} events, seq {self.first_seq}..{self.last_seq}"
+
+
+class LookupSeal(ImmutableModel):
+    """The seal of one lookup row's text (see logs.lookup_seals): written once, right after the
+    row, never changed; verify_audit_log recomputes it."""
+
+    lookup = models.CharField(max_length=32, help_text='The lookup table, e.g. "activity".')
+    row_id = models.BigIntegerField()
+    seal = models.BinaryField(
+        help_text="A keyed MAC of the row, then one per sealed field, in order."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lookup", "row_id"], name="lookup_seal_row_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.lookup} {self.row_id}"

@@ -1,7 +1,15 @@
 """Small lookup tables, so filter sidebars list choices and text filters find names without
-scanning the event table."""
+scanning the event table.
 
-from django.db import models
+Events show these rows' text, so the rows are as immutable as events: stored once, never
+changed (the ORM refuses, and so do database triggers, on both databases), and sealed
+(logs.lookup_seals) so that verify_audit_log finds a change made around both.
+"""
+
+from django.db import connections, models, transaction
+
+from logs.lookup_seals import LOOKUPS, seal_new_rows
+from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 
 
 def folded(text: str) -> str:
@@ -11,7 +19,47 @@ def folded(text: str) -> str:
     return text.casefold()
 
 
-class NamedLookup(models.Model):
+class SealedLookupQuerySet(ImmutableQuerySet):
+    """Creating rows stays allowed (imports create lookups); each new row is sealed in the same
+    transaction. Updates and deletes are refused, as for events."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        model = self.model
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            model.seal([getattr(obj, model.NATURAL_KEY) for obj in objs], using=self.db)
+        return created
+
+
+class SealedLookup(ImmutableModel):
+    """A lookup row: written once and sealed; a second save or a delete raises
+    ImmutableRecordError (deletes only inside the retention window, which never deletes
+    lookups today)."""
+
+    # The unique column new rows are found by after a bulk insert that skipped known ones.
+    NATURAL_KEY = "name"
+
+    objects = SealedLookupQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        using = kwargs.get("using") or self._state.db or "default"
+        adding = self._state.adding
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+            if adding:
+                type(self).seal([getattr(self, self.NATURAL_KEY)], using=self._state.db)
+
+    @classmethod
+    def seal(cls, keys, using: str | None = None) -> None:
+        """Seal the stored rows with these natural keys that have no seal yet."""
+        seal_new_rows(connections[using or "default"], LOOKUPS[cls._meta.db_table], keys)
+
+
+class NamedLookup(SealedLookup):
     name = models.CharField(max_length=256, unique=True)
 
     class Meta:
@@ -40,7 +88,7 @@ class Activity(NamedLookup):
         verbose_name_plural = "activities"
 
 
-class Initiator(models.Model):
+class Initiator(SealedLookup):
     """Who initiated an event: a user, an application (service principal), or the system.
 
     Deduplicated on ``identity_key`` (a digest of every identity field), so that one actor is one
@@ -63,6 +111,8 @@ class Initiator(models.Model):
         "app_display_name",
         "service_principal_name",
     )
+
+    NATURAL_KEY = "identity_key"
 
     identity_key = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -115,7 +165,7 @@ class Initiator(models.Model):
         return "System"
 
 
-class TargetName(models.Model):
+class TargetName(SealedLookup):
     """Every display name and user principal name a stored target has: a lookup for the target
     filter and the search, which find the names containing the typed text here (a trigram index
     on PostgreSQL, migration 0018), then those names' targets through the targets' own

@@ -3,7 +3,7 @@
 Raw SQL by id ranges (logs.retention.ids), children first (modified properties, targets,
 annotations, then the events): Django's delete collector loads every related row first and is
 far too slow for tens of thousands of events a second. The only way in is
-``retention_purge()``, so on PostgreSQL the immutability trigger still refuses every other
+``retention_purge()``, so the immutability triggers (both databases) still refuse every other
 delete. The checkpoint covering the batch is written in the same transaction, so the chain
 always accounts for exactly what is gone.
 """

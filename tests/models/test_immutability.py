@@ -1,6 +1,9 @@
 """Stored audit records cannot be changed or deleted, except through the retention window."""
 
+import sqlite3
+
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from logs.immutability import ImmutableRecordError, retention_purge
@@ -85,17 +88,19 @@ def test_retention_window_still_refuses_updates():
         AuditEvent.objects.update(result_reason="rewritten")
 
 
-@pytest.mark.postgres_only
 @pytest.mark.parametrize(
     "statement",
     [
         "UPDATE logs_auditevent SET result_reason = 'rewritten'",
         "DELETE FROM logs_auditevent",
         "UPDATE logs_target SET display_name = 'x'",
+        "DELETE FROM logs_target",
+        "UPDATE logs_modifiedproperty SET new_value = 'x'",
         "DELETE FROM logs_modifiedproperty",
     ],
 )
-def test_postgres_trigger_rejects_raw_sql_rewrites(statement):
+def test_the_trigger_rejects_raw_sql_rewrites(statement):
+    """On both databases: SQLite's triggers (logs.sqlite_triggers) as PostgreSQL's."""
     ModifiedPropertyFactory()
     rejected = pytest.raises(DatabaseError, match="immutable")
     with rejected, transaction.atomic(), connection.cursor() as cursor:
@@ -104,8 +109,15 @@ def test_postgres_trigger_rejects_raw_sql_rewrites(statement):
     assert ModifiedProperty.objects.count() == 1
 
 
-@pytest.mark.postgres_only
-def test_postgres_trigger_allows_raw_delete_inside_retention_window_only():
+def test_raw_delete_of_an_event_is_refused():
+    """``QuerySet._raw_delete()`` skips the ORM's refusals; the database refuses instead."""
+    event = AuditEventFactory()
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk)._raw_delete(connection.alias)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_the_trigger_allows_raw_delete_inside_retention_window_only():
     event = AuditEventFactory()
     with retention_purge(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM logs_auditevent WHERE id = %s", [event.pk])
@@ -113,10 +125,49 @@ def test_postgres_trigger_allows_raw_delete_inside_retention_window_only():
     AuditEventFactory()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM logs_auditevent")
+    assert AuditEvent.objects.count() == 1
 
 
-@pytest.mark.postgres_only
-def test_postgres_trigger_rejects_update_even_inside_retention_window():
+def test_the_trigger_rejects_update_even_inside_retention_window():
     AuditEventFactory()
     with pytest.raises(DatabaseError), retention_purge(), connection.cursor() as cursor:
         cursor.execute("UPDATE logs_auditevent SET result_reason = 'x'")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's triggers")
+@pytest.mark.parametrize(
+    ("statement", "refusal"),
+    [
+        ("DELETE FROM logs_auditevent", "no such function"),
+        ("DELETE FROM logs_target", "no such function"),
+        ("DELETE FROM logs_activity", "no such function"),
+        ("UPDATE logs_auditevent SET result_reason = 'x'", "immutable: UPDATE on logs_auditevent"),
+        ("UPDATE logs_activity SET name = 'x'", "immutable: UPDATE on logs_activity"),
+    ],
+)
+def test_sqlite_refuses_a_connection_opened_around_auditportal(statement, refusal):
+    """A plain ``sqlite3`` connection (here on a copy of the test database, schema and
+    triggers included) lacks the delete triggers' function: a DELETE fails for it; an UPDATE
+    is refused outright."""
+    TargetFactory()
+    plain = sqlite3.connect(":memory:")
+    plain.deserialize(connection.connection.serialize())
+    with pytest.raises(sqlite3.DatabaseError, match=refusal):
+        plain.execute(statement)
+    assert plain.execute("SELECT count(*) FROM logs_auditevent").fetchone()[0] == 1
+    assert plain.execute("SELECT count(*) FROM logs_target").fetchone()[0] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_empties_the_database_and_nothing_else_deletes():
+    """Django's flush (run between transactional tests) empties every table, triggers or not;
+    outside it the triggers still refuse."""
+    TargetFactory()
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM logs_target")
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEvent.objects.exists()
+    assert not Target.objects.exists()
+    TargetFactory()
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM logs_target")

@@ -8,7 +8,9 @@ from logs.models import AuditEvent
 class Command(BaseCommand):
     help = (
         "Check the hash chain of stored audit events: every event unchanged, none deleted "
-        "outside retention, none inserted around auditportal. Exits non-zero on a break."
+        "outside retention, none inserted around auditportal; and the seals of the lookup rows "
+        "whose text events show (services, categories, activities, initiators, target names). "
+        "Exits non-zero on a break."
     )
 
     def handle(self, *args, **options):
@@ -20,7 +22,8 @@ class Command(BaseCommand):
         purged = f", {result.purged} purged by retention" if result.purged else ""
         self.stdout.write(
             self.style.SUCCESS(
-                f"OK {result.events} events{purged}; chain head seq {result.head_seq} "
+                f"OK {result.events} events{purged}, {result.lookups} lookup rows sealed; "
+                f"chain head seq {result.head_seq} "
                 f"link {result.head_link.hex()}"
             )
         )

@@ -1,0 +1,18 @@
+"""Django's ``flush``, able to empty an SQLite database whose audit tables refuse deletes.
+
+On SQLite ``flush`` empties each table with DELETE, which the immutability triggers refuse
+outside retention (logs.sqlite_triggers). Emptying every table at once is not editing the
+evidence, and PostgreSQL's ``flush`` (TRUNCATE) passes its triggers too, so this command runs
+Django's inside ``logs.immutability.emptying_database()``. The test harness relies on it: it
+flushes the database after each transactional test.
+"""
+
+from django.core.management.commands.flush import Command as DjangoFlush
+
+from logs.immutability import emptying_database
+
+
+class Command(DjangoFlush):
+    def handle(self, **options):
+        with emptying_database():
+            return super().handle(**options)

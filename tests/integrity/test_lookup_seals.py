@@ -1,0 +1,238 @@
+"""Lookup rows (the text events show) are immutable and sealed: the ORM and the triggers refuse
+changes, and verify_audit_log finds a change made around both, naming the field and events."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from logs.immutability import ImmutableRecordError
+from logs.integrity import verify_chain
+from logs.lookup_seals import LOOKUPS, seal_of
+from logs.models import Activity, AuditEvent, Category, Initiator, LookupSeal, Service, TargetName
+from tests.factories import AuditEventFactory, TargetFactory
+from tests.retention.conftest import store_events
+from tests.tampering import switch_off_immutability_triggers
+
+pytestmark = pytest.mark.django_db
+
+LOOKUP_MODELS = [Service, Category, Activity, Initiator, TargetName]
+
+
+def verify() -> str:
+    out = StringIO()
+    call_command("verify_audit_log", stdout=out)
+    return out.getvalue()
+
+
+def raw(sql: str, parameters=()) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+
+
+def a_row_of(model):
+    """A stored row of ``model`` that stored events show (or, for target names, search by)."""
+    TargetFactory(display_name="Alex Wilber")
+    return model.objects.order_by("pk").first()
+
+
+# The ORM ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", LOOKUP_MODELS, ids=lambda model: model.__name__)
+def test_the_orm_refuses_to_update_a_lookup(model):
+    row = a_row_of(model)
+    field = model.NATURAL_KEY if model is not Initiator else "user_principal_name"
+    with pytest.raises(ImmutableRecordError, match=r"update\(\)"):
+        model.objects.filter(pk=row.pk).update(**{field: "Nothing happened"})
+    setattr(row, field, "Nothing happened")
+    with pytest.raises(ImmutableRecordError, match="immutable"):
+        row.save()
+    with pytest.raises(ImmutableRecordError):
+        model.objects.bulk_update([row], [field])
+    assert getattr(model.objects.get(pk=row.pk), field) != "Nothing happened"
+
+
+@pytest.mark.parametrize("model", LOOKUP_MODELS, ids=lambda model: model.__name__)
+def test_the_orm_refuses_to_delete_a_lookup(model):
+    row = a_row_of(model)
+    with pytest.raises(ImmutableRecordError, match=r"delete\(\)"):
+        model.objects.filter(pk=row.pk).delete()
+    with pytest.raises(ImmutableRecordError):
+        row.delete()
+    assert model.objects.filter(pk=row.pk).exists()
+
+
+def test_creating_lookups_stays_allowed_and_seals_them():
+    Activity.objects.create(name="Add member to group")
+    Service.objects.bulk_create([Service(name="Core Directory"), Service(name="PIM")])
+    Service.objects.bulk_create([Service(name="PIM"), Service(name="B2C")], ignore_conflicts=True)
+    store_events(1, 2)
+    sealed = {(seal.lookup, seal.row_id) for seal in LookupSeal.objects.all()}
+    for lookup in LOOKUPS.values():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {lookup.table}")
+            ids = [row[0] for row in cursor.fetchall()]
+        assert ids, lookup.name
+        assert {(lookup.name, pk) for pk in ids} <= sealed
+    result = verify_chain()
+    assert result.ok, result.broken
+    assert result.lookups == len(sealed)
+    assert verify().startswith(f"OK 2 events, {len(sealed)} lookup rows sealed;")
+
+
+# The triggers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE logs_activity SET name = 'Nothing happened'",
+        "UPDATE logs_service SET name = 'Nothing happened'",
+        "UPDATE logs_category SET name = 'Nothing happened'",
+        "UPDATE logs_initiator SET user_principal_name = 'nobody@contoso.com'",
+        "UPDATE logs_targetname SET name = 'nobody'",
+        "UPDATE logs_lookupseal SET seal = seal",
+        "DELETE FROM logs_activity",
+        "DELETE FROM logs_initiator",
+        "DELETE FROM logs_lookupseal",
+    ],
+)
+def test_the_triggers_refuse_raw_sql_changes_of_lookups(statement):
+    TargetFactory(display_name="Alex Wilber")
+    with pytest.raises(DatabaseError, match="immutable"):
+        raw(statement)
+    assert verify_chain().ok
+
+
+# Verification, with the triggers off --------------------------------------------------------
+
+
+@pytest.fixture
+def triggers_off():
+    switch_off_immutability_triggers()
+
+
+def events_of(**lookup) -> list[int]:
+    return list(AuditEvent.objects.filter(**lookup).order_by("pk").values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "reference"),
+    [
+        ("logs_activity", "name", "activity"),
+        ("logs_service", "name", "service"),
+        ("logs_category", "name", "category"),
+        ("logs_initiator", "user_principal_name", "initiator"),
+        ("logs_initiator", "app_display_name", "initiator"),
+    ],
+)
+def test_verify_names_a_relabelled_lookup_its_field_and_events(
+    triggers_off, table, field, reference
+):
+    store_events(1, 2, 3)
+    relabelled = AuditEvent.objects.order_by("pk").first()
+    pk = getattr(relabelled, f"{reference}_id")
+    shown = events_of(**{reference: pk})
+    raw(f"UPDATE {table} SET {field} = 'Nothing happened' WHERE id = %s", [pk])
+
+    broken = verify_chain().broken
+    assert broken.kind == "modified"
+    assert broken.event_id == shown[0]
+    assert f"{LOOKUPS[table].name} {pk}: its {field} no longer matches its seal" in broken.detail
+    ids = ", ".join(str(event) for event in shown[:5])
+    assert f"{len(shown)} events show it (event ids {ids}" in broken.detail
+    with pytest.raises(CommandError, match=rf"BROKEN .*modified: event id {shown[0]}: .*{field}"):
+        verify()
+
+
+def test_verify_names_at_most_five_events_and_counts_them_all(triggers_off):
+    for _ in range(7):
+        AuditEventFactory()
+    activity = Activity.objects.get()
+    raw("UPDATE logs_activity SET name = 'Nothing happened' WHERE id = %s", [activity.pk])
+    detail = verify_chain().broken.detail
+    ids = ", ".join(str(pk) for pk in events_of(activity=activity)[:5])
+    assert f"7 events show it (event ids {ids}, ...)" in detail
+
+
+def test_verify_finds_two_lookups_that_swapped_texts_and_seals(triggers_off):
+    first, second = (
+        Activity.objects.create(name="Add user"),
+        Activity.objects.create(name="Delete user"),
+    )
+    AuditEventFactory(activity=second)
+    # Through a spare value each time: names and seal rows are unique.
+    names = "UPDATE logs_activity SET name = %s WHERE id = %s"
+    raw(names, ["spare", first.pk])
+    raw(names, ["Add user", second.pk])
+    raw(names, ["Delete user", first.pk])
+    seals = "UPDATE logs_lookupseal SET row_id = %s WHERE lookup = 'activity' AND row_id = %s"
+    raw(seals, [-1, first.pk])
+    raw(seals, [first.pk, second.pk])
+    raw(seals, [second.pk, -1])
+    broken = verify_chain().broken
+    assert broken.kind == "modified"
+    assert f"activity {first.pk}: its name no longer matches" in broken.detail
+
+
+def test_verify_refuses_a_seal_made_without_the_key(triggers_off):
+    event = AuditEventFactory()
+    lookup = LOOKUPS["logs_activity"]
+    forged = seal_of(lookup, event.activity_id, ["Nothing happened"], secret="a guessed key")
+    raw("UPDATE logs_activity SET name = 'Nothing happened' WHERE id = %s", [event.activity_id])
+    raw(
+        "UPDATE logs_lookupseal SET seal = %s WHERE lookup = 'activity' AND row_id = %s",
+        [forged, event.activity_id],
+    )
+    assert "its name no longer matches its seal" in verify_chain().broken.detail
+
+
+def test_verify_reports_a_lookup_without_a_seal(triggers_off):
+    event = AuditEventFactory()
+    raw("DELETE FROM logs_lookupseal WHERE lookup = 'service'")
+    broken = verify_chain().broken
+    assert (broken.kind, broken.event_id) == ("inserted", event.pk)
+    assert f"service {event.service_id} has no seal" in broken.detail
+
+
+def test_verify_reports_a_lookup_deleted_while_its_seal_remains(triggers_off):
+    AuditEventFactory()
+    unused = Category.objects.create(name="GroupManagement")
+    raw("DELETE FROM logs_category WHERE id = %s", [unused.pk])
+    broken = verify_chain().broken
+    assert broken.kind == "missing"
+    assert f"category {unused.pk} was deleted outside retention" in broken.detail
+    assert "no stored event shows it" in broken.detail
+
+
+def test_verify_reports_a_renamed_target_name(triggers_off):
+    TargetFactory(display_name="Alex Wilber")
+    name = TargetName.objects.get(name="Alex Wilber")
+    raw("UPDATE logs_targetname SET name = 'Nobody', folded = 'nobody' WHERE id = %s", [name.pk])
+    broken = verify_chain().broken
+    assert f"target name {name.pk}: its name, folded no longer matches" in broken.detail
+    assert "the search find" in broken.detail
+
+
+def test_seals_made_under_a_previous_key_still_verify(settings):
+    store_events(1)
+    previous = settings.SECRET_KEY
+    settings.SECRET_KEY = "a rotated key, long enough for the settings check " * 2
+    settings.SECRET_KEY_FALLBACKS = []
+    assert "no longer matches its seal" in verify_chain().broken.detail
+    settings.SECRET_KEY_FALLBACKS = [previous]
+    assert verify_chain().ok
+
+
+def test_verify_reports_an_event_whose_lookup_and_seal_were_deleted(triggers_off):
+    AuditEventFactory()
+    event = AuditEventFactory(activity=Activity.objects.create(name="Delete user"))
+    raw("DELETE FROM logs_activity WHERE id = %s", [event.activity_id])
+    raw(
+        "DELETE FROM logs_lookupseal WHERE lookup = 'activity' AND row_id = %s", [event.activity_id]
+    )
+    broken = verify_chain().broken
+    assert (broken.kind, broken.event_id) == ("missing", event.pk)
+    assert f"the event shows activity {event.activity_id}, which is not stored" in broken.detail

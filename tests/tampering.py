@@ -1,0 +1,28 @@
+"""Acting as someone with full write access to the database: the immutability triggers off.
+
+verify_audit_log must find what such a person changes, on both databases, so the tests that
+tamper first switch the triggers off the way that person could: dropped on SQLite, disabled
+on PostgreSQL. Both happen inside the test's transaction, so the rollback that ends the test
+puts them back.
+"""
+
+from django.db import connection
+
+
+def switch_off_immutability_triggers() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                "WHERE tgname LIKE %s AND NOT tgisinternal",
+                ["%immutable%"],
+            )
+            for table, name in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+                ["%immutable%"],
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER {name}")
