@@ -65,8 +65,11 @@ class DirectoryStore:
             ) from None
 
     def read_all(self) -> list[tuple[str, bytes]]:
+        if not self.path.exists():
+            # Made by the first digest; if it was removed, the database's copies show it.
+            return []
         if not self.path.is_dir():
-            raise DigestStoreError(f"digest folder {self.path} does not exist")
+            raise DigestStoreError(f"digest folder {self.path} is not a folder")
         return [
             (str(path), path.read_bytes())
             for path in sorted(self.path.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}"))
