@@ -1,10 +1,13 @@
 """Where digests are written outside the database: a folder, an Azure Storage container.
 
 Digests are written once. A digest file that already exists is left as it is when it holds
-the same bytes, and is an error when it differs: the database has lost digests it once had
-(or a transaction failed after writing), and replacing the file would destroy the evidence.
+the same bytes, and is an error when it differs: the database has lost digests it once had,
+and replacing the file would destroy the evidence. The one exception is a file this process
+wrote for a transaction that then did not commit (``stale``: the writer knows it), which the
+next digest under that number replaces.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -37,7 +40,7 @@ class DirectoryStore:
         self.path = Path(path)
         self.location = str(self.path)
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes, stale: bytes | None = None) -> None:
         target = self.path / name
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -50,10 +53,13 @@ class DirectoryStore:
                 # A hard link fails when the target exists: written once, atomically.
                 os.link(partial, target)
             except FileExistsError:
-                if target.read_bytes() != data:
-                    raise _conflict(self.location, name) from None
+                existing = target.read_bytes()
+                if existing != data:
+                    if stale is None or existing != stale:
+                        raise _conflict(self.location, name) from None
+                    os.replace(partial, target)
             finally:
-                partial.unlink()
+                partial.unlink(missing_ok=True)
             directory = os.open(self.path, os.O_RDONLY)
             try:
                 os.fsync(directory)
@@ -63,6 +69,13 @@ class DirectoryStore:
             raise DigestStoreError(
                 f"cannot write digest {target}: {error.strerror or error}"
             ) from None
+
+    def remove(self, name: str, data: bytes) -> None:
+        """Take back a file just written for a digest that will not be committed."""
+        target = self.path / name
+        with contextlib.suppress(OSError):
+            if target.read_bytes() == data:
+                target.unlink()
 
     def read_all(self) -> list[tuple[str, bytes]]:
         if not self.path.exists():
@@ -95,22 +108,29 @@ class BlobDigestStore:
         self.prefix = prefix
         self.location = f"{account_url}/{container}/{prefix}".rstrip("/")
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes, stale: bytes | None = None) -> None:
         blob = self.container.get_blob_client(self.prefix + name)
+        settings_ = ContentSettings(content_type="application/json")
         try:
             try:
-                blob.upload_blob(
-                    data,
-                    overwrite=False,
-                    content_settings=ContentSettings(content_type="application/json"),
-                )
+                blob.upload_blob(data, overwrite=False, content_settings=settings_)
             except ResourceExistsError:
-                if blob.download_blob().readall() != data:
-                    raise _conflict(self.location, name) from None
+                existing = blob.download_blob().readall()
+                if existing != data:
+                    if stale is None or existing != stale:
+                        raise _conflict(self.location, name) from None
+                    # Refused under an immutability policy: then the conflict stands.
+                    blob.upload_blob(data, overwrite=True, content_settings=settings_)
         except AzureError as error:
             raise DigestStoreError(
                 f"cannot write digest {self.location}/{name}: {str(error).splitlines()[0]}"
             ) from None
+
+    def remove(self, name: str, data: bytes) -> None:
+        blob = self.container.get_blob_client(self.prefix + name)
+        with contextlib.suppress(AzureError):
+            if blob.download_blob().readall() == data:
+                blob.delete_blob()
 
     def read_all(self) -> list[tuple[str, bytes]]:
         try:

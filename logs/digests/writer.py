@@ -104,13 +104,38 @@ def seal_chain():
             signature=signature,
         )
         # Last, so that little can fail between writing outside and committing.
-        data = file_bytes(payload, signature)
-        for store in stores:
-            try:
-                store.write(file_name(digest.number), data)
-            except DigestStoreError as error:
-                raise DigestError(str(error)) from None
+        _write_outside(stores, file_name(digest.number), file_bytes(payload, signature))
     return digest
+
+
+# Files this process wrote for digests whose transaction has not committed (yet): (location,
+# name) -> bytes. A transaction that rolls back leaves its entry, which lets the next digest
+# under the same number replace the file; a commit removes it. The chain lock makes the next
+# digest wait until the transaction that wrote the file has ended.
+_uncommitted: dict[tuple[str, str], bytes] = {}
+
+
+def _write_outside(stores, name: str, data: bytes) -> None:
+    written = []
+    try:
+        for store in stores:
+            key = (store.location, name)
+            store.write(name, data, stale=_uncommitted.get(key))
+            _uncommitted[key] = data
+            written.append(store)
+    except DigestStoreError as error:
+        # This digest will not be committed: take back the copies already written.
+        for store in written:
+            store.remove(name, data)
+            _uncommitted.pop((store.location, name), None)
+        raise DigestError(str(error)) from None
+    keys = [(store.location, name) for store in stores]
+
+    def committed():
+        for key in keys:
+            _uncommitted.pop(key, None)
+
+    transaction.on_commit(committed)
 
 
 def payload_hash_of_text(text: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from auditportal_verify.digests import (
     NO_PREVIOUS,
@@ -210,3 +211,23 @@ def test_create_signing_key_writes_a_private_file_and_never_overwrites(tmp_path)
 def test_import_batches_are_unaffected_by_digests(signing):
     import_file(GRAPH_PAGE)
     assert ImportBatch.objects.get().status == ImportBatch.Status.COMPLETED
+
+
+def test_a_file_written_for_a_transaction_that_rolled_back_is_replaced_by_the_next(signing):
+    class Undone(Exception):
+        pass
+
+    with pytest.raises(Undone), transaction.atomic():
+        store_events(1)
+        # Something later in the same transaction fails, after the digest was written.
+        raise Undone
+    (stale,) = signing.digest_files()
+    stale_bytes = stale.read_bytes()
+    assert not ChainDigest.objects.exists()
+    store_events(2, 3)
+    (path,) = signing.digest_files()
+    digest = parse_digest(path.read_bytes(), str(path))
+    assert (digest.first_seq, digest.last_seq) == (1, 2)
+    assert path.read_bytes() != stale_bytes
+    ok, output = run_verify()
+    assert ok, output
