@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from django.db import connection
 
-from logs.integrity import VERIFY_CHUNK, _event_rows_sql
+from logs.integrity import EVENT_TABLE, VERIFY_CHUNK, _event_rows_sql
 
 
 def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes, tuple]]:
@@ -20,4 +20,23 @@ def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes
             return
         for seq, pk, link, *fields in rows:
             yield seq, pk, bytes(link), tuple(fields)
+        after = rows[-1][0]
+
+
+def chain_positions(chunk_size: int = 50_000) -> Iterator[tuple[int, int, bytes]]:
+    """``(seq, event id, link)`` for every chained event, in position order: what checking
+    the chain against the digests needs once verify_chain has recomputed the links."""
+    sql = (
+        f"SELECT chain_seq, id, chain_link FROM {EVENT_TABLE} WHERE chain_seq > %s "
+        "ORDER BY chain_seq LIMIT %s"
+    )
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [after, chunk_size])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        for seq, pk, link in rows:
+            yield seq, pk, bytes(link)
         after = rows[-1][0]

@@ -21,7 +21,7 @@ from auditportal_verify.digests import (
     parse_digest,
 )
 from logs.digests.keys import signing_key
-from logs.digests.rows import chain_rows
+from logs.digests.rows import chain_positions
 from logs.digests.stores import DigestStoreError, outside_stores
 from logs.integrity import CHECKPOINT_TABLE
 
@@ -124,7 +124,7 @@ def verify_digests(public_keys=None) -> DigestVerification:
         return result
     result.findings.extend(checked.findings)
     chain = ChainCheck(checked.valid)
-    for seq, pk, link, _ in chain_rows():
+    for seq, pk, link in chain_positions():
         # The links themselves are recomputed by verify_chain; here they meet the digests.
         chain.feed(seq, pk, link)
     result.chain = chain
