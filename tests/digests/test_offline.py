@@ -105,3 +105,20 @@ def test_a_missing_digest_folder_is_refused(signing):
 def test_the_standard_library_encodes_a_chain_record_as_the_portal_does(fields, seq):
     # The portal hashes orjson's bytes; the offline verifier has only the json module.
     assert chain_record(seq, fields) == orjson.dumps((seq, *fields))
+
+
+def test_the_chain_export_refuses_filters_which_would_leave_gaps(signing):
+    from django.core.management import CommandError, call_command
+
+    store_events(1, 2)
+    with pytest.raises(CommandError, match="--format chain exports the whole chain"):
+        call_command(
+            "export_audit_logs",
+            "--format",
+            "chain",
+            "--result",
+            "success",
+            "--output",
+            str(signing.tmp / "x.ndjson"),
+        )
+    assert not (signing.tmp / "x.ndjson").exists()
