@@ -29,6 +29,7 @@ from logs.api.write_lock import (
     short_lock_waits,
     write_transaction,
 )
+from logs.digests import DigestError
 from logs.ingest.pushed import (
     MAX_REPORTED_ERRORS,
     BodyError,
@@ -301,6 +302,14 @@ class IngestView(RatesBeforePermissions, APIView):
                 )
         except IntegrityError:
             return self.busy(CONFLICT_MESSAGE)
+        except DigestError as error:
+            # The portal's fault, not the request's: nothing was stored, the same push later
+            # will be, once the digest's outside location is writable again.
+            logger.error("A push was answered 503: no signed digest could be written: %s", error)
+            return self.busy(
+                "Nothing was stored: the signed digest that must accompany every stored event "
+                "could not be written outside the database. Send the request again later."
+            )
         return Response(
             {
                 "import_batch": result.batch.pk,

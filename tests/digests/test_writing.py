@@ -83,7 +83,8 @@ def test_a_dry_run_writes_no_digest(signing):
     assert signing.digest_files() == []
 
 
-def test_a_pushed_page_writes_a_digest(signing, django_user_model):
+@pytest.fixture
+def push(django_user_model):
     from django.contrib.auth.models import Group
     from knox.models import AuthToken
     from rest_framework.test import APIClient
@@ -95,12 +96,28 @@ def test_a_pushed_page_writes_a_digest(signing, django_user_model):
     _, token = AuthToken.objects.create(user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    response = client.generic(
+    return lambda: client.generic(
         "POST", "/api/v1/ingest/", GRAPH_PAGE.read_bytes(), content_type="application/json"
     )
-    assert response.status_code in (200, 201), response.content
+
+
+def test_a_pushed_page_writes_a_digest(signing, push):
+    response = push()
+    assert response.status_code == 201, response.content
     (row,) = ChainDigest.objects.all()
     assert row.last_seq == AuditEvent.objects.count()
+
+
+def test_a_push_whose_digest_cannot_be_written_is_a_503_storing_nothing(signing, settings, push):
+    blocker = signing.tmp / "not-a-folder"
+    blocker.write_text("")
+    settings.AUDITPORTAL_DIGEST_DIR = str(blocker / "digests")
+    response = push()
+    assert response.status_code == 503
+    assert "signed digest" in response.json()["detail"]
+    assert "Retry-After" in response
+    assert not AuditEvent.objects.exists()
+    assert not ChainDigest.objects.exists()
 
 
 def test_a_retention_batch_writes_a_digest_listing_its_checkpoint(signing):
@@ -142,6 +159,17 @@ def test_a_different_file_under_the_next_number_is_never_replaced(signing):
         store_events(1)
     assert not AuditEvent.objects.exists()
     assert stale.read_text().startswith('{"a digest"')
+
+
+def test_an_import_whose_digest_cannot_be_written_fails_saying_why(signing, settings):
+    blocker = signing.tmp / "not-a-folder"
+    blocker.write_text("")
+    settings.AUDITPORTAL_DIGEST_DIR = str(blocker / "digests")
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 file\\(s\\) failed"):
+        call_command("import_audit_logs", str(GRAPH_PAGE), stdout=StringIO(), stderr=err)
+    assert "cannot write digest" in err.getvalue()
+    assert not AuditEvent.objects.exists()
 
 
 def test_a_key_without_an_outside_location_is_refused(signing, settings):
