@@ -187,7 +187,8 @@ INGEST_SCHEMA = extend_schema(
         415: OpenApiResponse(ErrorDetailSerializer, description="Not application/json."),
         503: OpenApiResponse(
             ErrorDetailSerializer,
-            description="The database is busy storing an import: nothing was stored; send the "
+            description="The database is busy storing an import, or the signed digest of the "
+            "records could not be written outside the database: nothing was stored; send the "
             "request again after Retry-After seconds.",
         ),
     },
