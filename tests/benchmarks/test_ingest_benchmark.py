@@ -73,6 +73,7 @@ def test_the_signed_page_rate_writes_one_digest_per_page(tmp_path, monkeypatch):
     figures = ingest.page_rate_signed(str(path))
     assert figures["events"] == EVENTS
     assert ChainDigest.objects.count() == EVENTS // 50
+    assert 0 < figures["digest_share"] < 1
 
 
 def test_harness_reports_ingest_beside_its_raw_limit(tmp_path):
