@@ -43,6 +43,15 @@ Imports:
                   refused (default 2000-01-01)
   AUDITPORTAL_FUTURE_MARGIN_HOURS  records dated more than this many hours after now are
                   refused (default 24)
+
+Tamper evidence (docs/internals/signed-digests.md):
+  AUDITPORTAL_SIGNING_KEY  the Ed25519 private key file (create_signing_key makes one) that
+                  signs a digest of the hash chain after every change to it; unset: no
+                  digests, and the admin warns that tamper evidence is off
+  AUDITPORTAL_DIGEST_DIR   folder the digests are written to, outside the database
+  AUDITPORTAL_DIGEST_URL   Azure Storage container (https://ACCOUNT.blob.core.windows.net/
+                  CONTAINER/PREFIX) the digests are written to as well; its key or SAS token in
+                  AUDITPORTAL_DIGEST_CREDENTIAL
 """
 
 import re
@@ -320,6 +329,11 @@ AUDITPORTAL_RETENTION_OVERRIDES = env_str("AUDITPORTAL_RETENTION_OVERRIDES", def
 AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV = env_str(
     "AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV", default="AUDITPORTAL_ARCHIVE_CREDENTIAL"
 )
+
+# Signed digests of the hash chain (logs/digests/).
+AUDITPORTAL_SIGNING_KEY = env_str("AUDITPORTAL_SIGNING_KEY", default="")
+AUDITPORTAL_DIGEST_DIR = env_str("AUDITPORTAL_DIGEST_DIR", default="")
+AUDITPORTAL_DIGEST_URL = env_str("AUDITPORTAL_DIGEST_URL", default="")
 
 LOGGING = {
     "version": 1,

@@ -39,9 +39,11 @@ def _measure(metric, databases, path: Path, events: int, runs: int, log) -> list
         if metric.populates:
             databases.keep_as_populated(events)
         line = f"{metric.name} {databases.engine} run {number}/{runs}: {figures['rate']:,.0f}"
+        if "digest_share" in figures:
+            line += f" (digests {figures['digest_share']:.2%} of the time)"
         # The raw limit is the same work each run, as long as the import itself: measured in
         # the first run only, so that three runs at a million events fit the half hour.
-        if metric.raw_limit and number == 1:
+        if metric.raw_limit and (number == 1 or metric.raw_every_run):
             raw = _checked(metric.raw_limit, databases.fresh(), path, events)
             rate.raw_values.append(raw["rate"])
             line += f" (raw {raw['rate']:,.0f})"

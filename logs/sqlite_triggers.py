@@ -4,8 +4,8 @@ The ORM refuses such changes already, but raw SQL (``QuerySet._raw_delete()``, a
 ``sqlite3`` shell) went straight through on SQLite, while PostgreSQL's triggers stopped it.
 These triggers give SQLite the same rule:
 
-- UPDATE of an audit record, a retention checkpoint, a lookup row or its seal, or a legal
-  hold: always refused.
+- UPDATE of an audit record, a retention checkpoint, a lookup row or its seal, a signed
+  digest, or a legal hold: always refused.
 - DELETE of those: refused unless the triggers' function, ``auditportal_delete_allowed(kind)``
   (logs.immutability), says this thread is inside retention's window (audit rows) or emptying
   the whole database (Django's ``flush``). A connection opened around auditportal has no such
@@ -32,23 +32,26 @@ AUDIT_TABLES = [
     "logs_chaincheckpoint",
     *LOOKUPS,
     SEAL_TABLE,
+    "logs_chaindigest",
 ]
 HOLD_TABLES = ["logs_legalhold", "logs_legalholdrelease"]
 
 
 def _triggers():
-    """(name, table, CREATE statement) for every trigger."""
+    """(table, name, CREATE statement) for every trigger."""
     for kind, tables, what in (
         ("audit", AUDIT_TABLES, "audit records are immutable"),
         ("hold", HOLD_TABLES, "legal holds are immutable"),
     ):
         for table in tables:
             yield (
+                table,
                 f"{table}_immutable_update",
                 f"CREATE TRIGGER IF NOT EXISTS {table}_immutable_update BEFORE UPDATE ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{what}: UPDATE on {table} is not allowed'); END",
             )
             yield (
+                table,
                 f"{table}_immutable_delete",
                 f"CREATE TRIGGER IF NOT EXISTS {table}_immutable_delete BEFORE DELETE ON {table} "
                 f"WHEN NOT {SQLITE_DELETE_ALLOWED}('{kind}') "
@@ -58,19 +61,23 @@ def _triggers():
 
 
 def install(connection) -> None:
-    """Create the triggers that are missing (SQLite only)."""
+    """Create the triggers that are missing (SQLite only), on the tables that exist: a
+    migration that runs this comes before those that create later tables, whose triggers the
+    ``post_migrate`` receiver adds."""
     if connection.vendor != "sqlite":
         return
+    existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        for _, create in _triggers():
-            cursor.execute(create)
+        for table, _, create in _triggers():
+            if table in existing:
+                cursor.execute(create)
 
 
 def remove(connection) -> None:
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        for name, _ in _triggers():
+        for _, name, _ in _triggers():
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 

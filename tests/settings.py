@@ -26,3 +26,8 @@ AXES_ENABLED = False
 # test keeps to "default" and need not declare the second alias.
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 DATABASE_ROUTERS = []
+
+# Tamper-evidence digests are off unless a test turns them on (tests/digests/conftest.py).
+AUDITPORTAL_SIGNING_KEY = ""
+AUDITPORTAL_DIGEST_DIR = ""
+AUDITPORTAL_DIGEST_URL = ""

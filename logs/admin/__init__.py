@@ -16,6 +16,8 @@ admin.site.index_title = "Entra ID audit logs"
 admin.site.site_url = None
 # The changelist needs the width for its columns more than a second navigation menu.
 admin.site.enable_nav_sidebar = False
+# The index warns when the audit log's digests are not signed (tamper evidence off).
+admin.site.index_template = "admin/logs/index.html"
 
 admin.site.register(AuditEvent, AuditEventAdmin)
 admin.site.register(ImportBatch, ImportBatchAdmin)

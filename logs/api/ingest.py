@@ -30,6 +30,7 @@ from logs.api.write_lock import (
     write_transaction,
 )
 from logs.client_address import client_address
+from logs.digests import DigestError
 from logs.ingest.pushed import (
     MAX_REPORTED_ERRORS,
     BodyError,
@@ -187,7 +188,8 @@ INGEST_SCHEMA = extend_schema(
         415: OpenApiResponse(ErrorDetailSerializer, description="Not application/json."),
         503: OpenApiResponse(
             ErrorDetailSerializer,
-            description="The database is busy storing an import: nothing was stored; send the "
+            description="The database is busy storing an import, or the signed digest of the "
+            "records could not be written outside the database: nothing was stored; send the "
             "request again after Retry-After seconds.",
         ),
     },
@@ -302,6 +304,14 @@ class IngestView(RatesBeforePermissions, APIView):
                 )
         except IntegrityError:
             return self.busy(CONFLICT_MESSAGE)
+        except DigestError as error:
+            # The portal's fault, not the request's: nothing was stored, the same push later
+            # will be, once the digest's outside location is writable again.
+            logger.error("A push was answered 503: no signed digest could be written: %s", error)
+            return self.busy(
+                "Nothing was stored: the signed digest that must accompany every stored event "
+                "could not be written outside the database. Send the request again later."
+            )
         return Response(
             {
                 "import_batch": result.batch.pk,

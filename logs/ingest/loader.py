@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import orjson
 from django.db import connection, transaction
 
+from logs.digests import seal_chain
 from logs.ingest.bulk_insert import (
     BackgroundWriter,
     check_references_as_written,
@@ -209,6 +210,10 @@ class EventLoader:
             # Already unwinding: the first error is the one to report.
         finally:
             restore_cache(self._cache_to_restore)
+        if exc_type is None and self.counts.new:
+            # Still inside the caller's transaction, after its last insert: the digest commits
+            # with the events, or fails the import.
+            seal_chain()
         return False
 
     def add(self, record: AuditRecord) -> None:
@@ -244,6 +249,7 @@ class EventLoader:
             fresh = self._without_duplicates(records, set())
             if fresh:
                 self._insert_rows(self.prepare_rows(fresh))
+                seal_chain()
 
     def _write_in_background(self, records: list[AuditRecord]) -> None:
         """Hand ``records`` to the pipeline.

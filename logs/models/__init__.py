@@ -2,6 +2,7 @@
 
 from logs.models.access import AccessRecord
 from logs.models.annotations import Annotation
+from logs.models.digests import ChainDigest
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.holds import LegalHold, LegalHoldRelease
 from logs.models.imports import ImportBatch
@@ -16,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "Category",
     "ChainCheckpoint",
+    "ChainDigest",
     "ColumnPreference",
     "ImportBatch",
     "Initiator",

@@ -142,11 +142,13 @@ class AuditEvent(ImmutableModel):
         """A new event is appended to the hash chain in the transaction that stores it."""
         if not self._state.adding or self.chain_seq is not None:
             return super().save(*args, **kwargs)
+        from logs.digests import seal_chain
         from logs.integrity import ChainAppender
 
         with transaction.atomic(using=kwargs.get("using")):
             self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
             super().save(*args, **kwargs)
+            seal_chain()
 
     def chain_fields(self) -> tuple:
         """What the chain record holds besides the sequence number (see logs.integrity)."""

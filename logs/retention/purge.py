@@ -12,6 +12,8 @@ import contextlib
 
 from django.db import connection
 
+from logs.digests import seal_chain
+from logs.digests.keys import signing_key_path
 from logs.immutability import retention_purge
 from logs.integrity import lock_chain, purged_ranges, record_checkpoint
 from logs.models import Annotation, AuditEvent, ModifiedProperty, Target
@@ -29,9 +31,11 @@ def purge_batch(ids: list[int], run: str) -> int:
     postgres = connection.vendor == "postgresql"
     with _zeroing_only_pages_written_anyway(), retention_purge(), connection.cursor() as cursor:
         lock_chain()
-        if postgres:
+        if postgres and not signing_key_path():
             # A commit lost to a crash only brings the batch's events back: they are in the
-            # synced archive already, and the next run deletes them again (see run.py).
+            # synced archive already, and the next run deletes them again (see run.py). Not
+            # with signed digests: the batch's digest, written outside the database before
+            # the commit, would then name a purge the database forgot.
             cursor.execute("SET LOCAL synchronous_commit = off")
         condition, parameters = id_condition("id", ids)
         event_condition, event_parameters = id_condition("event_id", ids)
@@ -64,6 +68,8 @@ def purge_batch(ids: list[int], run: str) -> int:
             deleted = cursor.rowcount
         chained = [(seq, bytes(link)) for seq, link in rows if seq is not None]
         record_checkpoint(purged_ranges(chained), run)
+        # The batch's checkpoint, signed and written outside the database with the purge.
+        seal_chain()
     return deleted
 
 

@@ -8,7 +8,7 @@ from benchmarks import ingest
 from benchmarks.databases import schema_tag
 from benchmarks.datafile import iter_records, write_records
 from benchmarks.runner import run
-from logs.models import AuditEvent
+from logs.models import AuditEvent, ChainDigest
 
 EVENTS = 200
 
@@ -44,6 +44,36 @@ def test_raw_insert_rate_inserts_every_record(graph_file):
     assert figures["events"] == EVENTS
     assert figures["rate"] > 0
     assert AuditEvent.objects.count() == EVENTS
+
+
+@pytest.mark.django_db
+def test_the_signed_import_writes_its_digest_and_leaves_the_settings_as_they_were(
+    graph_file, settings
+):
+    figures = ingest.import_rate_signed(str(graph_file))
+
+    assert figures["events"] == EVENTS
+    assert ChainDigest.objects.get().last_seq == EVENTS
+    assert settings.AUDITPORTAL_SIGNING_KEY == ""
+
+
+@pytest.mark.django_db
+def test_the_unsigned_page_rate_stores_every_record_and_no_digest(graph_file):
+    unsigned = ingest.page_rate(str(graph_file))
+    assert unsigned["events"] == EVENTS
+    assert AuditEvent.objects.count() == EVENTS
+    assert not ChainDigest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_signed_page_rate_writes_one_digest_per_page(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "PAGE", 50)
+    path = tmp_path / "graph.json"
+    write_records(path, EVENTS)
+    figures = ingest.page_rate_signed(str(path))
+    assert figures["events"] == EVENTS
+    assert ChainDigest.objects.count() == EVENTS // 50
+    assert 0 < figures["digest_share"] < 1
 
 
 def test_harness_reports_ingest_beside_its_raw_limit(tmp_path):

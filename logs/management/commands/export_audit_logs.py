@@ -5,6 +5,7 @@ from django.http import QueryDict
 
 from logs.api.parameters import unapplied_values
 from logs.columns import COLUMNS_BY_KEY
+from logs.digests.export import chain_export_lines
 from logs.exports import FORMATS, Export
 from logs.filters import MULTI_VALUED_FILTERS, AuditEventFilterSet
 from logs.management.progress import ProgressBar
@@ -14,6 +15,7 @@ from logs.sorting import ColumnSort
 from logs.trail import operating_system_user, record_access
 
 # FilterSet parameter → its option (the API's names, with dashes).
+CHAIN_FORMAT = "chain"
 FILTER_OPTIONS = {name: "--" + name.replace("_", "-") for name in AuditEventFilterSet.base_filters}
 
 
@@ -21,12 +23,18 @@ class Command(BaseCommand):
     help = (
         "Export stored audit events as CSV (the Entra portal's download layout, or chosen "
         "columns), JSON (an array of directoryAudit records as Microsoft Graph serves them) or "
-        "NDJSON (one record a line, as imported: the archive format), filtered as in the API. "
-        "No limit on the number of events; streamed."
+        "NDJSON (one record a line, as imported: the archive format), filtered as in the API; "
+        "or, with --format chain, every event with its hash-chain columns, for the offline "
+        "verifier (python -m auditportal_verify). No limit on the number of events; streamed."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=FORMATS, default="csv", help="default: csv")
+        parser.add_argument(
+            "--format",
+            choices=(*FORMATS, CHAIN_FORMAT),
+            default="csv",
+            help="default: csv; chain: NDJSON of the whole chain with its columns",
+        )
         parser.add_argument(
             "--output", metavar="FILE", default="-", help="write here (default: standard output)"
         )
@@ -71,6 +79,13 @@ class Command(BaseCommand):
             for name in FILTER_OPTIONS
             if options.get(f"filter_{name}") is not None
         }
+        if format == CHAIN_FORMAT:
+            if filters:
+                raise CommandError(
+                    "--format chain exports the whole chain: filters would leave gaps the "
+                    "verifier cannot tell from deletions."
+                )
+            return self.export_chain(output)
         export = Export(
             self.filtered_events(filters),
             format,
@@ -113,6 +128,40 @@ class Command(BaseCommand):
         summary = f"{export.rows_written} events written to {where}"
         # On standard output the summary would end up in the file.
         (self.stderr if to_stdout else self.stdout).write(summary)
+
+    def export_chain(self, output: str) -> None:
+        to_stdout = output == "-"
+        try:
+            stream = self.stdout if to_stdout else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as error:
+            raise CommandError(f"--output: cannot write {output}: {error.strerror}") from None
+        written, complete = 0, False
+        try:
+            for line in chain_export_lines():
+                if to_stdout:
+                    stream.write(line, ending="")
+                else:
+                    stream.write(line)
+                written += 1
+            complete = True
+        finally:
+            if not to_stdout:
+                stream.close()
+            record_access(
+                AccessRecord.Action.EXPORT,
+                user=None,
+                username=operating_system_user(),
+                detail={
+                    "via": "command",
+                    "format": CHAIN_FORMAT,
+                    "filters": {},
+                    "output": "standard output" if to_stdout else str(output),
+                    "complete": complete,
+                },
+                row_count=written,
+            )
+        where = "standard output" if to_stdout else output
+        (self.stderr if to_stdout else self.stdout).write(f"{written} events written to {where}")
 
     def filtered_events(self, filters: dict):
         data = QueryDict(mutable=True)

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from auditportal_verify.digests import load_public_key
+from logs.digests.verify import verify_digests
 from logs.integrity import verify_chain
 from logs.management.progress import ProgressBar
 from logs.models import AuditEvent
@@ -8,17 +10,41 @@ from logs.models import AuditEvent
 class Command(BaseCommand):
     help = (
         "Check the hash chain of stored audit events: every event unchanged, none deleted "
-        "outside retention, none inserted around auditportal; and the seals of the lookup rows "
-        "whose text events show (services, categories, activities, initiators, target names). "
-        "Exits non-zero on a break."
+        "outside retention, none inserted around auditportal; the seals of the lookup rows "
+        "whose text events show (services, categories, activities, initiators, target names); "
+        "then the chain against the signed digests written outside the database, and the "
+        "database's copies against them. Exits non-zero on a break or any finding."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--public-key",
+            action="append",
+            metavar="KEY",
+            help="PEM public key to check the digests' signatures with (repeat for keys used "
+            "before a rotation); default: the public half of AUDITPORTAL_SIGNING_KEY",
+        )
+
+    def handle(self, *args, public_key=None, **options):
+        try:
+            keys = [load_public_key(path) for path in public_key] if public_key else None
+        except (OSError, ValueError) as error:
+            raise CommandError(f"--public-key: {error}") from None
         total = AuditEvent.objects.count() if self.stderr.isatty() else 0
         with ProgressBar("verifying", total=total, unit="events") as bar:
             result = verify_chain(on_progress=bar.update_to)
+        digests = verify_digests(keys)
+        for finding in digests.findings:
+            self.stderr.write(str(finding))
         if not result.ok:
             raise CommandError(f"BROKEN after {result.events} events: {result.broken}")
+        if digests.refused:
+            raise CommandError(f"REFUSED: {digests.refused}")
+        if digests.findings:
+            raise CommandError(
+                f"BROKEN: {len(digests.findings)} finding(s) against the signed digests in "
+                f"{digests.source}: {digests.findings[0]}"
+            )
         purged = f", {result.purged} purged by retention" if result.purged else ""
         self.stdout.write(
             self.style.SUCCESS(
@@ -27,3 +53,9 @@ class Command(BaseCommand):
                 f"link {result.head_link.hex()}"
             )
         )
+        if digests.digests is None:
+            self.stdout.write(
+                "Tamper evidence is off: no signed digests (see AUDITPORTAL_SIGNING_KEY)."
+            )
+        else:
+            self.stdout.write(f"Digests in {digests.source}: {digests.summary()}")

@@ -1,0 +1,42 @@
+"""The stored chain, position by position, as the verifiers and the chain export read it."""
+
+from collections.abc import Iterator
+
+from django.db import connection
+
+from logs.integrity import EVENT_TABLE, VERIFY_CHUNK, _event_rows_sql
+
+
+def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes, tuple]]:
+    """``(seq, event id, link, chain fields)`` for every chained event, in position order;
+    the fields are those of auditportal_verify.chain.CHAIN_FIELDS, as the link hashes them."""
+    sql = _event_rows_sql()
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [after, chunk_size])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        for seq, pk, link, *fields in rows:
+            yield seq, pk, bytes(link), tuple(fields)
+        after = rows[-1][0]
+
+
+def chain_positions(chunk_size: int = 50_000) -> Iterator[tuple[int, int, bytes]]:
+    """``(seq, event id, link)`` for every chained event, in position order: what checking
+    the chain against the digests needs once verify_chain has recomputed the links."""
+    sql = (
+        f"SELECT chain_seq, id, chain_link FROM {EVENT_TABLE} WHERE chain_seq > %s "
+        "ORDER BY chain_seq LIMIT %s"
+    )
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [after, chunk_size])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        for seq, pk, link in rows:
+            yield seq, pk, bytes(link)
+        after = rows[-1][0]
