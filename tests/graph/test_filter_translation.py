@@ -175,6 +175,20 @@ SUPPORTED = f"Supported: {SUPPORTED_FORMS}."
             BAD_REQUEST,
             "initiatedBy/user/displayName is compared with a quoted string, e.g. '...'.",
         ),
+        *[
+            (
+                f"{name} eq {GUID}",
+                BAD_REQUEST,
+                f"{name} is compared with a quoted string, e.g. '...'.",
+            )
+            for name in (
+                "category",
+                "loggedByService",
+                "result",
+                "initiatedBy/user/userPrincipalName",
+                "initiatedBy/app/displayName",
+            )
+        ],
         (
             f"startswith(activityDisplayName, {GUID})",
             BAD_REQUEST,
