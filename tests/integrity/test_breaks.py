@@ -62,8 +62,14 @@ def at(seq: int) -> AuditEvent:
     return AuditEvent.objects.get(chain_seq=seq)
 
 
-def purge(batch_size: int = 50_000) -> None:
-    call_command("apply_retention", "--no-archive", f"--batch-size={batch_size}", stdout=StringIO())
+def purge(batch_size: int = 50_000, days: int = 365) -> None:
+    call_command(
+        "apply_retention",
+        "--no-archive",
+        f"--batch-size={batch_size}",
+        f"--days={days}",
+        stdout=StringIO(),
+    )
 
 
 def broken() -> ChainBreak:
@@ -473,3 +479,25 @@ def test_a_link_can_be_recomputed_from_the_documented_record():
 
     assert dates == ["2024-04-30 23:02:03.000045", "2024-05-01 23:00:00.000000"]
     assert verify_chain().ok
+
+
+@pytest.mark.parametrize("purged_before", [False, True])
+def test_a_purge_that_ends_while_the_chain_is_walked_is_not_a_break(purged_before):
+    """Verification reads the checkpoints first; retention may purge what it has not walked
+    yet, and the gap it then meets is read again from the checkpoints, not reported. Seq 3 is
+    purged before the walk or during it, seq 4 (younger) during it."""
+    store_events(NEW, NEW, 400, 350, NEW)
+    if purged_before:
+        purge(days=365)
+    purged_during = []
+
+    def purge_once(events: int) -> None:
+        if not purged_during:
+            purge(days=300)
+            purged_during.append(events)
+
+    result = verify_chain(chunk_size=2, on_progress=purge_once)
+
+    assert result.ok, result.broken
+    assert purged_during == [2]
+    assert (result.events, result.purged, result.head_seq) == (3, 2, 5)
