@@ -201,3 +201,31 @@ def test_one_matching_activity_is_looked_up_by_equality(data, names):
     one = len(names) == 1
     assert ('"activity_id" IN (' not in sql) == one, sql
     assert ('"activity_id" = ' in sql) == one, sql
+
+
+# -- the longest value each text filter takes -------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "longest"),
+    [
+        ("operation_type", 64),
+        ("target_type", 64),
+        ("correlation_id", 64),
+        ("activity_id", 256),
+        ("search", 1024),
+        ("initiator", 1024),
+        ("target", 1024),
+        ("activity_name", 1024),
+        ("target_name_startswith", 1024),
+    ],
+)
+def test_a_text_filter_takes_its_longest_value_and_refuses_one_more(name, longest):
+    longest_value = AuditEventFilterSet(
+        data={name: "x" * longest}, queryset=AuditEvent.objects.all()
+    )
+    assert longest_value.is_valid(), longest_value.errors
+
+    one_more = AuditEventFilterSet(
+        data={name: "x" * (longest + 1)}, queryset=AuditEvent.objects.all()
+    )
+    assert not one_more.is_valid()
+    assert list(one_more.errors) == [name]
