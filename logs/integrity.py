@@ -252,6 +252,20 @@ class PurgedRanges:
             reach = max(reach, self.ranges[index][1])
         return True
 
+    def uncovered(self, first: int, last: int) -> list[tuple[int, int]]:
+        """The runs of positions in first..last that lie in no purged range: what a break
+        names as deleted outside retention."""
+        runs, position = [], first
+        for start, end, _ in self.ranges:
+            if start > last:
+                break
+            if start > position:
+                runs.append((position, start - 1))
+            position = max(position, end + 1)
+        if position <= last:
+            runs.append((position, last))
+        return runs
+
     def total(self) -> int:
         covered, reach = 0, 0
         for first, last, _ in self.ranges:
@@ -336,17 +350,8 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
         if not rows:
             break
         for seq, pk, link, entra_id, *fields in rows:
-            if seq != expected:
-                if not purged.covers(expected, seq - 1):
-                    # A purge may have finished since the checkpoints were read.
-                    purged, broken = _load_checkpoints()
-                    if broken or not purged.covers(expected, seq - 1):
-                        result.broken = broken or _missing(expected, seq, pk, entra_id)
-                        return result
-                previous = purged.link_at_end.get(seq - 1)
-                if previous is None:
-                    result.broken = _missing(expected, seq, pk, entra_id)
-                    return result
+            # Before the gap is looked at: a purged position held by an event is an insertion,
+            # whatever position came before it.
             if purged.containing(seq) is not None:
                 result.broken = ChainBreak(
                     "inserted",
@@ -356,6 +361,17 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                     entra_id,
                 )
                 return result
+            if seq != expected:
+                if not purged.covers(expected, seq - 1):
+                    # A purge may have finished since the checkpoints were read.
+                    purged, broken = _load_checkpoints()
+                    if broken or not purged.covers(expected, seq - 1):
+                        result.broken = broken or _missing(purged, expected, seq, pk, entra_id)
+                        return result
+                previous = purged.link_at_end.get(seq - 1)
+                if previous is None:
+                    result.broken = _missing(purged, expected, seq, pk, entra_id)
+                    return result
             if pk <= previous_id:
                 result.broken = ChainBreak(
                     "inserted",
@@ -394,7 +410,7 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     result.purged = purged.total()
     head_seq, head_link = chain_head()
     if head_seq >= expected and not purged.covers(expected, head_seq):
-        result.broken = _missing(expected, None, None, "")
+        result.broken = _missing(purged, expected, None, None, "", last=head_seq)
         return result
     result.broken = _first_orphan()
     if result.broken:
@@ -486,10 +502,25 @@ def _first_orphan() -> ChainBreak | None:
     return None
 
 
-def _missing(first: int, seq: int | None, pk: int | None, entra_id: str) -> ChainBreak:
+def _missing(
+    purged: PurgedRanges,
+    first: int,
+    seq: int | None,
+    pk: int | None,
+    entra_id: str,
+    last: int | None = None,
+) -> ChainBreak:
+    """The break for positions first..last (up to ``seq``, the next stored event, or the
+    chain's head) that no stored event holds: it names those retention did not purge."""
+    last = seq - 1 if last is None else last
+    runs = purged.uncovered(first, last) or [(first, last)]
+    span = ", ".join(f"seq {a}" if a == b else f"seq {a}..{b}" for a, b in runs)
     if seq is None:
-        return ChainBreak("missing", f"the events from seq {first} on were deleted", first)
-    span = f"seq {first}" if seq - 1 == first else f"seq {first}..{seq - 1}"
+        return ChainBreak(
+            "missing",
+            f"the events at {span}, after the last one stored, were deleted outside retention",
+            runs[0][0],
+        )
     return ChainBreak(
         "missing",
         f"the events at {span}, just before this one, were deleted outside retention",

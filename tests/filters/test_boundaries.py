@@ -152,3 +152,80 @@ def test_a_target_filter_lists_ids_on_postgresql_up_to_the_bound(small_bound, ma
     assert ("= ANY(" in sql) == listed_ids, sql
     assert ("IN (SELECT" in sql) == (not postgres and not beyond), sql
     assert ("EXISTS" in sql) == beyond, sql
+
+
+# -- the target-name bound (MAX_NAME_LIST): up to it, the names are one literal list --------
+NAME_BOUND = 2
+
+
+@pytest.mark.parametrize("names", [NAME_BOUND - 1, NAME_BOUND, NAME_BOUND + 1])
+def test_target_names_are_listed_up_to_their_bound_and_stay_a_subquery_beyond(monkeypatch, names):
+    monkeypatch.setattr(filters, "MAX_NAME_LIST", NAME_BOUND)
+    wanted = [TargetFactory(display_name=f"Listed name {n}").event_id for n in range(names)]
+    TargetFactory(display_name="Another target")
+
+    with CaptureQueriesContext(connection) as queries:
+        pks = sorted(selected(target="listed NAME").values_list("pk", flat=True))
+
+    assert pks == sorted(wanted)
+    reads = [q["sql"] for q in queries.captured_queries if '"logs_targetname"' in q["sql"]]
+    # The names are read once, no more of them than it takes to know there are more than the
+    # bound; beyond it, the later queries look them up again as a subquery.
+    assert reads[0].endswith(f" LIMIT {NAME_BOUND + 1}"), reads
+    assert (len(reads) > 1) == (names > NAME_BOUND), reads
+
+
+# -- one lookup row is an equality, several an IN list --------------------------------------
+@pytest.mark.parametrize(
+    ("data", "names"),
+    [
+        ({"activity": "Add user"}, ["Add user"]),
+        ({"activity": ["Add user", "Delete user"]}, ["Add user", "Delete user"]),
+        ({"activity_name": "add USER"}, ["Add user"]),
+        ({"activity_name_startswith": "add"}, ["Add user"]),
+        ({"activity_name_startswith": "ad"}, ["Add user", "Adopt"]),
+    ],
+)
+def test_one_matching_activity_is_looked_up_by_equality(data, names):
+    """The (activity, date) index serves an equality best: one matching activity is compared
+    as one, several as a list; both select exactly their events."""
+    events = {
+        name: AuditEventFactory(activity__name=name).pk
+        for name in ("Add user", "Delete user", "Adopt", "Update user")
+    }
+
+    found = selected(**data)
+
+    assert sorted(found.values_list("pk", flat=True)) == sorted(events[n] for n in names)
+    sql = str(found.query)
+    one = len(names) == 1
+    assert ('"activity_id" IN (' not in sql) == one, sql
+    assert ('"activity_id" = ' in sql) == one, sql
+
+
+# -- the longest value each text filter takes -------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "longest"),
+    [
+        ("operation_type", 64),
+        ("target_type", 64),
+        ("correlation_id", 64),
+        ("activity_id", 256),
+        ("search", 1024),
+        ("initiator", 1024),
+        ("target", 1024),
+        ("activity_name", 1024),
+        ("target_name_startswith", 1024),
+    ],
+)
+def test_a_text_filter_takes_its_longest_value_and_refuses_one_more(name, longest):
+    longest_value = AuditEventFilterSet(
+        data={name: "x" * longest}, queryset=AuditEvent.objects.all()
+    )
+    assert longest_value.is_valid(), longest_value.errors
+
+    one_more = AuditEventFilterSet(
+        data={name: "x" * (longest + 1)}, queryset=AuditEvent.objects.all()
+    )
+    assert not one_more.is_valid()
+    assert list(one_more.errors) == [name]
