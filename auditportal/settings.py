@@ -33,6 +33,20 @@ API and sign-in:
   AUDITPORTAL_LOCKOUT_FAILURES    failed sign-ins before a lockout (default 5)
   AUDITPORTAL_LOCKOUT_MINUTES     how long a lockout lasts (default 15)
 
+Collection (manage.py collect_audit_logs; docs/operators/collection.md):
+  AUDITPORTAL_COLLECTION_OVERLAP_MINUTES  how far before its watermark a Graph run asks again
+                  (default 15)
+  AUDITPORTAL_COLLECTION_BACKFILL_DAYS  how far back a source's first run reads (default 30)
+  AUDITPORTAL_COLLECTION_PAGE_SIZE  $top of each Graph request (default 1000)
+  AUDITPORTAL_COLLECTION_GRAPH_RATE  "N/SECONDS" requests per app and tenant (default 5/10)
+  AUDITPORTAL_COLLECTION_RETRIES  sends of one request after 429/503/504 or a dropped
+                  connection (default 5)
+  AUDITPORTAL_COLLECTION_MAX_WAIT_SECONDS  longest Retry-After honoured as given (default 300)
+  AUDITPORTAL_COLLECTION_STALE_HOURS  a source without success this long is unhealthy and
+                  every page warns (default 24)
+  AUDITPORTAL_COLLECTION_BLOB_CHUNK_BYTES  most bytes of a blob stored in one transaction
+                  (default 4 MiB)
+
 Imports:
   AUDITPORTAL_EARLIEST_ACTIVITY_DATE  records dated before this day (YYYY-MM-DD, UTC) are
                   refused (default 2000-01-01)
@@ -145,6 +159,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "logs.collection.health.collection_banner",
             ],
         },
     },
@@ -302,6 +317,23 @@ AUDITPORTAL_RETENTION_OVERRIDES = env_str("AUDITPORTAL_RETENTION_OVERRIDES", def
 # environment variable that holds the account key or SAS token, never the secret itself.
 AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV = env_str(
     "AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV", default="AUDITPORTAL_ARCHIVE_CREDENTIAL"
+)
+
+# Continuous collection (logs/collection/, manage.py collect_audit_logs).
+AUDITPORTAL_COLLECTION_OVERLAP_MINUTES = env_int(
+    "AUDITPORTAL_COLLECTION_OVERLAP_MINUTES", default=15
+)
+AUDITPORTAL_COLLECTION_BACKFILL_DAYS = env_int("AUDITPORTAL_COLLECTION_BACKFILL_DAYS", default=30)
+AUDITPORTAL_COLLECTION_PAGE_SIZE = env_int("AUDITPORTAL_COLLECTION_PAGE_SIZE", default=1000)
+# Graph's documented limit for the audit log: 5 requests per 10 seconds per app and tenant.
+AUDITPORTAL_COLLECTION_GRAPH_RATE = env_str("AUDITPORTAL_COLLECTION_GRAPH_RATE", default="5/10")
+AUDITPORTAL_COLLECTION_RETRIES = env_int("AUDITPORTAL_COLLECTION_RETRIES", default=5)
+AUDITPORTAL_COLLECTION_MAX_WAIT_SECONDS = env_int(
+    "AUDITPORTAL_COLLECTION_MAX_WAIT_SECONDS", default=300
+)
+AUDITPORTAL_COLLECTION_STALE_HOURS = env_int("AUDITPORTAL_COLLECTION_STALE_HOURS", default=24)
+AUDITPORTAL_COLLECTION_BLOB_CHUNK_BYTES = env_int(
+    "AUDITPORTAL_COLLECTION_BLOB_CHUNK_BYTES", default=4 * 2**20
 )
 
 LOGGING = {

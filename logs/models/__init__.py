@@ -2,6 +2,7 @@
 
 from logs.models.access import AccessRecord
 from logs.models.annotations import Annotation
+from logs.models.collection import CollectedBlob, CollectionSource
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.holds import LegalHold, LegalHoldRelease
 from logs.models.imports import ImportBatch
@@ -16,6 +17,8 @@ __all__ = [
     "AuditEvent",
     "Category",
     "ChainCheckpoint",
+    "CollectedBlob",
+    "CollectionSource",
     "ColumnPreference",
     "ImportBatch",
     "Initiator",

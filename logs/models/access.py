@@ -20,6 +20,8 @@ class AccessRecord(ImmutableModel):
         TOKEN = "token", "API token"
         ROLE = "role", "Role membership"
         LEGAL_HOLD = "legal_hold", "Legal hold"
+        COLLECT = "collect", "Collection run"
+        COLLECTION_SOURCE = "collection_source", "Collection source"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
