@@ -73,20 +73,25 @@ class RateLimiter:
     _sent: dict[str, collections.deque] = collections.defaultdict(collections.deque)
     _lock = threading.Lock()
 
+    # Graph counts requests as they arrive, and a request sent in time may arrive after one
+    # sent later: the window is kept a tenth longer than the limit's.
+    MARGIN = 1.1
+
     def __init__(self, key: str, rate: sources.Rate, stop: threading.Event):
         self.key, self.rate, self.stop = key, rate, stop
+        self.window = rate.seconds * self.MARGIN
 
     def wait_for_a_slot(self) -> None:
         while True:
             with self._lock:
                 sent = self._sent[self.key]
                 now = time.monotonic()
-                while sent and now - sent[0] >= self.rate.seconds:
+                while sent and now - sent[0] >= self.window:
                     sent.popleft()
                 if len(sent) < self.rate.requests:
                     sent.append(now)
                     return
-                delay = self.rate.seconds - (now - sent[0])
+                delay = self.window - (now - sent[0])
             if self.stop.wait(delay):
                 raise Stopped
 

@@ -103,12 +103,13 @@ class FaultProxy:
     ``plan`` (none once it is empty): ``"429"`` or ``"503"`` (answered with Retry-After:
     ``retry_after``), ``"drop"`` (the origin's answer cut mid-body, the connection closed),
     ``"bad"`` (the origin's page with one record's activityDateTime made unreadable),
-    ``"slow"`` (the origin's answer after ``slow_seconds``)."""
+    ``"slow"`` (the origin's answer after ``slow_seconds``); then ``otherwise``."""
 
     origin: str
     plan: list[str] = field(default_factory=list)
     retry_after: str = "1"
     slow_seconds: float = 0.5
+    otherwise: str = ""
     seen: list[Seen] = field(default_factory=list)
 
     def __post_init__(self):
@@ -124,7 +125,7 @@ class FaultProxy:
             def do_GET(self):
                 arrived = time.monotonic()
                 with proxy._lock:
-                    fault = proxy.plan.pop(0) if proxy.plan else ""
+                    fault = proxy.plan.pop(0) if proxy.plan else proxy.otherwise
                 if fault in ("429", "503"):
                     body = json.dumps(
                         {"error": {"code": "TooManyRequests", "message": "slow down"}}

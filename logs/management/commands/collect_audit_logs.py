@@ -75,7 +75,7 @@ class Command(BaseCommand):
             raise CommandError("--check reads nothing: --since does not apply.")
         sources = self.sources(source)
         if check:
-            return self.check(sources)
+            return self.report_health(sources)
         since_moment = parse_since(since) if since else None
         interval = parse_duration(every) if every else None
         self.stop = threading.Event()
@@ -137,7 +137,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{line}; FAILED (the next run retries from the stored position)")
         return failed
 
-    def check(self, sources: list[CollectionSource]) -> None:
+    def report_health(self, sources: list[CollectionSource]) -> None:
         now = timezone.now()
         unhealthy = []
         for source in sources:
