@@ -19,6 +19,7 @@ import collections
 import email.utils
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -77,8 +78,8 @@ class RateLimiter:
     # sent later: the window is kept a tenth longer than the limit's.
     MARGIN = 1.1
 
-    def __init__(self, key: str, rate: sources.Rate, stop: threading.Event):
-        self.key, self.rate, self.stop = key, rate, stop
+    def __init__(self, key: str, rate: sources.Rate, wait):
+        self.key, self.rate, self.wait = key, rate, wait
         self.window = rate.seconds * self.MARGIN
 
     def wait_for_a_slot(self) -> None:
@@ -92,7 +93,7 @@ class RateLimiter:
                     sent.append(now)
                     return
                 delay = self.window - (now - sent[0])
-            if self.stop.wait(delay):
+            if self.wait(delay):
                 raise Stopped
 
 
@@ -126,6 +127,8 @@ class GraphPages:
     def __init__(self, source: CollectionSource, *, token_provider=None, stop=None):
         self.source = source
         self.stop = stop or threading.Event()
+        # Set when the run ends: a request fetched ahead stops waiting for its turn or retry.
+        self.ended = threading.Event()
         self.base_url = sources.graph_base_url(source)
         host = urlsplit(self.base_url).hostname or ""
         self.credential = None
@@ -145,7 +148,7 @@ class GraphPages:
                 self.credential, scopes=[f"{origin}/.default"], allowed_hosts=[host]
             )
         key = source.tenant_id or host
-        self.limiter = RateLimiter(f"{key}|{source.client_id}", sources.graph_rate(), self.stop)
+        self.limiter = RateLimiter(f"{key}|{source.client_id}", sources.graph_rate(), self._wait)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -158,6 +161,19 @@ class GraphPages:
         self.adapter = adapter
         self.client = GraphServiceClient(request_adapter=adapter)
         self.waits = 0
+
+    def stop_waiting(self) -> None:
+        self.ended.set()
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait, or return True at once when the collector stops or the run has ended."""
+        deadline = time.monotonic() + seconds
+        while not (self.stop.is_set() or self.ended.is_set()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.stop.wait(min(left, 0.2))
+        return True
 
     def _run(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
@@ -211,7 +227,7 @@ class GraphPages:
                 delay = 2.0**attempt
             attempt += 1
             self.waits += 1
-            if self.stop.wait(min(delay, sources.longest_wait())):
+            if self._wait(min(delay, sources.longest_wait())):
                 raise Stopped
 
 
@@ -242,7 +258,11 @@ def collect_graph(
     stop: threading.Event | None = None,
 ) -> None:
     """Read every page from the window's start to the end. Raises on the first page that
-    cannot be read or stored (the run records why)."""
+    cannot be read or stored (the run records why).
+
+    The next page is requested while this one is stored (its nextLink is known before): the
+    source's answer and the database's work overlap. Requests stay one at a time and in order,
+    and a page fetched ahead is dropped unstored if this one fails."""
     if since is not None:
         start = since
     elif source.watermark is not None:
@@ -251,26 +271,29 @@ def collect_graph(
         start = timezone.now() - sources.backfill()
     run.requested_start = start
     pages = GraphPages(source, token_provider=token_provider, stop=stop)
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-page")
+    where = "the first page"
     try:
-        where = "the first page"
-        try:
-            content = pages.first(start, sources.page_size())
-            number = 1
-            while True:
-                store_graph_page(run, content, where=f"page {number}")
-                next_link = next_link_of(content)
-                if not next_link or pages.stop.is_set():
-                    break
-                number += 1
-                where = f"page {number}"
-                content = pages.following(next_link)
-        except APIError as error:
-            raise CollectionError(f"{source.name}, {where}: {describe_api_error(error)}") from None
-        except httpx.TransportError as error:
-            raise CollectionError(
-                f"{source.name}, {where}: the connection failed: {type(error).__name__}: {error}"
-            ) from None
+        content = pages.first(start, sources.page_size())
+        number = 1
+        while True:
+            next_link = next_link_of(content)
+            following = ahead.submit(pages.following, next_link) if next_link else None
+            store_graph_page(run, content, where=f"page {number}")
+            if following is None or pages.stop.is_set():
+                break
+            number += 1
+            where = f"page {number}"
+            content = following.result()
+    except APIError as error:
+        raise CollectionError(f"{source.name}, {where}: {describe_api_error(error)}") from None
+    except httpx.TransportError as error:
+        raise CollectionError(
+            f"{source.name}, {where}: the connection failed: {type(error).__name__}: {error}"
+        ) from None
     finally:
+        pages.stop_waiting()
+        ahead.shutdown(wait=True, cancel_futures=True)
         run.result.waits += pages.waits
         pages.close()
 
