@@ -152,7 +152,10 @@ ROOT_URLCONF = "auditportal.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own overrides of Django's admin templates (admin/base_site.html: the
+        # collection banner); they must come before django.contrib.admin's, which app
+        # directories cannot (the admin app is listed first).
+        "DIRS": [BASE_DIR / "auditportal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
