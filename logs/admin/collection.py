@@ -29,6 +29,15 @@ SETTINGS = [
 
 
 class CollectionSourceForm(forms.ModelForm):
+    # A URL typed without its scheme is an https one (plain http only to this machine).
+    url = forms.URLField(
+        required=False,
+        max_length=1024,
+        assume_scheme="https",
+        help_text=CollectionSource._meta.get_field("url").help_text,
+    )
+    account_url = forms.URLField(required=False, max_length=1024, assume_scheme="https")
+
     class Meta:
         model = CollectionSource
         fields = SETTINGS
