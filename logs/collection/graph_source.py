@@ -43,7 +43,7 @@ from msgraph_core import GraphClientFactory
 
 from logs.collection import sources
 from logs.collection.runs import CollectionError, CollectionRun
-from logs.ingest.pushed import BodyError, parse_body
+from logs.ingest.pushed import BodyError, ParsedBody, parse_body
 from logs.models import CollectionSource
 
 QueryParameters = DirectoryAuditsRequestBuilder.DirectoryAuditsRequestBuilderGetQueryParameters
@@ -260,9 +260,9 @@ def collect_graph(
     """Read every page from the window's start to the end. Raises on the first page that
     cannot be read or stored (the run records why).
 
-    The next page is requested while this one is stored (its nextLink is known before): the
-    source's answer and the database's work overlap. Requests stay one at a time and in order,
-    and a page fetched ahead is dropped unstored if this one fails."""
+    The next page is requested and parsed while this one is stored (its nextLink is known
+    before): the source's answer, the parsing and the database's work overlap. Requests stay one
+    at a time and in order, and a page read ahead is dropped unstored if this one fails."""
     if since is not None:
         start = since
     elif source.watermark is not None:
@@ -272,19 +272,30 @@ def collect_graph(
     run.requested_start = start
     pages = GraphPages(source, token_provider=token_provider, stop=stop)
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-page")
+
+    def read(next_link: str | None) -> tuple[bytes, ParsedBody | BodyError]:
+        if next_link is None:
+            content = pages.first(start, sources.page_size())
+        else:
+            content = pages.following(next_link)
+        try:
+            return content, parse_body(content, max_records=MOST_RECORDS_A_PAGE)
+        except BodyError as error:
+            return content, error
+
     where = "the first page"
     try:
-        content = pages.first(start, sources.page_size())
+        reading = ahead.submit(read, None)
         number = 1
         while True:
+            content, parsed = reading.result()
             next_link = next_link_of(content)
-            following = ahead.submit(pages.following, next_link) if next_link else None
-            store_graph_page(run, content, where=f"page {number}")
-            if following is None or pages.stop.is_set():
+            reading = ahead.submit(read, next_link) if next_link else None
+            store_graph_page(run, parsed, where=f"page {number}")
+            if reading is None or pages.stop.is_set():
                 break
             number += 1
             where = f"page {number}"
-            content = following.result()
     except APIError as error:
         raise CollectionError(f"{source.name}, {where}: {describe_api_error(error)}") from None
     except httpx.TransportError as error:
@@ -298,12 +309,10 @@ def collect_graph(
         pages.close()
 
 
-def store_graph_page(run: CollectionRun, content: bytes, *, where: str) -> None:
+def store_graph_page(run: CollectionRun, parsed: ParsedBody | BodyError, *, where: str) -> None:
     name = run.source.name
-    try:
-        parsed = parse_body(content, max_records=MOST_RECORDS_A_PAGE)
-    except BodyError as error:
-        raise run.refuse_page(0, 0, [f"{name}, {where}: {error}"]) from None
+    if isinstance(parsed, BodyError):
+        raise run.refuse_page(0, 0, [f"{name}, {where}: {parsed}"])
     if parsed.errors:
         messages = [
             f"{name}, {where}, record {error.index}"
