@@ -150,8 +150,18 @@ def read_blob(container, source, run: CollectionRun, blob: ListedBlob, stop) -> 
         data = client.download_blob(offset=offset, length=length).readall()
         end = data.rfind(b"\n")
         if end < 0:
-            if offset + length >= blob.size or length >= LONGEST_LINE_BYTES:
+            if offset + length >= blob.size:
                 return  # a last line Azure is still writing: the next run reads it whole
+            if length >= LONGEST_LINE_BYTES:
+                raise run.refuse_page(
+                    1,
+                    1,
+                    [
+                        f"{source.name}, blob {blob.name} from byte {offset:,}: a line longer "
+                        f"than {LONGEST_LINE_BYTES // 2**20} MiB; nothing from this point of "
+                        "the blob was stored"
+                    ],
+                )
             chunk *= 2
             continue
         complete = data[: end + 1]
