@@ -161,3 +161,35 @@ def test_an_entra_source_takes_its_secret_from_the_environment(monkeypatch, tmp_
         entra_credential(source)
     assert "s3cret" not in source.secret_reference()
     assert CertificateCredential  # the other credential the certificate path builds
+
+
+def test_the_command_backfills_from_since(graph_source, origin, proxy):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    output = StringIO()
+    call_command("collect_audit_logs", "--source", "regional", "--since", "2026-01-02T03:04Z",
+                 stdout=output)  # fmt: skip
+    assert "activityDateTime%20ge%202026-01-02T03%3A04%3A00Z" in proxy.seen[0].path
+    assert f"regional [graph]: {len(origin.ids)} read, {len(origin.ids)} new" in output.getvalue()
+    run = ImportBatch.objects.get()
+    assert run.window_start.isoformat() == "2026-01-02T03:04:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--every", "5 minutes"], "--every takes a duration"),
+        (["--since", "last week"], "--since takes an ISO date"),
+        (["--since", "2999-01-01"], "is in the future"),
+        (["--source", "nowhere"], "No collection source named 'nowhere'"),
+    ],
+)
+def test_bad_options_are_refused_naming_them(graph_source, arguments, message):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call_command("collect_audit_logs", *arguments)
+    assert not ImportBatch.objects.exists()
