@@ -103,6 +103,7 @@ class FaultProxy:
     ``plan`` (none once it is empty): ``"429"`` or ``"503"`` (answered with Retry-After:
     ``retry_after``), ``"drop"`` (the origin's answer cut mid-body, the connection closed),
     ``"bad"`` (the origin's page with one record's activityDateTime made unreadable),
+    ``"empty"`` (an empty page whose nextLink asks for this page again),
     ``"slow"`` (the origin's answer after ``slow_seconds``); then ``otherwise``."""
 
     origin: str
@@ -136,6 +137,10 @@ class FaultProxy:
                 status, headers, body = proxy._forward(self.path, dict(self.headers))
                 if fault == "slow":
                     time.sleep(proxy.slow_seconds)
+                if fault == "empty" and status == 200:
+                    # As Graph may: an empty page whose nextLink leads on (here, to this page).
+                    link = f"{proxy.url}{self.path}"
+                    body = json.dumps({"value": [], "@odata.nextLink": link}).encode()
                 if fault == "bad" and status == 200:
                     page = json.loads(body)
                     page["value"][len(page["value"]) // 2]["activityDateTime"] = "not a date"

@@ -72,6 +72,15 @@ def test_throttling_and_failures_are_waited_out(graph_source, origin, proxy):
     assert proxy.seen[5].path == proxy.seen[4].path == proxy.seen[3].path
 
 
+def test_an_empty_page_with_a_next_link_is_followed(graph_source, origin, proxy):
+    # msgraph-sdk's PageIterator would stop here, before the end.
+    proxy.plan = ["", "empty"]
+    result = collect_source(graph_source)
+    assert result.ok, result.errors
+    assert proxy.seen[1].fault == "empty" and proxy.seen[2].path == proxy.seen[1].path
+    assert stored_ids() == sorted(origin.ids)
+
+
 def test_retry_after_is_honoured_before_the_request_is_sent_again(graph_source, proxy):
     proxy.retry_after = "2"
     proxy.plan = ["429"]
