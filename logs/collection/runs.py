@@ -155,10 +155,11 @@ class CollectionRun:
             CollectionSource.objects.filter(pk=self.source.pk).update(**fields)
             for name, value in fields.items():
                 setattr(self.source, name, value)
+            # No user account: the operating-system user who ran the collector, and under
+            # collect_audit_logs the command's name (logs.trail.run_by_command).
             record_access(
                 AccessRecord.Action.COLLECT,
-                user=None,
-                username=self.username,
+                username=self.username or None,
                 detail={
                     "source": self.source.name,
                     "kind": self.source.kind,

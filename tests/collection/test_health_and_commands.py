@@ -84,6 +84,19 @@ def test_a_source_lacking_what_its_kind_needs_is_refused(arguments, message):
     assert not CollectionSource.objects.exists()
 
 
+def test_a_run_by_command_is_in_the_trail_as_the_commands(monkeypatch):
+    monkeypatch.delenv("MISSING_TOKEN", raising=False)
+    CollectionSource.objects.create(
+        name="unset", kind="graph", url="https://a.example/graph/v1.0", token_env="MISSING_TOKEN"
+    )
+    with pytest.raises(CommandError, match="1 source\\(s\\) failed: unset"):
+        call_command("collect_audit_logs", stdout=StringIO(), stderr=StringIO())
+    record = AccessRecord.objects.get(action=AccessRecord.Action.COLLECT)
+    assert record.user is None and record.detail["via"] == "manage.py collect_audit_logs"
+    assert record.detail["status"] == "failed"
+    assert "MISSING_TOKEN is not set" in record.detail["error"]
+
+
 def test_check_exits_non_zero_when_a_source_is_unhealthy(settings):
     now = timezone.now()
     CollectionSource.objects.create(
