@@ -38,6 +38,20 @@ API and sign-in:
   AUDITPORTAL_LOCKOUT_FAILURES    failed sign-ins before a lockout (default 5)
   AUDITPORTAL_LOCKOUT_MINUTES     how long a lockout lasts (default 15)
 
+Collection (manage.py collect_audit_logs; docs/operators/collection.md):
+  AUDITPORTAL_COLLECTION_OVERLAP_MINUTES  how far before its watermark a Graph run asks again
+                  (default 15)
+  AUDITPORTAL_COLLECTION_BACKFILL_DAYS  how far back a source's first run reads (default 30)
+  AUDITPORTAL_COLLECTION_PAGE_SIZE  $top of each Graph request (default 1000)
+  AUDITPORTAL_COLLECTION_GRAPH_RATE  "N/SECONDS" requests per app and tenant (default 5/10)
+  AUDITPORTAL_COLLECTION_RETRIES  sends of one request after 429/503/504 or a dropped
+                  connection (default 5)
+  AUDITPORTAL_COLLECTION_MAX_WAIT_SECONDS  longest Retry-After honoured as given (default 300)
+  AUDITPORTAL_COLLECTION_STALE_HOURS  a source without success this long is unhealthy and
+                  every page warns (default 24)
+  AUDITPORTAL_COLLECTION_BLOB_CHUNK_BYTES  most bytes of a blob stored in one transaction
+                  (default 4 MiB)
+
 Imports:
   AUDITPORTAL_EARLIEST_ACTIVITY_DATE  records dated before this day (YYYY-MM-DD, UTC) are
                   refused (default 2000-01-01)
@@ -162,13 +176,17 @@ ROOT_URLCONF = "auditportal.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own overrides of Django's admin templates (admin/base_site.html: the
+        # collection banner); they must come before django.contrib.admin's, which app
+        # directories cannot (the admin app is listed first).
+        "DIRS": [BASE_DIR / "auditportal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "logs.collection.health.collection_banner",
             ],
         },
     },
@@ -334,6 +352,23 @@ AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV = env_str(
 AUDITPORTAL_SIGNING_KEY = env_str("AUDITPORTAL_SIGNING_KEY", default="")
 AUDITPORTAL_DIGEST_DIR = env_str("AUDITPORTAL_DIGEST_DIR", default="")
 AUDITPORTAL_DIGEST_URL = env_str("AUDITPORTAL_DIGEST_URL", default="")
+
+# Continuous collection (logs/collection/, manage.py collect_audit_logs).
+AUDITPORTAL_COLLECTION_OVERLAP_MINUTES = env_int(
+    "AUDITPORTAL_COLLECTION_OVERLAP_MINUTES", default=15
+)
+AUDITPORTAL_COLLECTION_BACKFILL_DAYS = env_int("AUDITPORTAL_COLLECTION_BACKFILL_DAYS", default=30)
+AUDITPORTAL_COLLECTION_PAGE_SIZE = env_int("AUDITPORTAL_COLLECTION_PAGE_SIZE", default=1000)
+# Graph's documented limit for the audit log: 5 requests per 10 seconds per app and tenant.
+AUDITPORTAL_COLLECTION_GRAPH_RATE = env_str("AUDITPORTAL_COLLECTION_GRAPH_RATE", default="5/10")
+AUDITPORTAL_COLLECTION_RETRIES = env_int("AUDITPORTAL_COLLECTION_RETRIES", default=5)
+AUDITPORTAL_COLLECTION_MAX_WAIT_SECONDS = env_int(
+    "AUDITPORTAL_COLLECTION_MAX_WAIT_SECONDS", default=300
+)
+AUDITPORTAL_COLLECTION_STALE_HOURS = env_int("AUDITPORTAL_COLLECTION_STALE_HOURS", default=24)
+AUDITPORTAL_COLLECTION_BLOB_CHUNK_BYTES = env_int(
+    "AUDITPORTAL_COLLECTION_BLOB_CHUNK_BYTES", default=4 * 2**20
+)
 
 LOGGING = {
     "version": 1,

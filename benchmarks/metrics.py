@@ -104,6 +104,14 @@ METRICS = {
             database="populated",
             once=True,
         ),
+        # collect_source from a local Graph-compatible endpoint (another auditportal) into an
+        # empty database; the raw limit is the ingest metric's (target: 5,000 events/s).
+        Metric(
+            "collect",
+            "events/s",
+            measure="collect.collect_rate",
+            raw_limit="ingest.raw_insert_rate",
+        ),
         # Seconds for verify_audit_log over every event (target: under 60 s at 1,000,000).
         Metric(
             "verify", "s", measure="retention.verify_seconds", raw_limit=None, database="populated"

@@ -25,6 +25,8 @@ _READ = (
     "logs.view_importbatch",
     "logs.view_legalhold",
     "logs.view_legalholdrelease",
+    # Whether collection runs: an auditor sees each source's health.
+    "logs.view_collectionsource",
 )
 _EXPORT = ("logs.export_auditevent",)
 _ADMINISTER = (
@@ -33,6 +35,10 @@ _ADMINISTER = (
     "logs.add_legalholdrelease",
     "logs.purge_auditevent",
     "logs.view_accessrecord",
+    # Continuous collection is configured in the admin by a Compliance Administrator.
+    "logs.add_collectionsource",
+    "logs.change_collectionsource",
+    "logs.delete_collectionsource",
 )
 _INGEST = ("logs.ingest_auditevent",)
 

@@ -44,6 +44,7 @@ ROWS = [
 
 EVENTS = "/admin/logs/auditevent/"
 TRAIL = "/admin/logs/accessrecord/"
+SOURCES = "/admin/logs/collectionsource/"
 API = "/api/v1/"
 GRAPH = "/graph/v1.0/auditLogs/directoryAudits"
 GRAPH_PAGE = (FIXTURES_DIR / "graph" / "graph-docs-list-example1.json").read_bytes()
@@ -269,6 +270,9 @@ MATRIX: list[tuple[str, Callable[[World], str], str]] = [
         "L N N N N N N",
     ),
     ("admin import batches", admin_page("/admin/logs/importbatch/"), "L N Y Y Y N Y"),
+    # the admin: collection sources, their health for readers, their settings for administrators
+    ("admin collection sources", admin_page(SOURCES), "L N Y Y Y N Y"),
+    ("admin add collection source", admin_page(SOURCES + "add/"), "L N N N Y N Y"),
     # the admin: the access trail and API tokens
     ("admin access records", admin_page(TRAIL), "L N N N Y N Y"),
     ("admin access record detail", admin_page(TRAIL + "{record}/change/"), "L N N N Y N Y"),

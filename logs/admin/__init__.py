@@ -3,11 +3,12 @@
 from django.contrib import admin
 
 from logs.admin.access import AccessRecordAdmin
+from logs.admin.collection import CollectionSourceAdmin
 from logs.admin.events import AuditEventAdmin
 from logs.admin.holds import LegalHoldAdmin
 from logs.admin.imports import ImportBatchAdmin
 from logs.admin.tokens import ApiTokenAdmin, AuthToken
-from logs.models import AccessRecord, AuditEvent, ImportBatch, LegalHold
+from logs.models import AccessRecord, AuditEvent, CollectionSource, ImportBatch, LegalHold
 
 admin.site.site_header = "auditportal"
 admin.site.site_title = "auditportal"
@@ -23,6 +24,7 @@ admin.site.register(AuditEvent, AuditEventAdmin)
 admin.site.register(ImportBatch, ImportBatchAdmin)
 admin.site.register(AccessRecord, AccessRecordAdmin)
 admin.site.register(LegalHold, LegalHoldAdmin)
+admin.site.register(CollectionSource, CollectionSourceAdmin)
 # knox registers an admin of its own that shows the digest; this one replaces it.
 if admin.site.is_registered(AuthToken):
     admin.site.unregister(AuthToken)

@@ -18,7 +18,7 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "records_rejected",
         "imported_by_name",
     ]
-    list_filter = ["status", "format"]
+    list_filter = ["status", "format", "collection_source"]
     search_fields = ["file_name", "sha256"]
     ordering = ["-started_at"]
     actions = None
@@ -36,8 +36,13 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "records_duplicate",
         "records_rejected",
         "error",
+        "collection_source",
+        "window_start_shown",
+        "window_end_shown",
     ]
     readonly_fields = fields
 
     started_at_shown = shown_time("started_at", "Started at")
     finished_at_shown = shown_time("finished_at", "Finished at")
+    window_start_shown = shown_time("window_start", "Collected from (activity date)")
+    window_end_shown = shown_time("window_end", "Collected to (activity date)")

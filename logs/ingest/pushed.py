@@ -167,14 +167,34 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
 
     Call inside the transaction that holds all of the push's writes (logs.api.write_lock): the
     batch is written and closed in it, so no one ever sees it running, and a push that fails
-    leaves nothing behind. Two pushes of the same new record at the same moment can both find
-    it missing; the second to commit then breaks the unique Entra id and is retried once, when
-    it finds it stored (a second failure raises the IntegrityError).
+    leaves nothing behind.
     """
     batch = ImportBatch.objects.create(**_provenance(content, user))
     result = ImportResult(path=SOURCE_NAME, format=FORMAT, read=len(records), batch=batch)
+    result.new, result.duplicate = store_in_batch(records, batch, source_format=FORMAT)
+    finish_batch(batch, result)
+    return result
+
+
+def store_in_batch(
+    records: list[AuditRecord], batch: ImportBatch, *, source_format: str, shared: bool = False
+) -> tuple[int, int]:
+    """Store ``records`` under ``batch``: (new, duplicate). Parsed records from a push or a
+    collection page take this one path, so that they are de-duplicated by id, chained and
+    annotated exactly as a file's.
+
+    Call inside the caller's transaction. Two writers of the same new record at the same moment
+    can both find it missing; the second to commit then breaks the unique Entra id and is
+    retried once, when it finds it stored (a second failure raises the IntegrityError).
+
+    ``shared``: the batch receives many calls (a collection run, page after page), so only
+    this call's events are looked at for write-backs to annotate, not all of the batch's.
+    """
+    written = AuditEvent.objects.filter(import_batch=batch)
+    if shared:
+        written = written.filter(entra_id__in=[record.entra_id for record in records])
     for attempt in (1, 2):
-        loader = EventLoader(source_format=FORMAT, import_batch=batch)
+        loader = EventLoader(source_format=source_format, import_batch=batch)
         try:
             # As a file import does: the loader writes inside the transaction, and write-backs
             # are annotated in it, so no reader sees one unannotated.
@@ -182,16 +202,13 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
                 for record in records:
                     loader.add(record)
                 loader.flush()
-                annotate_substrate(AuditEvent.objects.filter(import_batch=batch), source="import")
+                annotate_substrate(written, source="import")
         except IntegrityError:
             if attempt == 2:
                 raise
             continue
         break
-    result.new = loader.counts.new
-    result.duplicate = loader.counts.duplicate
-    finish_batch(batch, result)
-    return result
+    return loader.counts.new, loader.counts.duplicate
 
 
 def record_refused(parsed: ParsedBody, *, content: bytes, user) -> ImportBatch:

@@ -2,6 +2,7 @@
 
 from logs.models.access import AccessRecord
 from logs.models.annotations import Annotation
+from logs.models.collection import CollectedBlob, CollectionSource
 from logs.models.digests import ChainDigest
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.holds import LegalHold, LegalHoldRelease
@@ -18,6 +19,8 @@ __all__ = [
     "Category",
     "ChainCheckpoint",
     "ChainDigest",
+    "CollectedBlob",
+    "CollectionSource",
     "ColumnPreference",
     "ImportBatch",
     "Initiator",

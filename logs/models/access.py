@@ -22,6 +22,8 @@ class AccessRecord(ImmutableModel):
         PERMISSION = "permission", "Direct permission"
         ACCOUNT = "account", "Account change"
         LEGAL_HOLD = "legal_hold", "Legal hold"
+        COLLECT = "collect", "Collection run"
+        COLLECTION_SOURCE = "collection_source", "Collection source"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

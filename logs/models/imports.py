@@ -14,6 +14,9 @@ class ImportBatch(models.Model):
         PARTIAL = "partial", "Completed with rejected records"
         # Its process ended without closing it (killed); see logs/ingest/batches.py.
         INTERRUPTED = "interrupted", "Interrupted"
+        # A collection run that an error stopped after it stored some pages (they are kept,
+        # and the source's position with them: the next run carries on).
+        STOPPED = "stopped", "Stopped by an error (pages before it kept)"
 
     file_name = models.CharField(max_length=1024)
     format = models.CharField(max_length=32)
@@ -32,6 +35,17 @@ class ImportBatch(models.Model):
     records_duplicate = models.PositiveIntegerField(default=0)
     records_rejected = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # A collection run (logs/collection/): the source it read and the activity dates it asked
+    # for (Graph) or read (storage); empty for files and pushes.
+    collection_source = models.ForeignKey(
+        "logs.CollectionSource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
