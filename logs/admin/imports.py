@@ -14,7 +14,9 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "records_read",
         "records_new",
+        "records_with_notes",
         "records_duplicate",
+        "records_conflicting",
         "records_rejected",
         "imported_by_name",
     ]
@@ -33,7 +35,10 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "imported_by_name",
         "records_read",
         "records_new",
+        "records_with_notes",
         "records_duplicate",
+        "records_conflicting",
+        "records_cross_format_duplicate",
         "records_rejected",
         "error",
     ]

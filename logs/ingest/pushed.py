@@ -188,8 +188,15 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
                 raise
             continue
         break
-    result.new = loader.counts.new
-    result.duplicate = loader.counts.duplicate
+    counts = loader.counts
+    result.new = counts.new
+    result.duplicate = counts.duplicate
+    result.with_notes = counts.with_notes
+    result.conflict = counts.conflict
+    result.cross_format = counts.cross_format
+    result.conflicts = [
+        f"record {conflict.record.location}: {conflict.describe()}" for conflict in loader.conflicts
+    ]
     finish_batch(batch, result)
     return result
 
