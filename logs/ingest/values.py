@@ -131,6 +131,10 @@ class SourceObject:
             value = self.raw(key)
             if value is None:
                 return None
+        if type(value) is not str and self.notes is not None:
+            message = f"expected a string, got {describe_type(value)}; stored as null"
+            self.notes.add(self.field_path(key), message, value)
+            return None
         return self._checked_text(key, value, max_length, required=False)
 
     def obj(self, key: str) -> "SourceObject | None":
