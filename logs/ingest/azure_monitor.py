@@ -76,13 +76,9 @@ def normalize_azure_monitor_record(value, *, original: str, location: str):
     for graph_field, column in _FALLBACKS.items():
         if nested.raw(graph_field) in (None, "") and record.raw(column) not in (None, ""):
             graph_record[graph_field] = record.raw(column)
-    result = normalize_graph_record(
+    return normalize_graph_record(
         graph_record, original=original, location=location, path="properties", notes=notes
     )
-    if not result.initiator_ip_address:
-        # The caller's address, when properties.initiatedBy leaves it out.
-        result.initiator_ip_address = _caller_ip_address(record)
-    return result
 
 
 def _caller_ip_address(record: SourceObject) -> str:
