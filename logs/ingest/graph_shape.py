@@ -96,7 +96,8 @@ def _result(record: SourceObject) -> str:
         result = RESULT_NUMBERS[value]
         record.note(
             "result",
-            f"a number; read as {result!r}, the member numbered {value} in Graph's operationResult",
+            f"expected a string, got a number; read as {result!r}, the member numbered {value} "
+            "in Graph's operationResult",
             value,
         )
         return result

@@ -55,7 +55,9 @@ class Notes:
         """Record a note; in strict mode, refuse the record instead (unless the deviation is one
         strict mode has always accepted, such as a date without an offset)."""
         if self.strict and refused_when_strict:
-            raise FieldError(field or "record", note)
+            # A note says what was wrong, then ("; ...") what was stored instead: strict mode
+            # refuses with what was wrong, as it always has.
+            raise FieldError(field or "record", note.rsplit("; ", 1)[0])
         self.items.append({"field": field or "record", "note": note, "raw": raw_text(raw)})
 
 
