@@ -30,17 +30,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="auditevent",
             name="content_hash",
-            field=models.CharField(blank=True, default="", editable=False, max_length=64),
+            field=models.CharField(blank=True, default="", db_default="", editable=False, max_length=64),
         ),
         migrations.AddField(
             model_name="auditevent",
             name="match_key",
-            field=models.CharField(blank=True, default="", editable=False, max_length=64),
+            field=models.CharField(blank=True, default="", db_default="", editable=False, max_length=64),
         ),
         migrations.AddField(
             model_name="auditevent",
             name="normalisation_notes",
-            field=models.TextField(blank=True, default="", editable=False),
+            field=models.TextField(blank=True, default="", db_default="", editable=False),
         ),
         migrations.AddField(
             model_name="importbatch",

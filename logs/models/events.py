@@ -95,14 +95,18 @@ class AuditEvent(ImmutableModel):
     )
     # What the record held that did not fit the fields above (logs.ingest.notes): JSON text of
     # [{"field", "note", "raw"}], "" for none. Written with the event, part of its chain record.
-    normalisation_notes = models.TextField(blank=True, default="", editable=False)
+    normalisation_notes = models.TextField(blank=True, default="", db_default="", editable=False)
     # SHA-256 of the normalised content (logs.ingest.conflicts): the same id arriving again with
     # other content is a conflict, not a duplicate. "" on events stored before it was kept.
-    content_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    content_hash = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
     # SHA-256 of what identifies one event across formats (date to the second, correlation id,
     # activity, result, first target; logs.ingest.cross_format): a portal CSV row and the same
     # event from an id-bearing format share it. "" on events stored before it was kept.
-    match_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    match_key = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
     # The event's place in the hash chain (logs.integrity): set when it is stored, never
     # changed. Null only for a row written around auditportal, which verification reports.
     chain_seq = models.BigIntegerField("chain position", null=True, unique=True, editable=False)
