@@ -16,6 +16,7 @@ import json
 from logs.ingest.csv_rows import iter_csv_rows
 from logs.ingest.errors import FieldError, ImportFileError
 from logs.ingest.graph_shape import normalize_graph_record
+from logs.ingest.json_limits import JsonLimitError, loads
 from logs.ingest.json_stream import (
     iter_json_layout,
     iter_json_table_rows,
@@ -142,10 +143,15 @@ def _dynamic(row: SourceObject, column: str):
         if not value.strip():
             return None
         try:
-            return parse_json_text(value, column)
-        except FieldError as error:
-            row.note(column, error.message + "; left out", value)
+            return loads(value)
+        except json.JSONDecodeError as error:
+            row.note(
+                column, f"is not valid JSON ({error.msg} at position {error.pos}); left out", value
+            )
             return None
+        except JsonLimitError:
+            # Beyond the limits on JSON input (logs.ingest.json_limits): refused, located.
+            return parse_json_text(value, column)
     return value
 
 
