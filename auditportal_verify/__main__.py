@@ -4,7 +4,7 @@ import argparse
 import json
 import sys
 
-from auditportal_verify.chain import CHAIN_FIELDS, ChainCheck
+from auditportal_verify.chain import CHAIN_FIELDS, NOTES_FIELD, ChainCheck, hashed_fields
 from auditportal_verify.digests import (
     DigestFormatError,
     check_digests,
@@ -45,7 +45,11 @@ def read_export(path):
                 link = b""
             if len(link) != 32:
                 raise ExportFormatError(f"{where}: field 'chain_link': not 64 hex digits")
-            yield seq, row.get("event_id"), link, tuple(row[name] for name in CHAIN_FIELDS)
+            notes = row.get(NOTES_FIELD, "")
+            if not isinstance(notes, str):
+                raise ExportFormatError(f"{where}: field {NOTES_FIELD!r}: not text")
+            fields = hashed_fields((row[name] for name in CHAIN_FIELDS), notes)
+            yield seq, row.get("event_id"), link, fields
 
 
 def verify(export, digest_dir, public_key_paths, out=sys.stdout) -> int:

@@ -2,7 +2,8 @@
 
 Each event's link is SHA-256(previous link || chain record), the first event's previous link
 being 32 zero bytes. The chain record is the compact JSON array (UTF-8, no ASCII escaping) of
-the position and the fields in ``CHAIN_FIELDS``, in that order. Retention deletes events
+the position and the fields in ``CHAIN_FIELDS``, in that order, closed by ``NOTES_FIELD`` (the
+event's normalisation notes) only when the event has notes. Retention deletes events
 legitimately; the digests list each purged range with the link of its last position, from
 which the next surviving event's link continues.
 """
@@ -31,6 +32,13 @@ CHAIN_FIELDS = (
     "source_format",
     "original",
 )
+NOTES_FIELD = "normalisation_notes"
+
+
+def hashed_fields(fields, notes: str) -> tuple:
+    """The fields a link covers: ``CHAIN_FIELDS``' values, then the notes if there are any
+    (so that events stored before notes existed keep their links)."""
+    return (*fields, notes) if notes else tuple(fields)
 
 
 def chain_record(seq: int, fields) -> bytes:

@@ -4,11 +4,15 @@ everywhere.
 
 Parameters: ``since``, ``until``, ``period`` (the portal's presets), ``service``,
 ``category``, ``activity``, ``result``, ``operation_type``, ``initiator``, ``target``,
-``target_type``, ``correlation_id``, ``informational``, ``search`` and ``ordering``. Filters on
-names resolve against the small lookup tables first, so a filter never scans the event table
-for its choices. The text filters (initiator, target, search) match a part of a name in any
-case, against the lookups' folded names (``Initiator.search_text``, ``TargetName``; see
-migration 0018 for their indexes), then reach events through the indexes on ids and names.
+``target_type``, ``correlation_id``, ``informational``, ``notes``, ``duplicates``, ``search``
+and ``ordering``. Events marked as duplicates of an event from another format (a portal CSV
+row and the same event from Graph, say; see logs.ingest.fingerprints) are left out unless
+``duplicates`` asks for them, so every list, count, answer and export counts an event once.
+Filters on names resolve against the small lookup tables first, so a filter never scans the
+event table for its choices. The text filters (initiator, target, search) match a part of a
+name in any case, against the lookups' folded names (``Initiator.search_text``,
+``TargetName``; see migration 0018 for their indexes), then reach events through the indexes
+on ids and names.
 """
 
 from datetime import UTC, timedelta
@@ -236,6 +240,25 @@ def informational_annotations():
     return Annotation.objects.filter(kind=Annotation.Kind.INFORMATIONAL, event=OuterRef("pk"))
 
 
+def without_duplicates(queryset, path: str = ""):
+    """``queryset`` (events, or what reaches them by ``path``: ``"event__"``) without the
+    events marked as duplicates of an event from another format. Nothing to leave out (the
+    usual case) costs one index lookup and no condition on the query."""
+    duplicates = Annotation.objects.filter(kind=Annotation.Kind.DUPLICATE)
+    if not duplicates.exists():
+        return queryset
+    return queryset.exclude(
+        **{f"{path}pk__in" if path else "pk__in": duplicates.values("event_id")}
+    )
+
+
+DUPLICATES_CHOICES = [
+    ("hide", "Hide duplicates (the default)"),
+    ("show", "Show duplicates too"),
+    ("only", "Only duplicates"),
+]
+
+
 class NamesWidget(forms.SelectMultiple):
     """Reads every value from a query string, and a single string from a plain dict (the export
     command's and the admin sidebar's data), so one name needs no list around it."""
@@ -333,6 +356,21 @@ class AuditEventFilterSet(django_filters.FilterSet):
         help_text="true: only events annotated informational (e.g. Microsoft Substrate "
         "Management write-backs); false: only the others.",
     )
+    notes = django_filters.ChoiceFilter(
+        choices=[("true", "Stored with notes"), ("false", "Without notes")],
+        method="filter_notes",
+        label="Normalisation notes",
+        help_text="true: only events stored with normalisation notes (values of the source "
+        "record that did not fit and were stored as empty); false: only the others.",
+    )
+    duplicates = django_filters.ChoiceFilter(
+        choices=DUPLICATES_CHOICES,
+        method="filter_duplicates",
+        label="Duplicates",
+        help_text="Events imported again from a format without record ids (the portal CSV) "
+        "and marked as the same event as one stored from another format: hide (the default), "
+        "show (with the others) or only.",
+    )
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=MAX_TEXT_FILTER_LENGTH,
@@ -385,6 +423,26 @@ class AuditEventFilterSet(django_filters.FilterSet):
     def filter_informational(self, queryset, name, value):
         informational = Exists(informational_annotations())
         return queryset.filter(informational if value == "true" else ~informational)
+
+    def filter_notes(self, queryset, name, value):
+        with_notes = Q(normalisation_notes="")
+        return queryset.exclude(with_notes) if value == "true" else queryset.filter(with_notes)
+
+    def filter_duplicates(self, queryset, name, value):
+        if value == "show":
+            return queryset
+        if value == "only":
+            return queryset.filter(
+                pk__in=Annotation.objects.filter(kind=Annotation.Kind.DUPLICATE).values("event_id")
+            )
+        return without_duplicates(queryset)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("duplicates"):
+            # Not given: hidden, as "hide" does.
+            queryset = without_duplicates(queryset)
+        return queryset
 
     def filter_search(self, queryset, name, value):
         text = value.strip()

@@ -7,7 +7,11 @@ compact) of the sequence number and the stored columns that say what happened:
 
     [seq, entra_id, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), service_id, category_id, activity_id,
      operation_type, result, result_reason, correlation_id, initiator_id, initiator_ip_address,
-     initiator_user_agent, source_format, original]
+     initiator_user_agent, source_format, original(, normalisation_notes)]
+
+``normalisation_notes`` (what the record held that did not fit the normalised fields, see
+logs.ingest.notes) closes the record only when the event has notes: an event without notes has
+the same chain record as before notes were kept, so chains written earlier still verify.
 
 ``original`` is the record as the source sent it, stored verbatim and never rewritten, so its
 stored text *is* the canonical form: hashing it as stored needs no parsing, on import or on
@@ -307,8 +311,8 @@ def _event_rows_sql() -> str:
     return (
         f"SELECT chain_seq, id, chain_link, entra_id, {moment}, service_id, category_id, "
         "activity_id, operation_type, result, result_reason, correlation_id, initiator_id, "
-        "initiator_ip_address, initiator_user_agent, source_format, original "
-        f"FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
+        "initiator_ip_address, initiator_user_agent, source_format, original, "
+        f"normalisation_notes FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
     )
 
 
@@ -349,7 +353,9 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
             rows = cursor.fetchall()
         if not rows:
             break
-        for seq, pk, link, entra_id, *fields in rows:
+        for seq, pk, link, entra_id, *fields, notes in rows:
+            if notes:
+                fields.append(notes)
             # Before the gap is looked at: a purged position held by an event is an insertion,
             # whatever position came before it.
             if purged.containing(seq) is not None:

@@ -71,7 +71,7 @@ from django.db.models.functions import TruncDate
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
-from logs.filters import UtcIsoDateTimeField
+from logs.filters import UtcIsoDateTimeField, without_duplicates
 from logs.models import (
     Activity,
     Annotation,
@@ -273,6 +273,8 @@ class ReportBuilder:
             events = events.filter(service=self.service_id)
         if period.exclude_informational:
             events = events.exclude(id__in=_informational_event_ids())
+        # An event imported twice (portal CSV and another format) is counted once.
+        events = without_duplicates(events)
         self.events = events
         # One pass over the range: (day, category, activity, result) → count. Most answers and
         # every chart are read from it, so the range is scanned once.
@@ -334,6 +336,7 @@ class ReportBuilder:
             queryset = queryset.filter(**{f"{path}event_service": self.service_id})
         if self.period.exclude_informational:
             queryset = queryset.exclude(**{f"{path}event__in": _informational_event_ids()})
+        queryset = without_duplicates(queryset, f"{path}event__")
         return queryset.order_by()
 
     @cached_property

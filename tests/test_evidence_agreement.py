@@ -33,7 +33,7 @@ from logs.ingest.importer import import_file
 from logs.models import AccessRecord, AuditEvent, ColumnPreference
 from logs.roles import AUDIT_EXPORTER
 from tests.conftest import FIXTURES_DIR
-from tests.factories import AuditEventFactory, TargetFactory
+from tests.factories import AuditEventFactory, GraphDirectoryAuditFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +58,13 @@ CASES = {
     "target_type": [{"target_type": "Group"}],
     "correlation_id": [{"correlation_id": "b662f17a-4e4d-4e1c-9248-cdec180024b2"}],
     "informational": [{"informational": "true"}, {"informational": "false"}],
+    "notes": [{"notes": "true"}, {"notes": "false"}],
+    # The portal CSV's six events are also imported from formats with ids: hidden by default.
+    "duplicates": [
+        {"duplicates": "only"},
+        {"duplicates": "hide"},
+        {"duplicates": "show", "category": "UserManagement"},
+    ],
     "search": [{"search": "Update"}, {"search": "zoe"}],
     # The precise filters (one per $filter form of the Graph-compatible endpoint).
     "after": [{"after": "2026-11-02T11:05:00Z"}],
@@ -96,10 +103,15 @@ def test_every_parameter_preset_and_ordering_has_a_case():
 
 
 @pytest.fixture
-def everything(db):
+def everything(db, tmp_path_factory):
     """Every fixture file, and events of the last day, week and month for the presets."""
     for path in sorted(FIXTURES_DIR.rglob("*.json")) + sorted(FIXTURES_DIR.rglob("*.csv")):
         assert import_file(path).ok, path
+    # A record with a value that does not fit (an unknown result), stored with a note.
+    noted = GraphDirectoryAuditFactory(result="partly")
+    path = tmp_path_factory.mktemp("noted") / "noted.json"
+    path.write_text(json.dumps({"value": [noted]}), encoding="utf-8")
+    assert import_file(path).with_notes == 1
     now = timezone.now()
     for age in [timedelta(hours=1), timedelta(days=3), timedelta(days=20)]:
         TargetFactory(event=AuditEventFactory(activity_datetime=now - age), type="User")
@@ -206,6 +218,13 @@ def test_every_way_out_gives_the_same_events(everything, portal, api, tmp_path, 
         )
     )
     assert 0 < len(expected) < AuditEvent.objects.count(), f"{query} proves nothing"
+    if "duplicates" not in query:
+        # Every other filter leaves out the duplicates, as its default.
+        assert not expected & set(
+            AuditEventFilterSet(
+                {"duplicates": "only"}, queryset=AuditEvent.objects.all()
+            ).qs.values_list("entra_id", flat=True)
+        )
 
     count, listed, page = changelist_pages(portal, query)
     assert count == len(listed) == len(set(listed))

@@ -248,6 +248,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         list_filters.OperationTypeFilter,
         list_filters.TargetTypeFilter,
         list_filters.InformationalFilter,
+        list_filters.NotesFilter,
+        list_filters.DuplicatesFilter,
         list_filters.InitiatorFilter,
         list_filters.TargetFilter,
         list_filters.CorrelationFilter,
@@ -482,6 +484,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 for target in event.targets.all()
             ],
             "annotations": [_annotation_display(note) for note in event.annotations.all()],
+            "notes": event.notes,
             **self._list_navigation(request, event),
             "original_pretty": _pretty_json(event.original),
             "links": _related_links(event),

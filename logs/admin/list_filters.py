@@ -182,6 +182,22 @@ class InformationalFilter(ChoicesFilter):
         return [("false", "Hide informational"), ("true", "Only informational")]
 
 
+class NotesFilter(ChoicesFilter):
+    title = "normalisation notes"
+    parameter_names = ("notes",)
+
+    def lookups(self):
+        return [("true", "Stored with notes"), ("false", "Without notes")]
+
+
+class DuplicatesFilter(ChoicesFilter):
+    title = "duplicates"
+    parameter_names = ("duplicates",)
+
+    def lookups(self):
+        return [("show", "Show duplicates too"), ("only", "Only duplicates")]
+
+
 class TextFilter(FilterSetListFilter):
     """A free-text parameter (too many values to list): a small form in the sidebar."""
 

@@ -99,7 +99,19 @@ class IngestResultSerializer(serializers.Serializer):
     received = serializers.IntegerField(help_text="Records in the request.")
     new = serializers.IntegerField(help_text="Records stored now.")
     duplicate = serializers.IntegerField(
-        help_text="Records already stored (same Entra id), or repeated in the request: skipped."
+        help_text="Records already stored (same Entra id and content), or repeated in the "
+        "request: skipped."
+    )
+    stored_with_notes = serializers.IntegerField(
+        help_text="Of the new records, those stored with normalisation notes: values that did "
+        "not fit the normalised fields, stored as empty, each noted (field, what, raw value)."
+    )
+    conflicting = serializers.IntegerField(
+        help_text="Records whose Entra id is already stored (or earlier in the request) with "
+        "other content: not stored, the first version is kept."
+    )
+    conflicts = serializers.ListField(
+        child=serializers.CharField(), help_text="The conflicts, one line each (at most 100)."
     )
 
 
@@ -165,8 +177,12 @@ INGEST_SCHEMA = extend_schema(
         "The body is a Microsoft Graph `GET /auditLogs/directoryAudits` response "
         '(`{"value": [...]}`) or a JSON list of directoryAudit records, as `application/json` '
         "(UTF-8). It is read by the same parser as `import_audit_logs --format graph`. "
-        "A request is all or nothing: if any record is bad the answer is `400` with every bad "
-        "record (index, field, message) and nothing is stored. Records whose Entra `id` is "
+        "A request is all or nothing: if any record is not a record, or has no `id` or no "
+        "usable `activityDateTime`, the answer is `400` with every bad record (index, field, "
+        "message) and nothing is stored. Any other value that does not fit the normalised "
+        "fields is stored as empty with a normalisation note on the event, and counted in "
+        "`stored_with_notes`. A record whose `id` is stored with other content is a conflict "
+        "(not stored, counted in `conflicting`). Records whose Entra `id` is "
         "already stored are skipped and counted as duplicates, so a request can be sent again "
         "safely: `201` when something new was stored, `200` when every record was a duplicate. "
         "Limits: the body's size (`413`, AUDITPORTAL_INGEST_MAX_BYTES, default 10 MB) and the "
@@ -201,13 +217,29 @@ INGEST_SCHEMA = extend_schema(
         ),
         OpenApiExample(
             "Stored",
-            value={"import_batch": 42, "received": 1, "new": 1, "duplicate": 0},
+            value={
+                "import_batch": 42,
+                "received": 1,
+                "new": 1,
+                "stored_with_notes": 0,
+                "duplicate": 0,
+                "conflicting": 0,
+                "conflicts": [],
+            },
             response_only=True,
             status_codes=["201"],
         ),
         OpenApiExample(
             "All duplicates",
-            value={"import_batch": 43, "received": 1, "new": 0, "duplicate": 1},
+            value={
+                "import_batch": 43,
+                "received": 1,
+                "new": 0,
+                "stored_with_notes": 0,
+                "duplicate": 1,
+                "conflicting": 0,
+                "conflicts": [],
+            },
             response_only=True,
             status_codes=["200"],
         ),
@@ -317,7 +349,10 @@ class IngestView(RatesBeforePermissions, APIView):
                 "import_batch": result.batch.pk,
                 "received": result.read,
                 "new": result.new,
+                "stored_with_notes": result.with_notes,
                 "duplicate": result.duplicate,
+                "conflicting": result.conflict,
+                "conflicts": result.conflicts[:100],
             },
             status=status.HTTP_201_CREATED if result.new else status.HTTP_200_OK,
         )

@@ -91,9 +91,9 @@ class CollectionRun:
             # Two collectors on one source take turns here (PostgreSQL: the row lock; SQLite:
             # its one writer); the second finds the first one's records stored.
             locked = CollectionSource.objects.select_for_update().get(pk=self.source.pk)
-            new, duplicate = store_in_batch(
+            counts = store_in_batch(
                 records, self.batch, source_format=self.source_format, shared=True
-            )
+            ).counts
             changed = advance(locked)
             if newest is not None and (
                 locked.newest_event_at is None or newest > locked.newest_event_at
@@ -109,8 +109,8 @@ class CollectionRun:
             self.window_end = max(self.window_end or newest, newest)
         self.result.pages += 1
         self.result.read += len(records)
-        self.result.new += new
-        self.result.duplicate += duplicate
+        self.result.new += counts.new
+        self.result.duplicate += counts.duplicate
         if self.on_stored:
             self.on_stored(len(records))
 

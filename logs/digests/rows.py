@@ -4,12 +4,14 @@ from collections.abc import Iterator
 
 from django.db import connection
 
+from auditportal_verify.chain import hashed_fields
 from logs.integrity import EVENT_TABLE, VERIFY_CHUNK, _event_rows_sql
 
 
 def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes, tuple]]:
     """``(seq, event id, link, chain fields)`` for every chained event, in position order;
-    the fields are those of auditportal_verify.chain.CHAIN_FIELDS, as the link hashes them."""
+    the fields are those of auditportal_verify.chain.CHAIN_FIELDS, then the notes if any, as
+    the link hashes them (auditportal_verify.chain.hashed_fields)."""
     sql = _event_rows_sql()
     after = 0
     while True:
@@ -18,8 +20,8 @@ def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes
             rows = cursor.fetchall()
         if not rows:
             return
-        for seq, pk, link, *fields in rows:
-            yield seq, pk, bytes(link), tuple(fields)
+        for seq, pk, link, *fields, notes in rows:
+            yield seq, pk, bytes(link), hashed_fields(fields, notes)
         after = rows[-1][0]
 
 

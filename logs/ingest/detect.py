@@ -39,8 +39,11 @@ def detect(input_file: InputFile) -> Detected:
         names = {name.strip().lower() for name in header}
         if "date (utc)" in names and "activity" in names:
             return Detected("portal-csv", "csv")
-        if any(name.startswith("timegenerated") for name in names) and (
-            "operationname" in names or "activitydisplayname" in names
+        # Query results may project or rename columns: the activity's name with a date
+        # column or the id tells an AuditLogs export (the parser names a missing date column).
+        if ("operationname" in names or "activitydisplayname" in names) and (
+            "id" in names
+            or any(name.startswith(("timegenerated", "activitydatetime")) for name in names)
         ):
             return Detected("log-analytics", "csv")
     raise ImportFileError(
@@ -99,7 +102,13 @@ def _record_format(keys_or_record, default: str) -> str:
     lower = {key.lower() for key in keys}
     if "properties" in lower and ({"operationname", "resourceid", "time"} & lower):
         return "azure-monitor"
-    if {"TimeGenerated", "TargetResources", "ActivityDisplayName", "OperationName"} & keys:
+    if {
+        "TimeGenerated",
+        "ActivityDateTime",
+        "TargetResources",
+        "ActivityDisplayName",
+        "OperationName",
+    } & keys:
         return "log-analytics"
     return default
 

@@ -7,6 +7,7 @@ carry this shape, so they share this one function. Field names follow Microsoft 
 
 from logs.ingest.activity_dates import plausible_activity_datetime
 from logs.ingest.errors import FieldError
+from logs.ingest.notes import Notes
 from logs.ingest.records import (
     AuditRecord,
     InitiatorRecord,
@@ -22,7 +23,13 @@ RESULTS = {
     "failure": "failure",
     "timeout": "timeout",
     "unknownfuturevalue": "unknownFutureValue",
+    # Words real exports use for the same results (case does not matter).
+    "failed": "failure",
 }
+# Graph's operationResult enumeration gives its members these numbers (its $metadata), which
+# Azure Monitor's audit-log schema examples write in place of the names.
+RESULT_NUMBERS = {0: "success", 1: "failure", 2: "timeout", 3: "unknownFutureValue"}
+KNOWN_RESULTS = "success, failure, timeout, unknownFutureValue"
 
 # Entra puts the caller's user agent in additionalDetails rather than in initiatedBy.
 USER_AGENT_DETAIL_KEYS = {"user-agent", "useragent", "user agent"}
@@ -40,13 +47,20 @@ SHORT_LENGTH = 64
 TARGET_INDEXED_BYTES = 2_400
 
 
-def normalize_graph_record(value, *, original: str, location: str, path: str = "") -> AuditRecord:
-    """Raise FieldError (naming the field) if the record cannot be stored faithfully.
+def normalize_graph_record(
+    value, *, original: str, location: str, path: str = "", notes: Notes | None = None
+) -> AuditRecord:
+    """Raise FieldError (naming the field) if the record has no id or no usable activity date,
+    or (strict mode) if any value does not fit; otherwise values that do not fit are stored as
+    empty with a note (logs.ingest.notes).
 
     ``path`` says where the Graph-shaped object sits in the source record (Azure Monitor nests
-    it under ``properties``), so that errors name the field as the file spells it.
+    it under ``properties``), so that errors name the field as the file spells it. ``notes``
+    may already hold what the caller noted about the record's outer layers.
     """
-    record = SourceObject(value, path)
+    if notes is None:
+        notes = Notes()
+    record = SourceObject(value, path, notes=notes)
     additional_details = _additional_details(record)
     initiator, ip_address, user_agent = _initiator(record.obj("initiatedBy"))
     return AuditRecord(
@@ -72,20 +86,32 @@ def normalize_graph_record(value, *, original: str, location: str, path: str = "
         targets=[_target(target) for target in record.objects("targetResources")],
         original=original,
         location=location,
+        notes=notes.items,
     )
 
 
 def _result(record: SourceObject) -> str:
-    value = record.text("result", max_length=SHORT_LENGTH)
-    if not value:
-        return ""
-    try:
-        return RESULTS[value.lower()]
-    except KeyError:
-        raise FieldError(
+    value = record.raw("result")
+    if type(value) is int and value in RESULT_NUMBERS:
+        result = RESULT_NUMBERS[value]
+        record.note(
             "result",
-            f"{value!r} is not a known result (success, failure, timeout, unknownFutureValue)",
-        ) from None
+            f"expected a string, got a number; read as {result!r}, the member numbered {value} "
+            "in Graph's operationResult",
+            value,
+        )
+        return result
+    if value is None or value == "":
+        return ""
+    if type(value) is str:
+        result = RESULTS.get(value.strip().lower())
+        if result is not None:
+            return result
+    message = f"{value!r} is not a known result ({KNOWN_RESULTS})"
+    if record.notes is None or record.notes.strict:
+        raise FieldError(record.field_path("result"), message)
+    record.note("result", message + "; stored as unknown", value)
+    return ""
 
 
 def _identifies(*values: str) -> bool:
@@ -146,11 +172,13 @@ def _target(target: SourceObject) -> TargetRecord:
     if sum(map(len, indexed)) * 4 > TARGET_INDEXED_BYTES:  # UTF-8 takes 4 bytes at most
         size = sum(len(text.encode("utf-8")) for text in indexed)
         if size > TARGET_INDEXED_BYTES:
-            raise FieldError(
-                target.field_path("displayName"),
+            target.note(
+                "displayName",
                 f"with the target's type and id takes {size:,} bytes of UTF-8; the database "
-                f"indexes at most {TARGET_INDEXED_BYTES:,}",
+                f"indexes at most {TARGET_INDEXED_BYTES:,}; stored as empty",
+                record.display_name,
             )
+            record.display_name = ""
     return record
 
 

@@ -21,7 +21,8 @@ from logs.ingest.detect import Detected, detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import PARSERS, accepts_layout
 from logs.ingest.garbage_collection import fewer_collections
-from logs.ingest.loader import DEFAULT_BATCH_SIZE, EventLoader
+from logs.ingest.loader import DEFAULT_BATCH_SIZE, Conflict, EventLoader
+from logs.ingest.notes import strictness
 from logs.ingest.parallel import PARALLEL_MIN_BYTES, ParallelParse
 from logs.ingest.sources import open_input, sha256_of
 from logs.models import AuditEvent, ImportBatch
@@ -41,7 +42,11 @@ class ImportResult:
     new: int = 0
     duplicate: int = 0
     rejected: int = 0
+    with_notes: int = 0  # of the new records, stored with normalisation notes
+    conflict: int = 0  # ids already stored (or read) with other content; not stored
+    cross_format: int = 0  # events linked as the same event from another format
     errors: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
     failed: bool = False
     batch: ImportBatch | None = None
 
@@ -50,10 +55,15 @@ class ImportResult:
         return not self.failed and self.rejected == 0
 
     def summary(self) -> str:
-        return (
-            f"{self.read} read, {self.new} new, {self.duplicate} duplicate, "
-            f"{self.rejected} rejected"
-        )
+        text = f"{self.read} read, {self.new} new"
+        if self.with_notes:
+            text += f", {self.with_notes} stored with notes"
+        text += f", {self.duplicate} duplicate"
+        if self.conflict:
+            text += f", {self.conflict} conflicting"
+        if self.cross_format:
+            text += f", {self.cross_format} linked as the same event from another format"
+        return text + f", {self.rejected} rejected"
 
 
 class RejectsWriter:
@@ -64,10 +74,10 @@ class RejectsWriter:
         self._stream = None
         self.count = 0
 
-    def __call__(self, error: RecordError | ImportFileError) -> None:
+    def __call__(self, error: "RecordError | ImportFileError | ConflictReject") -> None:
         if self._stream is None:
             self._stream = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-        if isinstance(error, RecordError):
+        if isinstance(error, (RecordError, ConflictReject)):
             entry = error.as_reject()
         else:
             entry = {
@@ -85,6 +95,27 @@ class RejectsWriter:
             self._stream.close()
 
 
+@dataclass
+class ConflictReject:
+    """A record not stored because its id was stored (or read) first with other content."""
+
+    path: str
+    conflict: Conflict
+
+    def __str__(self) -> str:
+        return f"{self.path}, {self.conflict.record.location}: {self.conflict.describe()}"
+
+    def as_reject(self) -> dict:
+        return {
+            "file": self.path,
+            "location": self.conflict.record.location,
+            "field": "id",
+            "error": "conflict: " + self.conflict.describe(),
+            "kept": self.conflict.first,
+            "record": self.conflict.record.original,
+        }
+
+
 def import_file(
     path,
     *,
@@ -97,6 +128,7 @@ def import_file(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
     parallel: bool | None = None,
+    strict: bool = False,
 ) -> ImportResult:
     """Import one file; never raises for bad input, the result says what went wrong.
 
@@ -107,26 +139,30 @@ def import_file(
 
     ``parallel`` parses in a second process (see logs.ingest.parallel); by default it does so
     for files large enough to gain from it.
+
+    ``strict`` refuses every record with a value that does not fit, instead of storing it
+    with a normalisation note (logs.ingest.notes).
     """
     result = ImportResult(path=str(path))
     try:
-        _import(
-            path,
-            result,
-            format=format,
-            dry_run=dry_run,
-            continue_on_error=continue_on_error,
-            on_reject=on_reject,
-            user=user,
-            username=username,
-            batch_size=batch_size,
-            on_progress=on_progress,
-            parallel=parallel,
-        )
+        with strictness(strict):
+            _import(
+                path,
+                result,
+                format=format,
+                dry_run=dry_run,
+                continue_on_error=continue_on_error,
+                on_reject=on_reject,
+                user=user,
+                username=username,
+                batch_size=batch_size,
+                on_progress=on_progress,
+                parallel=parallel,
+            )
     except BaseException as error:
         logger.debug("Importing %s failed", path, exc_info=True)
         result.failed = True
-        result.new = result.duplicate = 0
+        result.new = result.duplicate = result.with_notes = result.cross_format = 0
         result.errors.append(f"{path}: import failed: {describe_failure(error)}")
         if result.batch is not None:
             _close_after_failure(result.batch, result)
@@ -231,8 +267,17 @@ def _import(
         result.new = 0
         result.duplicate = 0
     else:
-        result.new = loader.counts.new
-        result.duplicate = loader.counts.duplicate
+        counts = loader.counts
+        result.new = counts.new
+        result.duplicate = counts.duplicate
+        result.with_notes = counts.with_notes
+        result.cross_format = counts.cross_format
+        result.conflict = counts.conflict
+        for conflict in loader.conflicts:
+            reject = ConflictReject(str(path), conflict)
+            result.conflicts.append(str(reject))
+            if on_reject is not None:
+                on_reject(reject)
     if batch is not None:
         finish_batch(batch, result)
 
@@ -273,6 +318,10 @@ def finish_batch(batch: ImportBatch, result: ImportResult) -> None:
     batch.records_new = result.new
     batch.records_duplicate = result.duplicate
     batch.records_rejected = result.rejected
+    batch.records_with_notes = result.with_notes
+    batch.records_conflicting = result.conflict
+    batch.records_cross_format_duplicate = result.cross_format
     # Messages quote the input, and PostgreSQL's text cannot hold NUL.
-    batch.error = "\n".join(result.errors[:20]).replace("\x00", "\\x00")
+    messages = result.errors[:20] + result.conflicts[: max(0, 20 - len(result.errors))]
+    batch.error = "\n".join(messages).replace("\x00", "\\x00")
     batch.save()

@@ -23,10 +23,13 @@ from logs.ingest.bulk_insert import (
     restore_cache,
     set_import_cache,
 )
+from logs.ingest.fingerprints import content_hash, match_key
+from logs.ingest.notes import notes_text
 from logs.ingest.records import AuditRecord
 from logs.integrity import ChainAppender, chain_datetime, lock_chain
 from logs.models import (
     Activity,
+    Annotation,
     AuditEvent,
     Category,
     Initiator,
@@ -41,6 +44,8 @@ from logs.models import (
 # filled), and this size keeps an import within its memory target with SQLite's page cache,
 # whatever the file size (benchmark metrics ``ingest`` and ``ingest peak RSS``).
 DEFAULT_BATCH_SIZE = 4_000
+# The one format without record ids (see logs.ingest.fingerprints.match_key).
+CSV_FORMAT = "portal-csv"
 
 EVENT_COLUMNS = [
     "id",
@@ -62,6 +67,9 @@ EVENT_COLUMNS = [
     "import_batch_id",
     "chain_seq",
     "chain_link",
+    "normalisation_notes",
+    "content_hash",
+    "match_key",
 ]
 TARGET_COLUMNS = [
     "id",
@@ -94,6 +102,23 @@ class BatchRows:
 class LoadCounts:
     new: int = 0
     duplicate: int = 0
+    conflict: int = 0  # an id already read or stored with other content; not stored
+    with_notes: int = 0  # of the new ones, stored with normalisation notes
+    cross_format: int = 0  # events linked as the same event from another format
+
+
+@dataclass
+class Conflict:
+    """A record whose id was already stored (or read earlier) with other content."""
+
+    record: AuditRecord
+    first: str  # where the version kept came from
+
+    def describe(self) -> str:
+        return (
+            f"activity id {self.record.entra_id} was already stored with other content "
+            f"({self.first}); the version stored first is kept, this one is not stored"
+        )
 
 
 class LookupCache:
@@ -181,12 +206,16 @@ class EventLoader:
         self.batch_size = batch_size
         self.lookups = LookupCache()
         self.counts = LoadCounts()
+        self.conflicts: list[Conflict] = []
+        # (duplicate event id, id of the event it duplicates), written at the end.
+        self._links: list[tuple[int, int, str]] = []
+        self._linked: set[int] = set()
         self._pending: list[AuditRecord] = []
         self._writer: BackgroundWriter | None = None
         self._cache_to_restore: int | None = None
         # The pipeline's state (see _write_in_background).
         self._built: BatchRows | None = None
-        self._built_ids: set[str] = set()
+        self._built_ids: dict[str, AuditRecord] = {}
         self._chain: ChainAppender | None = None
         self._next_ids: dict = {}
 
@@ -229,6 +258,25 @@ class EventLoader:
             if built is not None:
                 self._writer.submit(lambda: self._insert_rows(built))
             self._writer.wait()
+        self._write_links()
+
+    def _write_links(self) -> None:
+        """Mark the cross-format duplicates found so far (their events are inserted now)."""
+        links, self._links = self._links, []
+        if links:
+            Annotation.objects.bulk_create(
+                [
+                    Annotation(
+                        event_id=duplicate,
+                        duplicate_of_id=original,
+                        kind=Annotation.Kind.DUPLICATE,
+                        text=f"The same event as event {original} ({source}), imported "
+                        "again from a format without record ids; counted once, as that event.",
+                        source="import",
+                    )
+                    for duplicate, original, source in links
+                ]
+            )
 
     def _write_pending(self) -> None:
         records, self._pending = self._pending, []
@@ -246,7 +294,7 @@ class EventLoader:
         # later one counting it a duplicate instead of failing on the unique activity id.
         with transaction.atomic():
             lock_chain()
-            fresh = self._without_duplicates(records, set())
+            fresh = self._without_duplicates(records, {})
             if fresh:
                 self._insert_rows(self.prepare_rows(fresh))
                 seal_chain()
@@ -263,7 +311,7 @@ class EventLoader:
         (and on SQLite the write lock) throughout, so no other writer can interleave.
         """
         previous, self._built = self._built, None
-        previous_ids, self._built_ids = self._built_ids, set()
+        previous_ids, self._built_ids = self._built_ids, {}
         checked: Future = Future()
 
         def job():
@@ -279,9 +327,9 @@ class EventLoader:
         reserved = checked.result()
         if reserved is not None:
             self._built = self.build_rows(reserved, self._chain)
-            self._built_ids = {record.entra_id for record in reserved.records}
+            self._built_ids = {record.entra_id: record for record in reserved.records}
 
-    def _check_and_reserve(self, records, not_yet_inserted: set[str]) -> ReservedBatch | None:
+    def _check_and_reserve(self, records, not_yet_inserted: dict) -> ReservedBatch | None:
         if self._chain is None:
             # Locks the chain before the first duplicate check, as _store does.
             self._chain = ChainAppender()
@@ -299,19 +347,76 @@ class EventLoader:
             self._next_ids[model] = ids[-1] + 1
         return ids
 
-    def _without_duplicates(self, records, not_yet_inserted: set[str]) -> list[AuditRecord]:
-        by_id = {}
+    def _without_duplicates(self, records, not_yet_inserted: dict) -> list[AuditRecord]:
+        """The records not stored yet; the rest counted as duplicates, or as conflicts when
+        their content differs from the version stored (or read) first."""
+        by_id: dict[str, AuditRecord] = {}
+        conflicts = []
         for record in records:
-            by_id.setdefault(record.entra_id, record)
-        stored = _stored_entra_ids(list(by_id))
-        fresh = [
-            record
-            for entra_id, record in by_id.items()
-            if entra_id not in stored and entra_id not in not_yet_inserted
-        ]
-        self.counts.duplicate += len(records) - len(fresh)
+            record.content_hash = content_hash(record)
+            first = by_id.get(record.entra_id)
+            if first is None:
+                by_id[record.entra_id] = record
+            elif first.content_hash != record.content_hash:
+                conflicts.append(Conflict(record, f"read earlier from {first.location}"))
+        stored = _stored_content_hashes(list(by_id))
+        fresh = []
+        stored_conflicts = []
+        for entra_id, record in by_id.items():
+            earlier = not_yet_inserted.get(entra_id)
+            if entra_id in stored:
+                # Events stored before content hashes were kept ("") cannot be compared.
+                if stored[entra_id] and stored[entra_id] != record.content_hash:
+                    stored_conflicts.append(record)
+            elif earlier is not None:
+                if earlier.content_hash != record.content_hash:
+                    conflicts.append(Conflict(record, f"read earlier from {earlier.location}"))
+            else:
+                fresh.append(record)
+        if stored_conflicts:
+            conflicts.extend(_describe_stored(stored_conflicts))
+        self.conflicts.extend(conflicts)
+        self.counts.conflict += len(conflicts)
+        self.counts.duplicate += len(records) - len(fresh) - len(conflicts)
         self.counts.new += len(fresh)
+        self.counts.with_notes += sum(1 for record in fresh if record.notes)
         return fresh
+
+    def _find_cross_format_duplicates(self, records, event_ids) -> None:
+        """Link new records to stored events that are the same event in another format: a
+        portal CSV row (no id) to an id-bearing event, or stored CSV rows to a new id-bearing
+        record (logs.ingest.fingerprints.match_key)."""
+        for record in records:
+            record.match_key = match_key(record)
+        stored = _stored_by_match_key([record.match_key for record in records])
+        if not stored:
+            return
+        from_csv = self.source_format == CSV_FORMAT
+        already = (
+            set()
+            if from_csv
+            else set(
+                Annotation.objects.filter(
+                    kind=Annotation.Kind.DUPLICATE,
+                    event_id__in=[pk for rows in stored.values() for pk, fmt in rows],
+                ).values_list("event_id", flat=True)
+            )
+        )
+        for event_id, record in zip(event_ids, records, strict=True):
+            for pk, source in stored.get(record.match_key, ()):
+                if from_csv and source != CSV_FORMAT:
+                    self._links.append((event_id, pk, source))
+                    self.counts.cross_format += 1
+                    break
+                if (
+                    not from_csv
+                    and source == CSV_FORMAT
+                    and pk not in already
+                    and pk not in self._linked
+                ):
+                    self._linked.add(pk)
+                    self._links.append((pk, event_id, self.source_format))
+                    self.counts.cross_format += 1
 
     def _insert_rows(self, rows: BatchRows) -> None:
         inserts = [
@@ -337,13 +442,15 @@ class EventLoader:
             for target in record.targets
             for name in (target.display_name, target.user_principal_name)
         )
+        event_ids = reserve(AuditEvent, len(records))
+        self._find_cross_format_duplicates(records, event_ids)
         return ReservedBatch(
             records=records,
             services=self.lookups.name_ids(Service, {r.service for r in records}),
             categories=self.lookups.name_ids(Category, {r.category for r in records}),
             activities=self.lookups.name_ids(Activity, {r.activity for r in records}),
             initiators=self.lookups.initiator_ids([r.initiator for r in records if r.initiator]),
-            event_ids=reserve(AuditEvent, len(records)),
+            event_ids=event_ids,
             target_ids=reserve(Target, sum(len(r.targets) for r in records)),
         )
 
@@ -378,6 +485,7 @@ class EventLoader:
                     r.initiator_user_agent,
                     source_format,
                     r.original,
+                    *((notes,) if (notes := notes_text(r.notes)) else ()),
                 )
             )
             moment = adapt_datetime(r.activity_datetime)
@@ -402,6 +510,9 @@ class EventLoader:
                     batch_id,
                     seq,
                     link,
+                    notes,
+                    r.content_hash,
+                    r.match_key,
                 )
             )
             copies = (moment, activity_id, r.result, service_id)
@@ -433,20 +544,52 @@ class EventLoader:
         return BatchRows(event_rows, target_rows, property_rows)
 
 
-def _stored_entra_ids(entra_ids: list[str]) -> set[str]:
-    """Which of ``entra_ids`` are already stored, in one query with one parameter.
+def _stored_content_hashes(entra_ids: list[str]) -> dict[str, str]:
+    """Which of ``entra_ids`` are already stored, with their content hashes, in one query with
+    one parameter.
 
     An ``IN (%s, %s, ...)`` list of thousands of parameters costs more to build, send and plan
     than the index lookups themselves; an array (PostgreSQL) or a JSON list (SQLite) does not,
     and has no limit on the number of ids.
     """
+    return dict(_select_in("entra_id, content_hash", "entra_id", entra_ids))
+
+
+def _stored_by_match_key(keys: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """match key → [(event id, source format)] of stored events, oldest first."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for key, pk, source in sorted(
+        _select_in("match_key, id, source_format", "match_key", keys), key=lambda row: row[1]
+    ):
+        found.setdefault(key, []).append((pk, source))
+    return found
+
+
+def _select_in(columns: str, column: str, values: list[str]) -> list[tuple]:
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     if connection.vendor == "postgresql":
-        sql = f"SELECT entra_id FROM {table} WHERE entra_id = ANY(%s)"
-        parameter = entra_ids
+        sql = f"SELECT {columns} FROM {table} WHERE {column} = ANY(%s)"
+        parameter = values
     else:
-        sql = f"SELECT entra_id FROM {table} WHERE entra_id IN (SELECT value FROM json_each(%s))"
-        parameter = json.dumps(entra_ids)
+        sql = f"SELECT {columns} FROM {table} WHERE {column} IN (SELECT value FROM json_each(%s))"
+        parameter = json.dumps(values)
     with connection.cursor() as cursor:
         cursor.execute(sql, [parameter])
-        return {row[0] for row in cursor.fetchall()}
+        return cursor.fetchall()
+
+
+def _describe_stored(records: list[AuditRecord]) -> list[Conflict]:
+    """Conflicts with stored events, each naming the event kept and where it came from."""
+    stored = {
+        row["entra_id"]: row
+        for row in AuditEvent.objects.filter(entra_id__in=[r.entra_id for r in records]).values(
+            "pk", "entra_id", "source_format", "import_batch__file_name"
+        )
+    }
+    conflicts = []
+    for record in records:
+        row = stored.get(record.entra_id, {})
+        source = row.get("import_batch__file_name") or "no file"
+        first = f"event {row.get('pk')}, {row.get('source_format')}, from {source}"
+        conflicts.append(Conflict(record, f"stored as {first}"))
+    return conflicts

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from logs.ingest.activity_dates import activity_date_bounds, fix_bounds
 from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.notes import is_strict, strictness
 from logs.ingest.records import (
     AuditRecord,
     InitiatorRecord,
@@ -62,8 +63,16 @@ class ParallelParse:
         command = [sys.executable, "-m", "logs.ingest.parallel"]
         # The child has no settings: it judges activity dates by this process's bounds.
         bounds = [moment.isoformat() for moment in activity_date_bounds()]
+        strict = ["strict"] if is_strict() else []
         child = subprocess.Popen(
-            [*command, str(self.input_file.path), self.format_name, self.layout, *bounds],
+            [
+                *command,
+                str(self.input_file.path),
+                self.format_name,
+                self.layout,
+                *bounds,
+                *strict,
+            ],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
@@ -234,6 +243,7 @@ class _Flattener:
             ),
             record.original,
             record.location,
+            record.notes,
         )
 
 
@@ -272,6 +282,7 @@ def _record(flat: tuple, initiators: list[InitiatorRecord]) -> AuditRecord:
         ],
         original=flat[14],
         location=flat[15],
+        notes=flat[16],
     )
 
 
@@ -288,4 +299,5 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     fix_bounds(*(datetime.fromisoformat(moment) for moment in sys.argv[4:6]))
-    _parse_in_child(sys.stdout.buffer, *sys.argv[1:4])
+    with strictness(sys.argv[6:7] == ["strict"]):
+        _parse_in_child(sys.stdout.buffer, *sys.argv[1:4])

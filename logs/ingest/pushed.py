@@ -171,15 +171,25 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
     """
     batch = ImportBatch.objects.create(**_provenance(content, user))
     result = ImportResult(path=SOURCE_NAME, format=FORMAT, read=len(records), batch=batch)
-    result.new, result.duplicate = store_in_batch(records, batch, source_format=FORMAT)
+    loader = store_in_batch(records, batch, source_format=FORMAT)
+    counts = loader.counts
+    result.new = counts.new
+    result.duplicate = counts.duplicate
+    result.with_notes = counts.with_notes
+    result.conflict = counts.conflict
+    result.cross_format = counts.cross_format
+    result.conflicts = [
+        f"record {conflict.record.location}: {conflict.describe()}" for conflict in loader.conflicts
+    ]
     finish_batch(batch, result)
     return result
 
 
 def store_in_batch(
     records: list[AuditRecord], batch: ImportBatch, *, source_format: str, shared: bool = False
-) -> tuple[int, int]:
-    """Store ``records`` under ``batch``: (new, duplicate). Parsed records from a push or a
+) -> EventLoader:
+    """Store ``records`` under ``batch``; the loader returned counts what happened (new,
+    duplicate, conflicting, with notes) and lists the conflicts. Parsed records from a push or a
     collection page take this one path, so that they are de-duplicated by id, chained and
     annotated exactly as a file's.
 
@@ -208,7 +218,7 @@ def store_in_batch(
                 raise
             continue
         break
-    return loader.counts.new, loader.counts.duplicate
+    return loader
 
 
 def record_refused(parsed: ParsedBody, *, content: bytes, user) -> ImportBatch:

@@ -76,3 +76,8 @@ class AuditRecord:
     targets: list[TargetRecord]
     original: str  # the source record as JSON text, key order and values as sent
     location: str  # e.g. "record 12" or "line 40", for messages
+    # What did not fit the fields above (logs.ingest.notes): {"field", "note", "raw"} each.
+    notes: list = field(default_factory=list)
+    # Set by the loader (logs.ingest.fingerprints) when it checks the record.
+    content_hash: str = ""
+    match_key: str = ""

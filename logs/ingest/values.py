@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from logs.ingest.errors import FieldError
 from logs.ingest.json_limits import JsonLimitError, loads, locate
+from logs.ingest.notes import Notes
 
 # Longest text we accept in one value: large policy documents fit, a runaway field does not.
 MAX_TEXT_CHARS = 1_000_000
@@ -40,9 +41,9 @@ class SourceObject:
     for messages is only built when a message needs it.
     """
 
-    __slots__ = ("_folded", "_index", "_parent", "_values")
+    __slots__ = ("_folded", "_index", "_parent", "_values", "notes")
 
-    def __init__(self, value, path: str, index: int | None = None):
+    def __init__(self, value, path: str, index: int | None = None, notes: Notes | None = None):
         if type(value) is not dict and not isinstance(value, dict):
             where = f"{path}[{index}]" if index is not None else path
             raise FieldError(where or "record", f"expected an object, got {describe_type(value)}")
@@ -50,6 +51,8 @@ class SourceObject:
         self._folded = None
         self._parent = path
         self._index = index
+        # Where values that do not fit are noted (logs.ingest.notes); None: refuse them.
+        self.notes = notes
 
     @property
     def path(self) -> str:
@@ -89,15 +92,33 @@ class SourceObject:
                 raise FieldError(self.field_path(key), "is missing")
             return ""
         if type(value) is not str:
-            raise FieldError(self.field_path(key), f"expected a string, got {describe_type(value)}")
+            return self._misfit(
+                key, value, required, f"expected a string, got {describe_type(value)}"
+            )
         if len(value) > max_length:
-            raise FieldError(
-                self.field_path(key),
+            return self._misfit(
+                key,
+                value,
+                required,
                 f"is {len(value):,} characters long; the limit is {max_length:,}",
             )
         if required and not value.strip():
             raise FieldError(self.field_path(key), "is empty")
         return value
+
+    def _misfit(self, key: str, value, required: bool, message: str) -> str:
+        """A value that does not fit its field: noted and stored as empty, or refused (a
+        required field, or no notes being kept)."""
+        if required or self.notes is None:
+            raise FieldError(self.field_path(key), message)
+        self.notes.add(self.field_path(key), message + "; stored as empty", value)
+        return ""
+
+    def note(self, key: str, message: str, value, **options) -> None:
+        """Note that ``key`` held ``value``, which did not fit (or refuse without notes)."""
+        if self.notes is None:
+            raise FieldError(self.field_path(key), message)
+        self.notes.add(self.field_path(key), message, value, **options)
 
     def nullable_text(self, key: str, max_length: int = MAX_TEXT_CHARS) -> str | None:
         """A string value that keeps null apart from ""."""
@@ -110,28 +131,65 @@ class SourceObject:
             value = self.raw(key)
             if value is None:
                 return None
+        if type(value) is not str and self.notes is not None:
+            message = f"expected a string, got {describe_type(value)}; stored as null"
+            self.notes.add(self.field_path(key), message, value)
+            return None
         return self._checked_text(key, value, max_length, required=False)
 
     def obj(self, key: str) -> "SourceObject | None":
         value = self.raw(key)
         if value is None:
             return None
-        return SourceObject(value, self.field_path(key))
+        if not isinstance(value, dict) and self.notes is not None:
+            self.note(key, f"expected an object, got {describe_type(value)}; ignored", value)
+            return None
+        return SourceObject(value, self.field_path(key), notes=self.notes)
 
     def objects(self, key: str) -> list["SourceObject"]:
-        """A list of objects; null or absent is an empty list."""
+        """A list of objects; null or absent is an empty list.
+
+        With notes kept, one object where a list is expected is read as a list of one, and
+        anything else that is not an object is left out, with a note."""
         value = self.raw(key)
         if value is None:
             return []
+        path = self.field_path(key)
         if type(value) is not list:
-            raise FieldError(self.field_path(key), f"expected a list, got {describe_type(value)}")
+            if self.notes is None:
+                raise FieldError(path, f"expected a list, got {describe_type(value)}")
+            if isinstance(value, dict):
+                self.note(key, "expected a list, got one object; read as a list of one", value)
+                return [SourceObject(value, path, notes=self.notes)]
+            if value == "":
+                return []
+            self.note(key, f"expected a list, got {describe_type(value)}; ignored", value)
+            return []
         if not value:
             return []
-        path = self.field_path(key)
-        return [SourceObject(item, path, index) for index, item in enumerate(value)]
+        objects = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict) or self.notes is None:
+                objects.append(SourceObject(item, path, index, notes=self.notes))
+            else:
+                self.notes.add(
+                    f"{path}[{index}]",
+                    f"expected an object, got {describe_type(item)}; left out",
+                    item,
+                )
+        return objects
 
     def datetime(self, key: str) -> datetime:
-        return parse_datetime(self.text(key, max_length=64, required=True), self.field_path(key))
+        text = self.text(key, max_length=64, required=True)
+        moment = parse_datetime(text, self.field_path(key))
+        if self.notes is not None and not has_offset(text):
+            self.notes.add(
+                self.field_path(key),
+                "has no UTC offset; UTC assumed",
+                text,
+                refused_when_strict=False,
+            )
+        return moment
 
 
 # What spreadsheet and portal exports write instead of ISO 8601: Log Analytics' CSV export
@@ -176,6 +234,15 @@ def parse_datetime(value: str, field: str) -> datetime:
         raise FieldError(
             field, f"{value!r} lies outside the range of dates (years 1 to 9999 in UTC)"
         ) from None
+
+
+def has_offset(text: str) -> bool:
+    """Whether an ISO 8601 date-time text names its offset ("Z", "+01:00", "-0500")."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        return True
+    time_part = text[10:]
+    return "+" in time_part or "-" in time_part
 
 
 def _parse_export_datetime(text: str) -> datetime | None:

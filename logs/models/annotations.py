@@ -10,6 +10,9 @@ class Annotation(ImmutableModel):
     class Kind(models.TextChoices):
         INFORMATIONAL = "informational", "Informational"
         NOTE = "note", "Note"
+        # The same event as ``duplicate_of``, imported again from a format without ids (the
+        # portal CSV); hidden from lists, counts, answers and exports unless asked for.
+        DUPLICATE = "duplicate", "Duplicate"
 
     # No database constraint (migration 0014), as for Target.event: annotations are made
     # through the ORM for a stored event and deleted only by retention, before their event;
@@ -29,6 +32,17 @@ class Annotation(ImmutableModel):
     )
     source = models.CharField(
         max_length=64, help_text='What made the note: "import", a command name, or "portal".'
+    )
+
+    duplicate_of = models.ForeignKey(
+        "logs.AuditEvent",
+        # Retention may purge either event first; the link then names an event gone.
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        help_text="For a duplicate: the event it duplicates.",
     )
 
     class Meta:

@@ -93,6 +93,20 @@ class AuditEvent(ImmutableModel):
         db_index=False,
         db_constraint=False,
     )
+    # What the record held that did not fit the fields above (logs.ingest.notes): JSON text of
+    # [{"field", "note", "raw"}], "" for none. Written with the event, part of its chain record.
+    normalisation_notes = models.TextField(blank=True, default="", db_default="", editable=False)
+    # SHA-256 of the normalised content (logs.ingest.conflicts): the same id arriving again with
+    # other content is a conflict, not a duplicate. "" on events stored before it was kept.
+    content_hash = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
+    # SHA-256 of what identifies one event across formats (date to the second, correlation id,
+    # activity, result, first target; logs.ingest.cross_format): a portal CSV row and the same
+    # event from an id-bearing format share it. "" on events stored before it was kept.
+    match_key = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
     # The event's place in the hash chain (logs.integrity): set when it is stored, never
     # changed. Null only for a row written around auditportal, which verification reports.
     chain_seq = models.BigIntegerField("chain position", null=True, unique=True, editable=False)
@@ -124,6 +138,7 @@ class AuditEvent(ImmutableModel):
                 fields=["initiator", "-activity_datetime"], name="event_initiator_date_idx"
             ),
             models.Index(fields=["correlation_id"], name="event_correlation_idx"),
+            models.Index(fields=["match_key"], name="event_match_key_idx"),
         ]
         # Viewing is Django's own permission; exporting a whole view is a separate right (the
         # Audit Exporter role), because a file leaves the portal's access controls. Purging
@@ -169,7 +184,14 @@ class AuditEvent(ImmutableModel):
             self.initiator_user_agent,
             self.source_format,
             self.original,
-        )
+        ) + ((self.normalisation_notes,) if self.normalisation_notes else ())
+
+    @property
+    def notes(self) -> list[dict]:
+        """The normalisation notes, as stored (see ``normalisation_notes``)."""
+        import json
+
+        return json.loads(self.normalisation_notes) if self.normalisation_notes else []
 
 
 class Target(ImmutableModel):

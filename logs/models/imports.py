@@ -34,6 +34,17 @@ class ImportBatch(models.Model):
     records_new = models.PositiveIntegerField(default=0)
     records_duplicate = models.PositiveIntegerField(default=0)
     records_rejected = models.PositiveIntegerField(default=0)
+    records_with_notes = models.PositiveIntegerField(
+        default=0, help_text="New records stored with normalisation notes."
+    )
+    records_conflicting = models.PositiveIntegerField(
+        default=0,
+        help_text="Records whose id was stored with other content (the first kept).",
+    )
+    records_cross_format_duplicate = models.PositiveIntegerField(
+        default=0,
+        help_text="New records linked as the same event as one from another format.",
+    )
     error = models.TextField(blank=True)
     # A collection run (logs/collection/): the source it read and the activity dates it asked
     # for (Graph) or read (storage); empty for files and pushes.

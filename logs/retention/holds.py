@@ -89,7 +89,10 @@ def events_matching(filters: dict[str, str]):
     }
     if not_text:
         raise HoldError(not_text)
-    filterset = AuditEventFilterSet(data=filters, queryset=AuditEvent.objects.all())
+    # A hold keeps every event its filters select, duplicates of events from another format
+    # included (lists hide them by default; retention must not purge them for that).
+    data = filters if "duplicates" in filters else {**filters, "duplicates": "show"}
+    filterset = AuditEventFilterSet(data=data, queryset=AuditEvent.objects.all())
     errors = {} if filterset.is_valid() else dict(filterset.errors)
     if not errors:
         errors = unapplied_values(filterset, filters)

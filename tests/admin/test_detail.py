@@ -7,9 +7,17 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from logs.models import AuditEvent
+from logs.ingest.importer import import_file
+from logs.models import Annotation, AuditEvent
 from tests.admin.conftest import CHANGELIST, activities
-from tests.factories import AuditEventFactory, ModifiedPropertyFactory, TargetFactory
+from tests.conftest import FIXTURES_DIR
+from tests.factories import (
+    AuditEventFactory,
+    GraphDirectoryAuditFactory,
+    ModifiedPropertyFactory,
+    TargetFactory,
+)
+from tests.ingest.test_bad_input import graph_page, write_json
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +142,23 @@ def test_imported_from_is_plain_text_for_whoever_may_not_open_the_batch(reader_c
     page = detail(reader_client, "Update user")
     assert "/admin/logs/importbatch/" not in page
     assert "AuditLogs_2026-11-02.json" in page
+
+
+def test_normalisation_notes_are_shown_with_field_and_raw_value(reader_client, tmp_path):
+    record = GraphDirectoryAuditFactory(result="Partly <ok>", activityDisplayName="Update user")
+    assert import_file(write_json(tmp_path / "p.json", graph_page(record))).with_notes == 1
+    page = detail(reader_client, "Update user")
+    section = page[page.index('id="normalisation-notes"') : page.index("<h2>Annotations</h2>")]
+    assert "<code>result</code>" in section
+    assert "is not a known result" in section and "stored as unknown" in section
+    assert "<code>Partly <ok></code>" in section  # escaped in the page, unescaped here
+
+
+def test_a_duplicate_links_to_the_event_it_duplicates(reader_client):
+    import_file(FIXTURES_DIR / "portal-json" / "AuditLogs_2026-11-02.json")
+    import_file(FIXTURES_DIR / "portal-csv" / "AuditLogs_2026-11-02.csv")
+    link = Annotation.objects.filter(kind=Annotation.Kind.DUPLICATE).first()
+    response = reader_client.get(f"{CHANGELIST}{link.event_id}/change/")
+    page = html.unescape(response.content.decode())
+    assert "Duplicate:" in page
+    assert f'href="{CHANGELIST}{link.duplicate_of_id}/change/"' in page

@@ -96,14 +96,14 @@ def test_a_bare_list_of_records_is_accepted_and_repeats_in_it_are_duplicates(ing
 
 def test_any_bad_record_refuses_the_whole_request_naming_each(ingest):
     bad_date = record("bad-date", activityDateTime="yesterday")
-    bad_result = record("bad-result", result="maybe")
-    response = post_json(ingest, {"value": [record("good"), bad_date, bad_result]})
+    no_id = {**record("no-id"), "id": None}
+    response = post_json(ingest, {"value": [record("good"), bad_date, no_id]})
 
     assert response.status_code == 400
     body = response.json()
     assert [(error["index"], error["field"]) for error in body["errors"]] == [
         (1, "activityDateTime"),
-        (2, "result"),
+        (2, "id"),
     ]
     assert "yesterday" in body["errors"][0]["message"]
     assert body["errors_total"] == 2
@@ -113,6 +113,29 @@ def test_any_bad_record_refuses_the_whole_request_naming_each(ingest):
     assert (batch.status, batch.records_read, batch.records_rejected) == ("failed", 3, 2)
     access = AccessRecord.objects.get(action=AccessRecord.Action.INGEST)
     assert access.detail["outcome"] == "refused"
+
+
+def test_a_value_that_does_not_fit_is_stored_with_a_note_and_a_changed_record_conflicts(ingest):
+    response = post_json(ingest, [record("odd", result="maybe"), record("plain")])
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["new"], body["stored_with_notes"], body["conflicting"]) == (2, 1, 0)
+    event = AuditEvent.objects.get(entra_id="odd")
+    assert event.result == ""
+    assert event.notes == [
+        {
+            "field": "result",
+            "note": "'maybe' is not a known result (success, failure, timeout, "
+            "unknownFutureValue); stored as unknown",
+            "raw": "maybe",
+        }
+    ]
+    changed = post_json(ingest, [record("plain", activityDisplayName="Delete user")])
+    assert changed.status_code == 200
+    body = changed.json()
+    assert (body["new"], body["duplicate"], body["conflicting"]) == (0, 0, 1)
+    assert "activity id plain was already stored with other content" in body["conflicts"][0]
+    assert AuditEvent.objects.get(entra_id="plain").activity.name != "Delete user"
 
 
 @pytest.mark.parametrize(

@@ -101,3 +101,43 @@ def test_progress_bar_on_a_terminal(page, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert str(page) in err
     assert "100%" in err
+
+
+@pytest.fixture
+def page_with_odd_values(tmp_path):
+    records = [GraphDirectoryAuditFactory() for _ in range(2)]
+    records.append(GraphDirectoryAuditFactory(result="Partly"))
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"value": records}), encoding="utf-8")
+    return path
+
+
+def test_odd_values_are_stored_with_notes_and_counted(page_with_odd_values):
+    out, _ = run(str(page_with_odd_values))
+    assert out.strip().splitlines()[-1] == (
+        "1 file(s): 3 read, 3 new, 1 stored with notes, 0 duplicate, 0 rejected"
+    )
+    assert ImportBatch.objects.get().records_with_notes == 1
+
+
+def test_strict_refuses_them_as_before(page_with_odd_values):
+    with pytest.raises(CommandError, match=r"1 rejected, 1 file\(s\) failed"):
+        run(str(page_with_odd_values), "--strict")
+    assert AuditEvent.objects.count() == 0
+
+
+def test_a_conflict_is_reported_and_the_command_succeeds(page, tmp_path):
+    run(str(page))
+    records = json.loads(page.read_text(encoding="utf-8"))["value"]
+    records[1]["result"] = "failure" if records[1]["result"] != "failure" else "success"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps({"value": records}), encoding="utf-8")
+    rejects = tmp_path / "rejects.ndjson"
+    out, err = run(str(changed), "--rejects", str(rejects))
+    assert out.strip().splitlines()[-1] == (
+        "1 file(s): 3 read, 0 new, 2 duplicate, 1 conflicting (first version kept), 0 rejected"
+        f"; rejects written to {rejects}"
+    )
+    assert f"{changed}, record 2: activity id {records[1]['id']} was already stored" in err
+    [entry] = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert (entry["location"], str(page) in entry["kept"]) == ("record 2", True)

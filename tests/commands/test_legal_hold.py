@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from logs.activity_catalogue import SUBSTRATE_WRITE_BACKS
 from logs.immutability import ImmutableRecordError
 from logs.ingest.generated import store_generated_records
-from logs.models import AccessRecord, AuditEvent, LegalHold, LegalHoldRelease
+from logs.models import AccessRecord, Annotation, AuditEvent, LegalHold, LegalHoldRelease
 from logs.retention.holds import HOLD_FILTERS, HoldError, place_hold, release_hold
 from tests.factories import GraphDirectoryAuditFactory
 from tests.retention.conftest import store_events
@@ -186,7 +186,14 @@ def varied_old_events():
         )
         for n in range(2)
     ]
+    # A value that does not fit (an unknown result): stored with a normalisation note.
+    records.append(GraphDirectoryAuditFactory(moment=now - timedelta(days=440), result="partly"))
     assert store_generated_records(records, label="varied").new == len(records)
+    # One event marked as the same event as another, as a portal CSV row would be.
+    first, second = AuditEvent.objects.order_by("pk")[:2]
+    Annotation.objects.create(
+        event=second, kind=Annotation.Kind.DUPLICATE, duplicate_of=first, text="d", source="test"
+    )
 
 
 def other_case(text: str) -> str:
@@ -239,6 +246,8 @@ def _value_for(name: str) -> str:
         "target_type": target.type,
         "correlation_id": event.correlation_id,
         "informational": "true",
+        "notes": "true",
+        "duplicates": "only",
         "search": event.activity.name.split()[0].lower(),
     }[name]
 
@@ -246,8 +255,17 @@ def _value_for(name: str) -> str:
 def exported_ids(name: str, value: str) -> set[str]:
     out = StringIO()
     option = "--" + name.replace("_", "-")
+    # A hold keeps duplicates too, which an export shows when asked.
+    shown = [] if name == "duplicates" else ["--duplicates", "show"]
     call_command(
-        "export_audit_logs", "--format", "ndjson", option, value, stdout=out, stderr=StringIO()
+        "export_audit_logs",
+        "--format",
+        "ndjson",
+        option,
+        value,
+        *shown,
+        stdout=out,
+        stderr=StringIO(),
     )
     return {json.loads(line)["id"] for line in out.getvalue().splitlines() if line}
 

@@ -122,3 +122,29 @@ def test_the_chain_export_refuses_filters_which_would_leave_gaps(signing):
             str(signing.tmp / "x.ndjson"),
         )
     assert not (signing.tmp / "x.ndjson").exists()
+
+
+def test_an_event_stored_with_notes_verifies_offline_and_its_notes_are_covered(signing):
+    """Notes close an event's chain record when it has any: the export carries them, the
+    offline verifier hashes them, and an export that drops them no longer verifies."""
+    from logs.ingest.importer import import_file
+    from tests.factories import GraphDirectoryAuditFactory
+    from tests.ingest.test_azure_monitor import monitor_record
+    from tests.ingest.test_bad_input import write_json
+
+    store_events(1)
+    record = monitor_record(GraphDirectoryAuditFactory(result=0))
+    result = import_file(write_json(signing.tmp / "m.json", {"records": [record]}))
+    assert (result.new, result.with_notes) == (1, 1)
+
+    code, out = run_offline(signing)
+    assert code == 0, out
+    export = signing.tmp / "chain.ndjson"
+    rows = [json.loads(line) for line in export.read_text().splitlines()]
+    assert [bool(row["normalisation_notes"]) for row in rows] == [False, True]
+
+    rows[1]["normalisation_notes"] = ""
+    export.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    out = StringIO()
+    assert verify(export, signing.digest_dir, [signing.public_key], out=out) != 0
+    assert "rewritten" in out.getvalue() or "modified" in out.getvalue(), out.getvalue()

@@ -73,6 +73,9 @@ def csv_carried(event: tuple) -> tuple:
             for _, target_type, object_id, display_name, upn, _, properties in targets[
                 :TARGET_SLOTS
             ]
+            # A target slot with nothing in it reads back as no target (real captures have
+            # such targets).
+            if target_type or object_id or display_name or upn or properties
         ),
     )
 
@@ -87,7 +90,10 @@ def test_portal_csv_round_trip_reproduces_what_the_csv_carries(sample, write_exp
     imported(path)
 
     assert AuditEvent.objects.filter(source_format="portal-csv").count() == len(before)
-    assert [csv_carried(event) for event in normalised_events()] == before
+    # Sorted whole: CSV rows get ids from their content, so events of the same moment (real
+    # captures have them) may come back in another order of ids.
+    after = [csv_carried(event) for event in normalised_events()]
+    assert sorted(after, key=repr) == sorted(before, key=repr)
 
 
 def test_portal_csv_download_round_trips_exactly(write_export):

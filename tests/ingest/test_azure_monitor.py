@@ -57,8 +57,11 @@ def test_bad_nested_field_is_named_under_properties(tmp_path):
     properties = GraphDirectoryAuditFactory()
     properties["targetResources"][0]["displayName"] = 42
     path = write_records(tmp_path / "bad.json", monitor_record(properties))
-    result = import_file(path)
+    result = import_file(path, strict=True)
     assert_failed_with(result, "record 1", "field properties.targetResources[0].displayName")
+    result = import_file(path)
+    [note] = AuditEvent.objects.get().notes
+    assert (note["field"], note["raw"]) == ("properties.targetResources[0].displayName", "42")
 
 
 def test_json_lines_blob(tmp_path):

@@ -56,31 +56,93 @@ def test_unknown_json_shape(tmp_path):
         ("activityDateTime", None, "field activityDateTime: is missing"),
         ("activityDateTime", "yesterday at noon", "'yesterday at noon' is not a date-time"),
         ("id", 12345, "field id: expected a string, got a number"),
-        ("targetResources", "Group", "field targetResources: expected a list, got a string"),
-        ("initiatedBy", ["x"], "field initiatedBy: expected an object, got a list"),
-        ("result", "maybe", "'maybe' is not a known result"),
-        ("resultReason", "x" * 1_000_001, "is 1,000,001 characters long; the limit is 1,000,000"),
-        ("activityDisplayName", "A" * 600, "field activityDisplayName: is 600 characters long"),
     ],
 )
-def test_bad_field_names_record_and_field(tmp_path, field, value, expected):
+@pytest.mark.parametrize("strict", [False, True], ids=["tolerant", "strict"])
+def test_no_identity_or_date_is_refused_naming_record_and_field(
+    tmp_path, field, value, expected, strict
+):
+    bad = GraphDirectoryAuditFactory()
+    bad[field] = value
+    path = write_json(tmp_path / "page.json", graph_page(GraphDirectoryAuditFactory(), bad))
+    result = import_file(path, strict=strict)
+    assert_failed_with(result, f"{path}, record 2", expected)
+
+
+# Values that do not fit a normalised field: refused with --strict, otherwise stored with a
+# note naming the field and quoting the raw value.
+MISFITS = [
+    ("targetResources", "Group", "targetResources", "expected a list, got a string", "Group"),
+    ("initiatedBy", ["x"], "initiatedBy", "expected an object, got a list", '["x"]'),
+    ("result", "maybe", "result", "'maybe' is not a known result", "maybe"),
+    (
+        "resultReason",
+        "x" * 1_000_001,
+        "resultReason",
+        "is 1,000,001 characters long; the limit is 1,000,000",
+        "x" * 200 + "…",
+    ),
+    ("activityDisplayName", "A" * 600, "activityDisplayName", "is 600 characters long", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "noted_field", "expected", "raw"),
+    MISFITS,
+    ids=[misfit[0] for misfit in MISFITS],
+)
+def test_strict_refuses_a_misfit_naming_record_and_field(
+    tmp_path, field, value, noted_field, expected, raw
+):
+    bad = GraphDirectoryAuditFactory()
+    bad[field] = value
+    path = write_json(tmp_path / "page.json", graph_page(GraphDirectoryAuditFactory(), bad))
+    result = import_file(path, strict=True)
+    assert_failed_with(result, f"{path}, record 2", f"field {noted_field}", expected)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "noted_field", "expected", "raw"),
+    MISFITS,
+    ids=[misfit[0] for misfit in MISFITS],
+)
+def test_a_misfit_is_stored_verbatim_with_a_note(
+    tmp_path, field, value, noted_field, expected, raw
+):
     bad = GraphDirectoryAuditFactory()
     bad[field] = value
     path = write_json(tmp_path / "page.json", graph_page(GraphDirectoryAuditFactory(), bad))
     result = import_file(path)
-    assert_failed_with(result, f"{path}, record 2", expected)
+    assert (result.read, result.new, result.with_notes, result.rejected) == (2, 2, 1, 0)
+    assert "2 read, 2 new, 1 stored with notes" in result.summary()
+    event = AuditEvent.objects.get(entra_id=bad["id"])
+    assert json.loads(event.original)[field] == value
+    [note] = event.notes
+    assert note["field"] == noted_field
+    assert expected in note["note"]
+    if raw is not None:
+        assert note["raw"] == raw
+    assert result.batch.records_with_notes == 1
 
 
 def test_nested_bad_field_names_its_path(tmp_path):
     bad = GraphDirectoryAuditFactory()
     bad["targetResources"][0]["modifiedProperties"] = [{"displayName": "X", "newValue": 7}]
     path = write_json(tmp_path / "page.json", graph_page(bad))
-    result = import_file(path)
+    result = import_file(path, strict=True)
     assert_failed_with(
         result,
         "record 1, field targetResources[0].modifiedProperties[0].newValue",
         "expected a string, got a number",
     )
+    result = import_file(path)
+    assert (result.new, result.with_notes) == (1, 1)
+    [note] = AuditEvent.objects.get().notes
+    assert note == {
+        "field": "targetResources[0].modifiedProperties[0].newValue",
+        "note": "expected a string, got a number; stored as null",
+        "raw": "7",
+    }
 
 
 def test_binary_file(tmp_path):

@@ -31,6 +31,14 @@ class FixtureFile:
     flattened: bool = False
     # Log Analytics' CSV export writes dates to the millisecond.
     milliseconds: bool = False
+    # Events, when rows repeat one (a query that expanded an event into several rows).
+    events: int | None = None
+    # Records stored with normalisation notes.
+    with_notes: int = 0
+
+    @property
+    def new(self) -> int:
+        return self.records if self.events is None else self.events
 
 
 FIXTURE_FILES = [
@@ -44,6 +52,27 @@ FIXTURE_FILES = [
     FixtureFile("azure-monitor/insights-logs-auditlogs-PT1H.json", "azure-monitor", 6),
     FixtureFile("log-analytics/AuditLogs-query-api-response.json", "log-analytics", 6),
     FixtureFile("log-analytics/AuditLogs-query-export.csv", "log-analytics", 6, milliseconds=True),
+    # Real records published by others (SOURCES.md): what real exports contain.
+    FixtureFile("placeholder-ids/graph-beta-docs-get-example.json", "graph", 1),
+    FixtureFile("azure-monitor/azure-monitor-storage-blob-datadog-lfo.json", "azure-monitor", 22),
+    FixtureFile(
+        "azure-monitor/azure-monitor-datadog-test-01_add-owner-to-sp_minimal.json",
+        "azure-monitor",
+        1,
+    ),
+    FixtureFile("azure-monitor/azure-monitor-datadog-test-02_delete-user.json", "azure-monitor", 1),
+    FixtureFile(
+        "azure-monitor/azure-monitor-datadog-test-03_add-member-to-role.json", "azure-monitor", 1
+    ),
+    FixtureFile(
+        "azure-monitor/azure-monitor-datadog-test-04_add-member-to-group.json", "azure-monitor", 1
+    ),
+    FixtureFile(
+        "azure-monitor/azure-monitor-datadog-test-05_b2c_validate-user-authentication.json",
+        "azure-monitor",
+        1,
+    ),
+    FixtureFile("log-analytics/log-analytics-otrf-goldensaml.json", "log-analytics", 4, events=3),
 ]
 SIX_RECORD_FILES = [fixture for fixture in FIXTURE_FILES if fixture.records == 6]
 
@@ -65,16 +94,26 @@ def test_every_fixture_file_has_expectations():
 def test_imports_with_exact_counts_and_twice_adds_nothing(fixture):
     path = FIXTURES_DIR / fixture.path
     first = import_file(path)
-    assert (first.format, first.read, first.new, first.duplicate, first.rejected) == (
+    assert (
+        first.format,
+        first.read,
+        first.new,
+        first.duplicate,
+        first.conflict,
+        first.rejected,
+        first.with_notes,
+    ) == (
         fixture.format,
         fixture.records,
-        fixture.records,
+        fixture.new,
+        fixture.records - fixture.new,
         0,
         0,
+        fixture.with_notes,
     )
     again = import_file(path)
     assert (again.read, again.new, again.duplicate) == (fixture.records, 0, fixture.records)
-    assert AuditEvent.objects.count() == fixture.records
+    assert AuditEvent.objects.count() == fixture.new
 
 
 @pytest.mark.parametrize("fixture", SIX_RECORD_FILES, ids=lambda fixture: fixture.path)

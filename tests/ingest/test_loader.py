@@ -97,7 +97,7 @@ def test_the_pipeline_needs_the_callers_transaction():
 
 
 def test_a_failed_check_is_raised_in_the_caller_and_rolls_back(tmp_path, monkeypatch):
-    real_check = loader._stored_entra_ids
+    real_check = loader._stored_content_hashes
     calls = []
 
     def failing_on_second_batch(entra_ids):
@@ -106,7 +106,7 @@ def test_a_failed_check_is_raised_in_the_caller_and_rolls_back(tmp_path, monkeyp
             raise RuntimeError("connection lost")
         return real_check(entra_ids)
 
-    monkeypatch.setattr(loader, "_stored_entra_ids", failing_on_second_batch)
+    monkeypatch.setattr(loader, "_stored_content_hashes", failing_on_second_batch)
     assert_import_fails_storing_nothing(tmp_path, events=6, message="connection lost")
 
 

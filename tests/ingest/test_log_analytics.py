@@ -74,14 +74,34 @@ def test_time_generated_stands_in_for_a_missing_activity_time(tmp_path):
 
 def test_broken_json_in_a_column_names_the_column(tmp_path):
     path = write_lines(tmp_path / "rows.json", row(), row(TargetResources='[{"id": "t1",'))
-    result = import_file(path)
+    result = import_file(path, strict=True)
     assert_failed_with(result, str(path), "line 2", "field TargetResources", "is not valid JSON")
+
+
+def test_broken_json_in_a_column_is_noted_and_the_row_stored(tmp_path):
+    broken = row(Id="Directory_la_2", TargetResources='[{"id": "t1",')
+    path = write_lines(tmp_path / "rows.json", row(), broken)
+    result = import_file(path)
+    assert (result.new, result.with_notes, result.rejected) == (2, 1, 0)
+    event = AuditEvent.objects.get(entra_id=broken["Id"])
+    assert event.targets.count() == 0
+    [note] = event.notes
+    assert note["field"] == "TargetResources"
+    assert "is not valid JSON" in note["note"]
+    assert note["raw"] == '[{"id": "t1",'
 
 
 def test_wrong_type_inside_a_column_names_the_column_path(tmp_path):
     path = write_lines(tmp_path / "rows.json", row(), row(TargetResources='[{"id": 7}]'))
-    result = import_file(path)
+    result = import_file(path, strict=True)
     assert_failed_with(result, "line 2", "field TargetResources[0].id", "expected a string")
+    path = write_lines(
+        tmp_path / "rows.json", row(), row(Id="Directory_la_2", TargetResources='[{"id": 7}]')
+    )
+    result = import_file(path)
+    assert (result.new, result.with_notes) == (2, 1)
+    [note] = AuditEvent.objects.exclude(normalisation_notes="").get().notes
+    assert note["field"] == "TargetResources[0].id"
 
 
 def test_query_response_row_with_missing_values(tmp_path):

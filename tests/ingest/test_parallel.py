@@ -103,11 +103,25 @@ def test_import_in_parallel_stores_the_same_events(tmp_path):
 @pytest.mark.django_db
 def test_import_in_parallel_keeps_nothing_from_a_bad_file(tmp_path):
     records = [GraphDirectoryAuditFactory() for _ in range(12)]
-    records[9]["result"] = "maybe"
+    records[9]["activityDateTime"] = "yesterday"
     path = write_json(tmp_path / "page.json", graph_page(*records))
     result = import_file(path, parallel=True, batch_size=3)
     assert result.failed and "record 10" in result.errors[0]
     assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_parallel_parse_carries_notes_and_strictness(tmp_path):
+    records = [GraphDirectoryAuditFactory() for _ in range(12)]
+    records[9]["result"] = "maybe"
+    path = write_json(tmp_path / "page.json", graph_page(*records))
+    strict = import_file(path, parallel=True, batch_size=3, strict=True)
+    assert strict.failed and "record 10, field result" in strict.errors[0]
+    assert AuditEvent.objects.count() == 0
+    result = import_file(path, parallel=True, batch_size=3)
+    assert (result.new, result.with_notes) == (12, 1)
+    event = AuditEvent.objects.get(entra_id=records[9]["id"])
+    assert (event.result, event.notes[0]["field"], event.notes[0]["raw"]) == ("", "result", "maybe")
 
 
 def test_actors_sent_once_come_back_as_one_object_each(tmp_path):

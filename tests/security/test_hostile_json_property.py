@@ -168,25 +168,6 @@ json_scalars = st.one_of(
 
 
 @st.composite
-def wrong_type(draw) -> tuple[tuple, object]:
-    kind = draw(st.sampled_from(["string", "list", "object"]))
-    if kind == "string":
-        path = draw(st.sampled_from(STRING_FIELDS))
-        value = draw(
-            st.one_of(json_scalars, st.lists(st.text(max_size=5), max_size=2), st.just({}))
-        )
-    elif kind == "list":
-        path = draw(st.sampled_from(LIST_FIELDS))
-        value = draw(st.one_of(json_scalars, st.text(max_size=10), st.just({"a": 1})))
-    else:
-        path = draw(st.sampled_from(OBJECT_FIELDS))
-        value = draw(
-            st.one_of(json_scalars, st.text(max_size=10), st.lists(st.integers(), max_size=2))
-        )
-    return path, value
-
-
-@st.composite
 def not_unicode_text(draw) -> tuple[tuple, str]:
     """A path and a string holding NUL or a lone surrogate among any other characters; or
     such a string as a key."""
@@ -221,37 +202,21 @@ def implausible_date(draw) -> str:
 
 
 @st.composite
-def too_long(draw) -> tuple[tuple, str]:
-    path, limit = draw(st.sampled_from(LIMITED_FIELDS))
-    character = draw(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
-    if limit == 1_000_000:
-        return path, character * (limit + 1)
-    return path, character * draw(st.integers(limit + 1, limit + 2000))
-
-
-@st.composite
 def hostile_record(draw, entra_id: str) -> str:
-    """One record's JSON text, broken in one way."""
+    """One record's JSON text, broken in a way no import may store: JSON beyond its limits,
+    text that is not Unicode, an implausible date. (A value of the wrong type or too long for
+    its column is stored verbatim with a normalisation note instead: tests/ingest.)"""
     record = {**TEMPLATE, "id": entra_id}
-    kind = draw(
-        st.sampled_from(["number", "nesting", "type", "unicode", "date", "length", "index"])
-    )
+    kind = draw(st.sampled_from(["number", "nesting", "unicode", "date"]))
     event(f"broken by {kind}")  # --hypothesis-show-statistics shows how often each is drawn
     if kind == "number":
         return with_raw(record, draw(st.sampled_from(PLACES)), draw(huge_numbers))
     if kind == "nesting":
         return with_raw(record, draw(st.sampled_from(PLACES)), draw(deep_nesting()))
-    if kind == "type":
-        path, value = draw(wrong_type())
-    elif kind == "unicode":
+    if kind == "unicode":
         path, value = draw(not_unicode_text())
-    elif kind == "date":
+    else:
         path, value = ("activityDateTime",), draw(implausible_date())
-    elif kind == "length":
-        path, value = draw(too_long())
-    else:  # within the display name's 1,024 characters, beyond what its index takes
-        path = ("targetResources", 0, "displayName")
-        value = draw(st.sampled_from("😀𝕏𠀀")) * draw(st.integers(601, 1024))
     return json.dumps(put(record, path, value))
 
 

@@ -54,6 +54,12 @@ class Command(BaseCommand):
             metavar="FILE",
             help="write rejected records here, one JSON object per line, with the reason",
         )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse every record with a value that does not fit the normalised fields, "
+            "instead of storing it verbatim with a normalisation note",
+        )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
 
     def handle(
@@ -66,6 +72,7 @@ class Command(BaseCommand):
         rejects,
         batch_size,
         archive_credential_env,
+        strict=False,
         **_,
     ):
         if continue_on_error and not rejects:
@@ -80,8 +87,17 @@ class Command(BaseCommand):
             "on_reject": rejects_writer,
             "username": _os_username(),
             "batch_size": batch_size,
+            "strict": strict,
         }
-        self.totals = {"read": 0, "new": 0, "duplicate": 0, "rejected": 0}
+        self.totals = {
+            "read": 0,
+            "new": 0,
+            "with_notes": 0,
+            "duplicate": 0,
+            "conflict": 0,
+            "cross_format": 0,
+            "rejected": 0,
+        }
         self.failed_files = []
         self.files = 0
         path = None
@@ -102,10 +118,15 @@ class Command(BaseCommand):
                 rejects_writer.close()
         totals, failed_files = self.totals, self.failed_files
         prefix = "Dry run (nothing stored): " if dry_run else ""
-        summary = (
-            f"{prefix}{self.files} file(s): {totals['read']} read, {totals['new']} new, "
-            f"{totals['duplicate']} duplicate, {totals['rejected']} rejected"
-        )
+        summary = f"{prefix}{self.files} file(s): {totals['read']} read, {totals['new']} new"
+        if totals["with_notes"]:
+            summary += f", {totals['with_notes']} stored with notes"
+        summary += f", {totals['duplicate']} duplicate"
+        if totals["conflict"]:
+            summary += f", {totals['conflict']} conflicting (first version kept)"
+        if totals["cross_format"]:
+            summary += f", {totals['cross_format']} linked as the same event from another format"
+        summary += f", {totals['rejected']} rejected"
         if failed_files:
             # Named in the error itself, so a person sees which file to look at without
             # scrolling back through the per-file lines.
@@ -130,6 +151,10 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(message.replace(str(path), name)))
         if len(result.errors) > 10:
             self.stderr.write(f"... and {len(result.errors) - 10} more errors")
+        for message in result.conflicts[:10]:
+            self.stderr.write(self.style.WARNING(message.replace(str(path), name)))
+        if len(result.conflicts) > 10:
+            self.stderr.write(f"... and {len(result.conflicts) - 10} more conflicts")
         if result.failed:
             self.failed_files.append(name)
             self.stderr.write(
