@@ -134,28 +134,38 @@ def record_failed_sign_in(sender, credentials, request=None, **kwargs):
 
 
 # -- role membership -----------------------------------------------------------------------
-def record_group_membership(sender, instance, action, reverse, model, pk_set, **kwargs):
-    """One record per membership change, whichever side it was made from."""
+def _m2m_change(instance, action, reverse, model, pk_set, forward: str):
+    """``(change, others)`` for an ``m2m_changed`` signal of a user's relation ``forward``
+    (``groups``, ``user_permissions``), sent from the user's side or, ``reverse``, from the
+    other one (``user_set``); None when there is nothing to record. ``others`` are the rows
+    on the other side of the instance that were added or removed."""
     if action == "pre_clear":
-        # After the clear the members are gone; remember who they were.
+        # After the clear the rows are gone; remember which they were.
         instance._trail_cleared = list(
-            instance.user_set.all() if reverse else instance.groups.all()
+            instance.user_set.all() if reverse else getattr(instance, forward).all()
         )
-        return
+        return None
     if action not in ("post_add", "post_remove", "post_clear"):
-        return
+        return None
     if action == "post_clear":
-        others = getattr(instance, "_trail_cleared", [])
-        del instance._trail_cleared
+        others = instance.__dict__.pop("_trail_cleared", [])
     else:
         others = list(model.objects.filter(pk__in=pk_set or ()))
     if not others:
+        return None
+    return ("added" if action == "post_add" else "removed"), others
+
+
+def record_group_membership(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """One record per membership change, whichever side it was made from."""
+    changed = _m2m_change(instance, action, reverse, model, pk_set, "groups")
+    if changed is None:
         return
+    change, others = changed
     if reverse:  # group.user_set.add(...): the instance is the group
         groups, members = [instance], others
     else:  # user.groups.add(...): the instance is the user
         groups, members = others, [instance]
-    change = "added" if action == "post_add" else "removed"
     _record_membership(change, members, groups)
 
 
@@ -186,25 +196,14 @@ def _record_membership(change: str, members, groups, **extra) -> None:
 # -- direct permissions --------------------------------------------------------------------
 def record_direct_permissions(sender, instance, action, reverse, model, pk_set, **kwargs):
     """One record per change of a user's own permissions (not a role's), from either side."""
-    if action == "pre_clear":
-        instance._trail_cleared = list(
-            instance.user_set.all() if reverse else instance.user_permissions.all()
-        )
+    changed = _m2m_change(instance, action, reverse, model, pk_set, "user_permissions")
+    if changed is None:
         return
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if action == "post_clear":
-        others = getattr(instance, "_trail_cleared", [])
-        del instance._trail_cleared
-    else:
-        others = list(model.objects.filter(pk__in=pk_set or ()))
-    if not others:
-        return
+    change, others = changed
     if reverse:  # permission.user_set.add(...): the instance is the permission
         permissions, holders = [instance], others
     else:  # user.user_permissions.add(...): the instance is the user
         permissions, holders = others, [instance]
-    change = "added" if action == "post_add" else "removed"
     _record_permissions(change, holders, permissions)
 
 
