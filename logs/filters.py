@@ -425,8 +425,10 @@ class AuditEventFilterSet(django_filters.FilterSet):
         return queryset.filter(informational if value == "true" else ~informational)
 
     def filter_notes(self, queryset, name, value):
-        with_notes = Q(normalisation_notes="")
-        return queryset.exclude(with_notes) if value == "true" else queryset.filter(with_notes)
+        without_notes = Q(normalisation_notes="")
+        return (
+            queryset.exclude(without_notes) if value == "true" else queryset.filter(without_notes)
+        )
 
     def filter_duplicates(self, queryset, name, value):
         if value == "show":
