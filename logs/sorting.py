@@ -210,12 +210,29 @@ class ColumnSort:
         "the events holding this value"."""
         field = self.column.field
         groups = self.ordered_groups(using)
-        conditions = [(group.value, Q(**{field: group.value})) for group in groups]
+        conditions = [
+            (group.value, Q(**{field: group.value}))
+            for group in groups
+            if group.value is not None or self._holds_null(using)
+        ]
         if self.column.open_ended:
             rest = (_REST, ~Q(**{f"{field}__in": [group.value for group in groups]}))
             conditions = [rest, *conditions] if self.descending else [*conditions, rest]
         for value, condition in conditions:
             yield (value, condition) if with_values else condition
+
+    def _holds_null(self, using: str) -> bool:
+        """Whether any stored event leaves the column empty (no initiator).
+
+        Asked of the whole table, which the column's index answers at once. Filtered, "no
+        initiator and category X" may be planned on the category's index instead (SQLite
+        estimates ``IS NULL`` poorly) and read every event of the category to find none, before
+        the walk reaches the first initiator that has events."""
+        return (
+            AuditEvent.objects.using(using)
+            .filter(**{f"{self.column.field}__isnull": True})
+            .exists()
+        )
 
     def _position_of(self, using: str):
         """(value, date, id) → a tuple that compares in this order; a value outside the groups

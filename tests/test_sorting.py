@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from logs import sorting
@@ -142,6 +144,32 @@ def test_api_cursor_pages_forth_and_back(api, varied, way, key):
         back = [row["id"] for row in page["results"]] + back
         url = page["previous"]
     assert back + [row["id"] for row in responses[-1]["results"]] == expected_order(key)
+
+
+@pytest.mark.parametrize("key", ["initiator", "-initiator"])
+def test_a_walk_over_events_that_all_have_an_initiator(reader_client, api, monkeypatch, key):
+    """With no event lacking an initiator, the walk skips the empty "no initiator" value
+    without asking the filtered events for it, and pages and cursors keep the promised order."""
+    monkeypatch.setattr(sorting, "SMALL_SELECTION", 2)
+    monkeypatch.setattr("logs.admin.events.AuditEventAdmin.list_per_page", 4)
+    initiators = [InitiatorFactory(user_principal_name=f"{n}@contoso.com") for n in "dcab"]
+    for n in range(10):
+        AuditEventFactory(
+            activity_datetime=START + timedelta(hours=n % 3), initiator=initiators[n % 4]
+        )
+    assert not AuditEvent.objects.filter(initiator__isnull=True).exists()
+    with CaptureQueriesContext(connection) as queries:
+        assert changelist_ids(reader_client, {"ordering": key}) == expected_order(key)
+    null_probes = [
+        q["sql"] for q in queries.captured_queries if '"initiator_id" IS NULL' in q["sql"]
+    ]
+    assert null_probes and all('"initiator_id" IS NULL LIMIT 1' in sql for sql in null_probes)
+    ids, url = [], f"{EVENTS_API}?{urlencode({'ordering': key, 'page_size': 3})}"
+    while url:
+        page = api.get(url).json()
+        ids += [row["id"] for row in page["results"]]
+        url = page["next"]
+    assert ids == expected_order(key)
 
 
 def test_a_page_stays_put_while_events_arrive(api, varied):
