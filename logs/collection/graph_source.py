@@ -329,4 +329,4 @@ def store_graph_page(run: CollectionRun, parsed: ParsedBody | BodyError, *, wher
             return ["watermark"]
         return []
 
-    run.store_page(parsed.records, advance)
+    run.store_page(parsed.records, advance, where=f"{name}, {where}")

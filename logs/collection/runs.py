@@ -41,9 +41,15 @@ class RunResult:
     new: int = 0
     duplicate: int = 0
     rejected: int = 0
+    with_notes: int = 0  # of the new, stored with normalisation notes
+    conflict: int = 0  # ids stored earlier with other content: the first version kept
+    cross_format: int = 0  # of the new, the same event as one stored from another format
     pages: int = 0
     waits: int = 0
     errors: list[str] = field(default_factory=list)
+    # Each conflict, located (the source's page and record, and the version kept). A conflict
+    # is not an error: the page is stored and the position moves, as a file import goes on.
+    conflicts: list[str] = field(default_factory=list)
     batch: ImportBatch | None = None
 
     @property
@@ -55,6 +61,12 @@ class RunResult:
             f"{self.read} read, {self.new} new, {self.duplicate} duplicate, "
             f"{self.rejected} rejected, {self.pages} page(s)"
         )
+        if self.with_notes:
+            text += f", {self.with_notes} stored with notes"
+        if self.cross_format:
+            text += f", {self.cross_format} linked to the same event from another format"
+        if self.conflict:
+            text += f", {self.conflict} conflicting"
         if self.waits:
             text += f", {self.waits} wait(s) asked by the source"
         return text
@@ -82,18 +94,23 @@ class CollectionRun:
         )
 
     def store_page(
-        self, records: list[AuditRecord], advance: Callable[[CollectionSource], list[str]]
+        self,
+        records: list[AuditRecord],
+        advance: Callable[[CollectionSource], list[str]],
+        *,
+        where: str,
     ) -> None:
         """Store ``records`` and call ``advance(source)`` (the source row locked, freshly
-        read) to move its position, in one transaction: both commit, or neither."""
+        read) to move its position, in one transaction: both commit, or neither. ``where``
+        locates the page in the source (its messages start with it)."""
         newest = max((record.activity_datetime for record in records), default=None)
         with transaction.atomic():
             # Two collectors on one source take turns here (PostgreSQL: the row lock; SQLite:
             # its one writer); the second finds the first one's records stored.
             locked = CollectionSource.objects.select_for_update().get(pk=self.source.pk)
-            counts = store_in_batch(
+            loader = store_in_batch(
                 records, self.batch, source_format=self.source_format, shared=True
-            ).counts
+            )
             changed = advance(locked)
             if newest is not None and (
                 locked.newest_event_at is None or newest > locked.newest_event_at
@@ -109,8 +126,16 @@ class CollectionRun:
             self.window_end = max(self.window_end or newest, newest)
         self.result.pages += 1
         self.result.read += len(records)
+        counts = loader.counts
         self.result.new += counts.new
         self.result.duplicate += counts.duplicate
+        self.result.with_notes += counts.with_notes
+        self.result.conflict += counts.conflict
+        self.result.cross_format += counts.cross_format
+        self.result.conflicts += [
+            f"{where}, {conflict.record.location}: {conflict.describe()}"
+            for conflict in loader.conflicts
+        ]
         if self.on_stored:
             self.on_stored(len(records))
 
@@ -142,14 +167,22 @@ class CollectionRun:
             batch.records_new = result.new
             batch.records_duplicate = result.duplicate
             batch.records_rejected = result.rejected
-            batch.error = "\n".join(result.errors[:20]).replace("\x00", "\\x00")
+            batch.records_with_notes = result.with_notes
+            batch.records_conflicting = result.conflict
+            batch.records_cross_format_duplicate = result.cross_format
+            batch.error = "\n".join((result.errors + result.conflicts)[:20]).replace(
+                "\x00", "\\x00"
+            )
             batch.window_start = self.requested_start or self.window_start
             batch.window_end = self.window_end
             batch.save()
             now = timezone.now()
             fields = {"last_run_at": now}
             if result.errors:
-                fields.update(last_error_at=now, last_error=batch.error[:4000])
+                fields.update(
+                    last_error_at=now,
+                    last_error=batch.error[: len("\n".join(result.errors[:20]))][:4000],
+                )
             else:
                 fields.update(last_success_at=now, last_error="")
             CollectionSource.objects.filter(pk=self.source.pk).update(**fields)
@@ -171,6 +204,9 @@ class CollectionRun:
                     "new": result.new,
                     "duplicate": result.duplicate,
                     "rejected": result.rejected,
+                    "with_notes": result.with_notes,
+                    "conflicting": result.conflict,
+                    "cross_format_duplicate": result.cross_format,
                     "status": batch.status,
                     "error": result.errors[0][:1000] if result.errors else "",
                 },

@@ -199,4 +199,4 @@ def store_lines(run: CollectionRun, source, name: str, offset: int, content: byt
             position.save(update_fields=["offset", "updated_at"])
         return []
 
-    run.store_page(records, advance)
+    run.store_page(records, advance, where=where)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from logs.collection.collect import collect_source
-from logs.models import AuditEvent, CollectedBlob, CollectionSource, ImportBatch
+from logs.models import AccessRecord, AuditEvent, CollectedBlob, CollectionSource, ImportBatch
 from tests.azurite import KEY
 from tests.collection.origin import known_records
 from tests.collection.stored import all_rows, stored_ids, wait_for_events
@@ -136,6 +136,35 @@ def test_a_bad_line_stops_there_with_its_blob_and_line(archive, storage_source, 
     assert offset == sum(len(line) for line in lines[:stored])
     again = collect_source(CollectionSource.objects.get(pk=storage_source.pk))
     assert not again.ok and AuditEvent.objects.count() == stored
+
+
+@pytest.mark.django_db
+def test_conflicts_and_notes_are_reported_by_the_run(archive, storage_source):
+    """A record whose id arrives again with other content is a conflict: reported by the run,
+    its batch and its access record, the first version kept; the run still succeeds. A record
+    that needed a normalisation note is counted as such."""
+    records = known_records(10, prefix="conflict")
+    name = hour_blob(1)
+    archive.append(name, b"".join(monitor_line(record) for record in records))
+    assert collect_source(storage_source).ok
+    changed = {**records[3], "activityDisplayName": "Something else entirely"}
+    noted = dict(known_records(11, prefix="conflict")[10])
+    noted["result"] = "partly"  # outside Graph's enum: kept as unknown, with a note
+    archive.append(name, monitor_line(changed) + monitor_line(noted))
+    result = collect_source(CollectionSource.objects.get(pk=storage_source.pk))
+    assert result.ok, result.errors
+    assert (result.read, result.new, result.conflict, result.with_notes) == (2, 1, 1, 1)
+    assert "1 conflicting" in result.summary() and "1 stored with notes" in result.summary()
+    assert records[3]["id"] in result.conflicts[0] and f"blob {name}" in result.conflicts[0]
+    kept = AuditEvent.objects.get(entra_id=records[3]["id"])
+    assert kept.activity.name == records[3]["activityDisplayName"]
+    batch = ImportBatch.objects.filter(collection_source=storage_source).first()
+    assert (batch.records_conflicting, batch.records_with_notes) == (1, 1)
+    assert records[3]["id"] in batch.error
+    access = AccessRecord.objects.filter(action=AccessRecord.Action.COLLECT).first()
+    assert (access.detail["conflicting"], access.detail["with_notes"]) == (1, 1)
+    source = CollectionSource.objects.get(pk=storage_source.pk)
+    assert source.last_error == "" and source.last_success_at is not None
 
 
 @pytest.mark.django_db

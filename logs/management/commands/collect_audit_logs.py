@@ -129,6 +129,8 @@ class Command(BaseCommand):
                 )
             for message in result.errors[:10]:
                 self.stderr.write(self.style.ERROR(message))
+            for message in result.conflicts[:10]:
+                self.stderr.write(self.style.WARNING(message))
             line = f"{source.name} [{source.kind}]: {result.summary()}"
             if result.ok:
                 self.stdout.write(line)
