@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
+from django.db.models.sql.where import WhereNode
 
 from logs.models import Activity, AuditEvent, Category, Initiator, Service
 
@@ -285,8 +286,18 @@ def _slice_after(keys: list[tuple], after, limit: int, backwards: bool, position
 
 
 def _load(queryset, ids: list[int]) -> list:
-    """The events ``ids``, loaded through ``queryset``, in the order of ``ids``."""
+    """The events ``ids``, loaded through ``queryset`` (its select_related, prefetches and
+    annotations), in the order of ``ids``.
+
+    The ids were chosen through the queryset's filters, so they are loaded by primary key
+    alone: with the filters repeated, SQLite may plan the load on a filter's index (say, the
+    category's) and read every event of the category to find the page's fifty. A filter that
+    joined another table keeps its condition, so the join cannot widen or narrow the rows."""
     if not ids:
         return []
-    by_id = {event.pk: event for event in queryset.order_by().filter(pk__in=ids)}
+    loading = queryset.order_by()
+    query = loading.query
+    if sum(1 for count in query.alias_refcount.values() if count) <= 1:
+        query.where = WhereNode()
+    by_id = {event.pk: event for event in loading.filter(pk__in=ids)}
     return [by_id[pk] for pk in ids if pk in by_id]

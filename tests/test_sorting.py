@@ -24,6 +24,7 @@ from tests.factories import (
     CategoryFactory,
     InitiatorFactory,
     ServiceFactory,
+    TargetFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +264,30 @@ def test_a_capped_export_holds_the_newest_events_in_the_listings_order(
     download = exporter_client.get(f"{CHANGELIST}export/json/", {"ordering": key})
     assert downloaded(download) == expected
     assert download["X-Export-Truncated"] == "true"
+
+
+def test_a_page_is_loaded_by_its_ids_alone():
+    """The page's ids were chosen through the filters: loading them repeats no filter (so the
+    database looks the ids up rather than planning on a filter's index), and keeps the
+    queryset's select_related."""
+    policy, users = CategoryFactory(name="Policy"), CategoryFactory(name="UserManagement")
+    inside = AuditEventFactory(category=users)
+    outside = AuditEventFactory(category=policy)
+    filtered = AuditEvent.objects.filter(category=users).select_related("category")
+    with CaptureQueriesContext(connection) as queries:
+        loaded = sorting._load(filtered, [outside.pk, inside.pk])
+        assert [event.category.name for event in loaded] == ["Policy", "UserManagement"]
+    assert len(queries.captured_queries) == 1
+    where = queries.captured_queries[0]["sql"].split(" WHERE ", 1)[1]
+    assert "category_id" not in where, where
+
+
+def test_a_filter_through_a_join_is_kept_when_loading():
+    """A filter that joined targets keeps its condition: the join neither drops nor repeats
+    an event of the page."""
+    event = AuditEventFactory()
+    TargetFactory(event=event, position=0, type="User")
+    TargetFactory(event=event, position=1, type="User")
+    other = AuditEventFactory()
+    joined = AuditEvent.objects.filter(targets__type="User")
+    assert sorting._load(joined, [event.pk, other.pk]) == [event]
