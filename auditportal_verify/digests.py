@@ -212,9 +212,13 @@ def check_digests(digests: list[Digest], public_keys: list[Ed25519PublicKey]) ->
     from 1 without gaps, each naming its predecessor's hash and continuing its positions."""
     trusted = {fingerprint(key): key for key in public_keys}
     result = DigestCheck()
+    # Numbers of digests present but set aside for their signature (reported already): a gap
+    # they leave is not a deletion.
+    unverified = set()
     for digest in sorted(digests, key=lambda d: d.number):
         key = trusted.get(digest.key)
         if key is None:
+            unverified.add(digest.number)
             result.findings.append(
                 Finding(
                     "signature",
@@ -226,6 +230,7 @@ def check_digests(digests: list[Digest], public_keys: list[Ed25519PublicKey]) ->
         try:
             key.verify(digest.signature, canonical(digest.payload))
         except InvalidSignature:
+            unverified.add(digest.number)
             result.findings.append(
                 Finding(
                     "signature",
@@ -253,12 +258,18 @@ def check_digests(digests: list[Digest], public_keys: list[Ed25519PublicKey]) ->
                 if digest.number == expected + 1
                 else f"#{expected}..#{digest.number - 1}"
             )
+            absent = set(range(expected, digest.number))
+            if absent <= unverified:
+                why = "are covered only by digests whose signature is not accepted (above)"
+            elif absent & unverified:
+                why = "were covered by digests deleted or whose signature is not accepted"
+            else:
+                why = "were covered by digests that were deleted"
             result.findings.append(
                 Finding(
                     "gap",
                     f"digest {span} missing before {digest.label()}: positions "
-                    f"{previous.last_seq + 1 if previous else 1}..{digest.first_seq - 1} "
-                    "were covered by digests that were deleted",
+                    f"{previous.last_seq + 1 if previous else 1}..{digest.first_seq - 1} {why}",
                 )
             )
         else:
