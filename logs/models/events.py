@@ -252,7 +252,7 @@ class Target(ImmutableModel):
             # index answers from the index alone.
             models.Index(fields=["event", "type"], name="target_event_type_idx"),
             # The compliance answers: a period's targets of some activities, with all they
-            # read, in one range of the index per activity (see logs.reports).
+            # read, in one range of the index per activity (see logs.insights).
             models.Index(
                 fields=[
                     "event_activity",

@@ -1,9 +1,14 @@
+"""``insights``: the compliance answers (logs.insights) as readable text or as the API's JSON.
+
+``audit_report``, its former name, runs this same command."""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from logs.display_time import utc_text
-from logs.reports import ReportParametersForm, compliance_report
+from logs.insights.builder import compliance_report
+from logs.insights.forms import ReportParametersForm
 from logs.routing import read_only_queries
 
 
@@ -11,7 +16,7 @@ class Command(BaseCommand):
     help = (
         "Answer the compliance questions for a period (default: the last 30 days): changes "
         "to users, passwords, groups, owners, licences, applications, service principals and "
-        "renames. --format json prints what /api/v1/reports/ returns."
+        "renames. --format json prints what /api/v1/insights/ returns."
     )
 
     def add_arguments(self, parser):
