@@ -61,3 +61,11 @@ def test_bad_dates_and_services_are_errors_a_person_can_act_on():
     with pytest.raises(CommandError, match="--service"):
         run("--service", "Nope")
 
+
+def test_the_former_name_runs_the_same_command():
+    assert run(*DAY, command="audit_report") == run(*DAY)
+    assert json.loads(run(*DAY, "--format", "json", command="audit_report")) == json.loads(
+        run(*DAY, "--format", "json")
+    )
+    with pytest.raises(CommandError, match="--service"):
+        run("--service", "Nope", command="audit_report")
