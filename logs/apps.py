@@ -9,10 +9,10 @@ class LogsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from logs import sqlite_triggers, trail
+        from logs import access_trail, sqlite_triggers
         from logs.immutability import register_sqlite_functions
 
-        trail.connect_receivers()
+        access_trail.connect_receivers()
         connection_created.connect(register_sqlite_functions, dispatch_uid="logs.sqlite_functions")
         post_migrate.connect(
             sqlite_triggers.reinstall_after_migrate, sender=self, dispatch_uid="logs.triggers"

@@ -24,9 +24,9 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from logs import roles
+from logs.access_trail import record_access
 from logs.models import AccessRecord, AuditEvent, ColumnPreference, LegalHold, LegalHoldRelease
 from logs.retention.holds import place_hold
-from logs.trail import record_access
 from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory
 

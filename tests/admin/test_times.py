@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from knox.models import AuthToken
 
+from logs.access_trail import record_access
 from logs.models import AccessRecord, AuditEvent, ColumnPreference, ImportBatch
-from logs.trail import record_access
 from tests.admin.conftest import CHANGELIST, listed
 from tests.factories import AuditEventFactory
 
