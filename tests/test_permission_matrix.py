@@ -27,8 +27,8 @@ from logs import roles
 from logs.access_trail import record_access
 from logs.models import AccessRecord, AuditEvent, ColumnPreference, LegalHold, LegalHoldRelease
 from logs.retention.holds import place_hold
-from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

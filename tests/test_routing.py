@@ -35,8 +35,8 @@ from logs.models import (
     Target,
 )
 from logs.routing import read_only_queries
-from tests.conftest import FIXTURES_DIR
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 

@@ -13,8 +13,8 @@ from knox.models import AuthToken
 
 from logs.access_trail import record_access
 from logs.models import AccessRecord, AuditEvent, ColumnPreference, ImportBatch
-from tests.admin.conftest import CHANGELIST, listed
 from tests.factories import AuditEventFactory
+from tests.support import CHANGELIST, listed
 
 pytestmark = pytest.mark.django_db
 

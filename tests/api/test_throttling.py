@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from logs.roles import INGESTION_SERVICE
-from tests.api.conftest import EVENTS_URL
 from tests.api.test_ingest import GRAPH_PAGE_BYTES, INGEST_URL
+from tests.support import EVENTS_URL
 
 pytestmark = pytest.mark.django_db
 

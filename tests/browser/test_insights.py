@@ -8,7 +8,7 @@ from logs.demo_data import generate_records
 from logs.ingest.generated import store_generated_records
 from logs.insights.answers import Period
 from logs.insights.builder import compliance_report
-from tests.browser.conftest import log_in
+from tests.browser.support import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from logs.ingest.importer import import_file
-from tests.api.conftest import api, reader  # noqa: F401
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def test_text_report(capsys):
     assert "added as owner of Ventes Région Île-de-France" in text
 
 
-def test_json_is_what_the_api_returns(api):  # noqa: F811 - the fixture
+def test_json_is_what_the_api_returns(api):
     from_command = json.loads(run(*DAY, "--format", "json"))
     from_api = api.get(
         "/api/v1/insights/", {"since": "2026-11-02T00:00:00Z", "until": "2026-11-03T00:00:00Z"}

@@ -7,14 +7,14 @@ import orjson
 import pytest
 
 from logs.models import AuditEvent, ChainDigest
-from tests.digests.conftest import (
+from tests.digests.support import (
     finding_lines,
     other_public_key,
     raw,
     run_offline,
     run_verify,
 )
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,6 @@ from logs.ingest.importer import import_file
 from logs.insights.answers import Period
 from logs.insights.builder import compliance_report
 from logs.models import Annotation
-from tests.conftest import FIXTURES_DIR
 from tests.factories import (
     ActivityFactory,
     AuditEventFactory,
@@ -21,6 +20,7 @@ from tests.factories import (
     ServiceFactory,
     TargetFactory,
 )
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from logs.hash_chain import GENESIS, chain_link
 from logs.integrity import checkpoint_link, pack_ranges, verify_chain
 from logs.models import AuditEvent
 from tests.factories import AuditEventFactory
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 from tests.tampering import switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db

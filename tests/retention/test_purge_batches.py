@@ -13,7 +13,7 @@ from logs.integrity import verify_chain
 from logs.models import Annotation, AuditEvent, ChainCheckpoint
 from logs.retention import purge
 from logs.retention.policy import RetentionPolicy
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from logs.filters import AuditEventFilterSet
 from logs.ingest.importer import import_file
-from tests.api.conftest import EVENTS_URL, SIX_EVENTS_FILE
+from tests.support import EVENTS_URL, SIX_EVENTS_FILE
 
 pytestmark = pytest.mark.django_db
 
