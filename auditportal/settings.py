@@ -4,9 +4,9 @@ Environment:
   DATABASE_URL    database to use; default: SQLite file var/auditportal.sqlite3
   DATABASE_REPLICA_URL  a read replica of DATABASE_URL (a PostgreSQL streaming replica), the
                   database alias "replica": read-only work (the changelist and detail pages,
-                  Insights, the API's GET endpoints, exports, audit_report) reads the audit log
-                  from it, everything else and every write uses DATABASE_URL (logs/routing.py);
-                  default: none, everything on DATABASE_URL
+                  Insights, the API's GET endpoints, exports, the insights command) reads the
+                  audit log from it, everything else and every write uses DATABASE_URL
+                  (logs/routing.py); default: none, everything on DATABASE_URL
   SECRET_KEY      required when DEBUG is off: at least 50 characters
   DEBUG           "1"/"true" to enable debug mode (default off)
   ALLOWED_HOSTS   comma-separated host names (default: localhost names)
@@ -137,7 +137,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: the access trail's signal receivers read the signed-in user.
-    "logs.trail.TrailRequestMiddleware",
+    "logs.access_trail.TrailRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lockout response.
@@ -209,11 +209,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the portal read while an import writes; the timeout rides out short write locks.
     # Each request opens its own connection, whose page cache starts empty: memory-mapped reads
     # (up to 4 GiB of the file) come straight from the operating system's cache instead, warm
-    # from earlier requests (benchmark metric ``reports``).
+    # from earlier requests (benchmark metric ``insights``).
     # A new database file gets 16 KiB pages (the page size is fixed once the file has its first
     # table; an existing file keeps its own): an event row (1.4 KB) no longer fills half a page,
     # and a large import handles a quarter as many pages, in shallower indexes: imports and
-    # retention are faster, browsing, reports and exports as fast (benchmark metrics
+    # retention are faster, browsing, insights and exports as fast (benchmark metrics
     # ``ingest`` and ``retention``).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from benchmarks.databases import OUT_DIR, ROOT, child_environment
+from benchmarks.databases import OUT_DIR
+from benchmarks.worker import ROOT, child_environment
 from logs.collection.collect import collect_source
 from logs.models import CollectionSource
 

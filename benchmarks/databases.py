@@ -1,4 +1,4 @@
-"""Fresh, migrated, empty databases for each measurement, and the settings a child process needs.
+"""Fresh, migrated, empty databases for each measurement.
 
 Every measurement starts from an empty database with the full schema (all indexes and triggers),
 because that is what the targets are about. Migrating takes seconds, so each engine is migrated
@@ -15,7 +15,8 @@ from pathlib import Path
 import dj_database_url
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.worker import ROOT, child_environment, run_in_child
+
 OUT_DIR = ROOT / "benchmarks" / "out"
 ENGINES = ("sqlite", "postgres")
 DEFAULT_POSTGRES_URL = os.environ.get(
@@ -116,8 +117,6 @@ class Databases:
         return self.postgres_url
 
     def _populate(self, path: Path, events: int, log) -> None:
-        from benchmarks.worker import run_in_child
-
         if log is not None:
             print(f"populating a {self.engine} database with {events:,} events", file=log)
         figures = run_in_child("ingest.import_rate", self.fresh(), str(path))
@@ -178,19 +177,6 @@ def schema_tag() -> str:
 def _libpq_url(database_url: str) -> str:
     """dj-database-url's postgres:// form, as libpq reads it."""
     return database_url.replace("postgres://", "postgresql://", 1)
-
-
-def child_environment(database_url: str) -> dict:
-    """Settings for a child process: the database, production-like (no DEBUG query log)."""
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "auditportal.settings",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-" + "b3n" * 10),
-        "DEBUG": "0",
-        # Requests are measured over plain http, as the benchmark's test client sends them.
-        "SECURE_SSL_REDIRECT": os.environ.get("SECURE_SSL_REDIRECT", "0"),
-    }
 
 
 def migrate(database_url: str) -> None:

@@ -1,4 +1,5 @@
-"""Running one measurement in a child process, so that each has clean settings and its own RSS.
+"""Running one measurement in a child process, so that each has clean settings and its own RSS,
+and the settings a child process runs with.
 
 The parent never imports Django; the child configures it from DATABASE_URL, calls
 ``benchmarks.<module>.<function>(*arguments)`` and prints its figures as one JSON line, with the
@@ -7,10 +8,25 @@ child's peak resident memory (VmHWM) added.
 
 import importlib
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-from benchmarks.databases import ROOT, child_environment
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_environment(database_url: str) -> dict:
+    """Settings for a child process: the database, production-like (no DEBUG query log)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "auditportal.settings",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-" + "b3n" * 10),
+        "DEBUG": "0",
+        # Requests are measured over plain http, as the benchmark's test client sends them.
+        "SECURE_SSL_REDIRECT": os.environ.get("SECURE_SSL_REDIRECT", "0"),
+    }
 
 
 def run_in_child(function: str, database_url: str, *arguments: str) -> dict:

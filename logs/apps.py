@@ -9,10 +9,13 @@ class LogsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from logs import sqlite_triggers, trail
+        from logs import access_trail, sqlite_triggers
+        from logs.digests.writer import seal_appended_event
+        from logs.hash_chain import event_appended
         from logs.immutability import register_sqlite_functions
 
-        trail.connect_receivers()
+        access_trail.connect_receivers()
+        event_appended.connect(seal_appended_event, dispatch_uid="logs.seal_appended_event")
         connection_created.connect(register_sqlite_functions, dispatch_uid="logs.sqlite_functions")
         post_migrate.connect(
             sqlite_triggers.reinstall_after_migrate, sender=self, dispatch_uid="logs.triggers"

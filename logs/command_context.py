@@ -3,7 +3,7 @@
 ``manage.py`` sets it for the whole run of every command, so that what a command changes outside
 a request (a password set by ``changepassword``, a superuser made by ``createsuperuser``, a
 change made in ``shell``) is recorded under the operating-system user who ran it; a command of
-ours may name itself more precisely around what it does. Kept apart from ``logs.trail``
+ours may name itself more precisely around what it does. Kept apart from ``logs.access_trail``
 because ``manage.py`` needs it before Django is set up.
 """
 

@@ -113,7 +113,7 @@ def display_zone(request) -> zoneinfo.ZoneInfo | None:
 
 def current_display_zone() -> zoneinfo.ZoneInfo | None:
     """The display zone of the request being served (None outside one: commands show UTC)."""
-    from logs.trail import current_request  # the trail's middleware keeps the request
+    from logs.access_trail import current_request  # the trail's middleware keeps the request
 
     return display_zone(current_request())
 

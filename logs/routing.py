@@ -6,8 +6,8 @@ primary by a moment, so a read that follows a write in the same piece of work mu
 an import reads to deduplicate and then writes, retention archives and then purges, the integrity
 chain reads its head and then appends, a user saves a column choice and then sees the
 changelist. Hence only work marked read-only with ``read_only_queries`` reads from the
-replica (the changelist and detail pages, Insights, the API's GET endpoints, exports and
-``audit_report``), and only the audit-log models (events and what they are made of, lookups,
+replica (the changelist and detail pages, Insights, the API's GET endpoints, exports and the
+``insights`` command), and only the audit-log models (events and what they are made of, lookups,
 annotations, import batches). Sessions, users, permissions, tokens, the access trail and column
 preferences are read where they are written, on the primary, even inside read-only work. Every
 write goes to the primary.

@@ -9,7 +9,8 @@ import pytest
 
 from logs.demo_data import APP_NAMES, GROUP_NAMES, generate_records
 from logs.ingest.generated import store_generated_records
-from logs.reports import Period, compliance_report
+from logs.insights.answers import Period
+from logs.insights.builder import compliance_report
 
 WINDOW_END = datetime(2026, 11, 30, tzinfo=UTC)
 RECORDS = list(generate_records(3000, seed=1, window_end=WINDOW_END))

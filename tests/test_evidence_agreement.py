@@ -32,8 +32,8 @@ from logs.filters import MULTI_VALUED_FILTERS, ORDERINGS, PERIODS, AuditEventFil
 from logs.ingest.importer import import_file
 from logs.models import AccessRecord, AuditEvent, ColumnPreference
 from logs.roles import AUDIT_EXPORTER
-from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory, GraphDirectoryAuditFactory, TargetFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -24,11 +24,11 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from logs import roles
+from logs.access_trail import record_access
 from logs.models import AccessRecord, AuditEvent, ColumnPreference, LegalHold, LegalHoldRelease
 from logs.retention.holds import place_hold
-from logs.trail import record_access
-from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +310,8 @@ MATRIX: list[tuple[str, Callable[[World], str], str]] = [
     ("API categories", api_get(API + "categories/"), "L N Y Y Y N Y"),
     ("API activities", api_get(API + "activities/"), "L N Y Y Y N Y"),
     ("API initiators", api_get(API + "initiators/"), "L N Y Y Y N Y"),
-    ("API reports", api_get(API + "reports/"), "L N Y Y Y N Y"),
+    ("API insights", api_get(API + "insights/"), "L N Y Y Y N Y"),
+    ("API reports (former insights path)", api_get(API + "reports/"), "L N Y Y Y N Y"),
     ("API legal holds", api_get(API + "legal-holds/"), "L N Y Y Y N Y"),
     ("API schema", api_get("/api/schema/?format=json"), "L N Y Y Y Y Y"),
     ("API docs", api_get("/api/docs/"), "L N Y Y Y Y Y"),

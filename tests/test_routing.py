@@ -35,8 +35,8 @@ from logs.models import (
     Target,
 )
 from logs.routing import read_only_queries
-from tests.conftest import FIXTURES_DIR
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -158,7 +158,7 @@ def test_api_lookups_and_report_read_on_the_replica(events, api):
         assert api.get("/api/v1/services/").status_code == 200
     assert_read_on_replica(captured, "logs_service")
     with queries() as captured:
-        assert api.get("/api/v1/reports/", {"since": "2026-01-01T00:00:00Z"}).status_code == 200
+        assert api.get("/api/v1/insights/", {"since": "2026-01-01T00:00:00Z"}).status_code == 200
     assert_read_on_replica(captured)
 
 
@@ -194,9 +194,9 @@ def test_export_command_reads_on_the_replica(events, tmp_path):
     assert any("logs_accessrecord" in sql for sql in captured.writes("default"))
 
 
-def test_audit_report_reads_on_the_replica(events, capsys):
+def test_insights_reads_on_the_replica(events, capsys):
     with queries() as captured:
-        call_command("audit_report", "--since", "2026-01-01T00:00:00Z", "--format", "json")
+        call_command("insights", "--since", "2026-01-01T00:00:00Z", "--format", "json")
     assert json.loads(capsys.readouterr().out)["totals"]["events"] == 6
     assert_read_on_replica(captured)
 

@@ -16,8 +16,8 @@ from logs import filters
 from logs.filters import AuditEventFilterSet
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent, Initiator, Target, TargetName
-from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory, InitiatorFactory, TargetFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

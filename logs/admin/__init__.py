@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from logs.admin.access import AccessRecordAdmin
+from logs.admin.access_trail import AccessRecordAdmin
 from logs.admin.collection import CollectionSourceAdmin
 from logs.admin.events import AuditEventAdmin
 from logs.admin.holds import LegalHoldAdmin

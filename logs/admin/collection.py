@@ -5,11 +5,11 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 
+from logs.access_trail import record_access
 from logs.admin.times import shown_time
 from logs.collection.health import describe, health, lag
 from logs.collection.sources import SourceConfigError, validate
 from logs.models import AccessRecord, CollectionSource
-from logs.trail import record_access
 
 SETTINGS = [
     "name",

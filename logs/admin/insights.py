@@ -1,4 +1,4 @@
-"""The Insights page: the compliance answers (logs.reports) for a chosen period, each number
+"""The Insights page: the compliance answers (logs.insights) for a chosen period, each number
 linking to the changelist filtered to exactly its events, and charts drawn as inline SVG on the
 server (no script, no external resource: the portal works without network access).
 """
@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from logs.admin.refusal import refusal_response
 from logs.admin.times import date_input, local_dates_redirect
+from logs.insights.builder import compliance_report
+from logs.insights.forms import ReportParametersForm
 from logs.models import Service
-from logs.reports import ReportParametersForm, compliance_report
 
 # Colour-blind-safe (Okabe-Ito), in the order categories are ranked.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999"]

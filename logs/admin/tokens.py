@@ -11,7 +11,7 @@ creation and never again. Who may do what:
   so it gives nobody more than he already has.
 
 Tokens are credentials, not audit records: revoking deletes the row. Creation, revocation and
-knox removing an expired token are recorded in the access trail (``logs.trail``).
+knox removing an expired token are recorded in the access trail (``logs.access_trail``).
 """
 
 from datetime import timedelta

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from logs.api import holds, ingest, reports, views
+from logs.api import holds, ingest, insights, views
 
 app_name = "api"
 
@@ -16,7 +16,9 @@ router.register("initiators", views.InitiatorViewSet, basename="initiator")
 router.register("legal-holds", holds.LegalHoldViewSet, basename="legal-hold")
 
 urlpatterns = [
-    path("reports/", reports.ComplianceReportView.as_view(), name="reports"),
+    path("insights/", insights.ComplianceReportView.as_view(), name="insights"),
+    # The former path of the same answers, for existing clients (deprecated in the schema).
+    path("reports/", insights.FormerReportsView.as_view(), name="reports"),
     path("ingest/", ingest.IngestView.as_view(), name="ingest"),
     *router.urls,
 ]

@@ -16,12 +16,12 @@ from datetime import datetime
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from logs.access_trail import record_access
 from logs.ingest.batches import open_batch, release_claim
 from logs.ingest.importer import describe_failure
 from logs.ingest.pushed import store_in_batch
 from logs.ingest.records import AuditRecord
 from logs.models import AccessRecord, CollectionSource, ImportBatch
-from logs.trail import record_access
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class CollectionRun:
             for name, value in fields.items():
                 setattr(self.source, name, value)
             # No user account: the operating-system user who ran the collector, and under
-            # collect_audit_logs the command's name (logs.trail.run_by_command).
+            # collect_audit_logs the command's name (logs.access_trail.run_by_command).
             record_access(
                 AccessRecord.Action.COLLECT,
                 username=self.username or None,

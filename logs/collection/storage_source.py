@@ -24,8 +24,8 @@ from django.utils import timezone
 from logs.collection import sources
 from logs.collection.graph_source import Stopped
 from logs.collection.runs import CollectionError, CollectionRun
-from logs.ingest import azure_monitor
 from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.formats import azure_monitor
 from logs.ingest.pushed import BodyInput
 from logs.models import CollectedBlob, CollectionSource
 

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from django.db import connection
 
 from auditportal_verify.chain import hashed_fields
-from logs.integrity import EVENT_TABLE, VERIFY_CHUNK, _event_rows_sql
+from logs.hash_chain import EVENT_TABLE
+from logs.integrity import VERIFY_CHUNK, _event_rows_sql
 
 
 def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes, tuple]]:

@@ -23,7 +23,7 @@ from auditportal_verify.digests import (
 from logs.digests.keys import signing_key
 from logs.digests.rows import chain_positions
 from logs.digests.stores import DigestStoreError, outside_stores
-from logs.integrity import CHECKPOINT_TABLE
+from logs.hash_chain import CHECKPOINT_TABLE
 
 
 @dataclass

@@ -17,11 +17,18 @@ from auditportal_verify.digests import (
 )
 from logs.digests.keys import SigningKeyError, signing_key
 from logs.digests.stores import DigestStoreError, outside_stores
-from logs.integrity import CHECKPOINT_TABLE, chain_head, lock_chain, unpack_ranges
+from logs.hash_chain import CHECKPOINT_TABLE, chain_head, lock_chain
+from logs.integrity import unpack_ranges
 
 
 class DigestError(Exception):
     """No digest could be written: the transaction that changed the chain must fail."""
+
+
+def seal_appended_event(sender, **kwargs):
+    """Receives ``event_appended`` (logs.hash_chain): seals what ``AuditEvent.save`` appended,
+    in its transaction, so that a digest error undoes the save."""
+    seal_chain()
 
 
 def seal_chain():

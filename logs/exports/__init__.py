@@ -4,7 +4,7 @@ The admin's *Download* button and actions, the API's ``format=csv|json|ndjson`` 
 ``export_audit_logs`` command all write through :class:`Export`, so a format means the same
 bytes everywhere. ``selection`` reads the events (keyset chunks, a fixed number of queries per
 chunk, no transaction held), ``graph_records`` shapes JSON records, ``csv_files`` writes CSV,
-``access`` records web exports in the portal's own audit trail.
+``web`` serves them and records each in the portal's access trail.
 """
 
 from collections.abc import Iterator

@@ -10,9 +10,9 @@ and ``detail.complete`` is false).
 
 from django.http import StreamingHttpResponse
 
+from logs.access_trail import record_access
 from logs.models import AccessRecord
 from logs.routing import read_only_queries
-from logs.trail import record_access
 
 EXPORT_PERMISSION = "logs.export_auditevent"
 

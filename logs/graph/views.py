@@ -14,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from logs.access_trail import record_access
 from logs.api.parameters import unapplied_values
 from logs.api.permissions import CanViewAuditEvents
 from logs.api.throttling import RatesBeforePermissions
@@ -32,7 +33,6 @@ from logs.graph.pagination import after, next_link, ordered
 from logs.graph.query import options, parse_query
 from logs.models import AccessRecord, AuditEvent
 from logs.routing import read_only_view
-from logs.trail import record_access
 
 COLLECTION = "auditLogs/directoryAudits"
 # What an access record keeps of a request's query options: a request holds at most four that

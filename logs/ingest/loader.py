@@ -15,6 +15,7 @@ import orjson
 from django.db import connection, transaction
 
 from logs.digests import seal_chain
+from logs.hash_chain import ChainAppender, chain_datetime, lock_chain
 from logs.ingest.bulk_insert import (
     BackgroundWriter,
     check_references_as_written,
@@ -26,7 +27,6 @@ from logs.ingest.bulk_insert import (
 from logs.ingest.fingerprints import content_hash, match_key
 from logs.ingest.notes import notes_text
 from logs.ingest.records import AuditRecord
-from logs.integrity import ChainAppender, chain_datetime, lock_chain
 from logs.models import (
     Activity,
     Annotation,

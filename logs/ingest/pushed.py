@@ -17,9 +17,9 @@ import ijson
 from django.db import IntegrityError, transaction
 
 from logs.annotations import annotate_substrate
-from logs.ingest import graph
 from logs.ingest.detect import detect
 from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.formats import graph
 from logs.ingest.importer import ImportResult, finish_batch
 from logs.ingest.json_limits import GuardedReader, JsonLimitError
 from logs.ingest.loader import EventLoader

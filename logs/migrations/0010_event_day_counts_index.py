@@ -9,10 +9,10 @@ record), a month is a third of a million of them. Each database gets what its pl
   marked the pages visible) and hashed into groups. Same name and key as the model's index,
   so Django's view of it holds; only the included columns are added here.
 - SQLite, which keeps no statistics and groups by sorting: ``event_day_counts_idx`` on the
-  UTC day (the expression ``logs.reports.UTCDay`` writes), category, activity, result, date
+  UTC day (the expression ``logs.insights.days.UTCDay`` writes), category, activity, result, date
   and service, so the counts are read in the order they are grouped in, with no sort.
 
-See logs/reports.py.
+See logs/insights/.
 """
 
 from django.db import migrations

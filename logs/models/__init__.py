@@ -1,6 +1,6 @@
 """The audit-log domain model: events and what they are made of, lookups, imports, access."""
 
-from logs.models.access import AccessRecord
+from logs.models.access_trail import AccessRecord
 from logs.models.annotations import Annotation
 from logs.models.collection import CollectedBlob, CollectionSource
 from logs.models.digests import ChainDigest

@@ -4,6 +4,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 
 from logs.display_time import utc_text
+from logs.hash_chain import ChainAppender, chain_datetime, event_appended
 from logs.models.annotations import Annotation
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 from logs.models.lookups import TargetName
@@ -157,18 +158,13 @@ class AuditEvent(ImmutableModel):
         """A new event is appended to the hash chain in the transaction that stores it."""
         if not self._state.adding or self.chain_seq is not None:
             return super().save(*args, **kwargs)
-        from logs.digests import seal_chain
-        from logs.integrity import ChainAppender
-
         with transaction.atomic(using=kwargs.get("using")):
             self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
             super().save(*args, **kwargs)
-            seal_chain()
+            event_appended.send(sender=AuditEvent, event=self)
 
     def chain_fields(self) -> tuple:
         """What the chain record holds besides the sequence number (see logs.integrity)."""
-        from logs.integrity import chain_datetime
-
         return (
             self.entra_id,
             chain_datetime(self.activity_datetime),
@@ -252,7 +248,7 @@ class Target(ImmutableModel):
             # index answers from the index alone.
             models.Index(fields=["event", "type"], name="target_event_type_idx"),
             # The compliance answers: a period's targets of some activities, with all they
-            # read, in one range of the index per activity (see logs.reports).
+            # read, in one range of the index per activity (see logs.insights).
             models.Index(
                 fields=[
                     "event_activity",

@@ -21,12 +21,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
+from logs.access_trail import record_access
 from logs.api.parameters import unapplied_values
 from logs.filters import AuditEventFilterSet
 from logs.models import AccessRecord, AuditEvent, LegalHold, LegalHoldRelease
 from logs.models.holds import NAME_LENGTH
 from logs.retention.ids import id_condition
-from logs.trail import record_access
 
 # Filters a hold cannot take: what they select moves with the clock, or they select nothing.
 UNFIT_FILTERS = {

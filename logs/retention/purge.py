@@ -14,8 +14,9 @@ from django.db import connection
 
 from logs.digests import seal_chain
 from logs.digests.keys import signing_key_path
+from logs.hash_chain import lock_chain
 from logs.immutability import retention_purge
-from logs.integrity import lock_chain, purged_ranges, record_checkpoint
+from logs.integrity import purged_ranges, record_checkpoint
 from logs.models import Annotation, AuditEvent, ModifiedProperty, Target
 from logs.retention.ids import id_condition
 

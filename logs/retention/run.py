@@ -30,6 +30,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from logs.access_trail import record_access
 from logs.ingest.bulk_insert import restore_cache, set_import_cache
 from logs.models import AccessRecord
 from logs.retention.archive import ArchiveRun, ids_of
@@ -47,7 +48,6 @@ from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part, part_dates, part_key
 from logs.retention.stores import LOCK_NAME, ArchiveBusyError, ArchiveStore, open_store
-from logs.trail import record_access
 
 # Events deleted per transaction. On SQLite a commit writes every page the batch touched to
 # the write-ahead log, and the indexes keyed by random ids (activity id, correlation id) are

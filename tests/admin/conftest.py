@@ -1,10 +1,9 @@
+"""Admin test setup: the fixture files imported, and ``reader`` (tests/conftest.py) signed in."""
+
 import pytest
-from django.contrib.auth.models import Permission
 
 from logs.ingest.importer import import_file
-from tests.conftest import FIXTURES_DIR
-
-CHANGELIST = "/admin/logs/auditevent/"
+from tests.support import FIXTURES_DIR
 
 
 @pytest.fixture
@@ -19,24 +18,6 @@ def imported(db):
 
 
 @pytest.fixture
-def reader(django_user_model):
-    """A staff user who may only view audit events (no superuser shortcuts)."""
-    user = django_user_model.objects.create_user("reader", password="pw-reader-123", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
-    return user
-
-
-@pytest.fixture
 def reader_client(client, reader):
     client.force_login(reader)
     return client
-
-
-def listed(response) -> list:
-    """The events a changelist response shows, in order."""
-    assert response.status_code == 200, response
-    return list(response.context_data["cl"].result_list)
-
-
-def activities(response) -> list[str]:
-    return [event.activity.name for event in listed(response)]

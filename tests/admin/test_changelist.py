@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from logs.admin import pagination
 from logs.models import Annotation, AuditEvent, ColumnPreference
-from tests.admin.conftest import CHANGELIST, activities, listed
 from tests.factories import AuditEventFactory, TargetFactory
+from tests.support import CHANGELIST, activities, listed
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,6 @@ from django.test.utils import CaptureQueriesContext
 
 from logs.ingest.importer import import_file
 from logs.models import Annotation, AuditEvent
-from tests.admin.conftest import CHANGELIST, activities
-from tests.conftest import FIXTURES_DIR
 from tests.factories import (
     AuditEventFactory,
     GraphDirectoryAuditFactory,
@@ -18,6 +16,7 @@ from tests.factories import (
     TargetFactory,
 )
 from tests.ingest.test_bad_input import graph_page, write_json
+from tests.support import CHANGELIST, FIXTURES_DIR, activities
 
 pytestmark = pytest.mark.django_db
 

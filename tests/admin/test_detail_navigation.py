@@ -11,13 +11,13 @@ from django.test.utils import CaptureQueriesContext
 
 from logs.admin.neighbours import neighbours
 from logs.models import AuditEvent
-from tests.admin.conftest import CHANGELIST, listed
 from tests.factories import (
     AuditEventFactory,
     CategoryFactory,
     InitiatorFactory,
     TargetFactory,
 )
+from tests.support import CHANGELIST, listed
 
 pytestmark = pytest.mark.django_db
 

@@ -5,13 +5,13 @@ from html import unescape
 
 import pytest
 
-from tests.admin.conftest import CHANGELIST, listed
 from tests.factories import (
     AuditEventFactory,
     CategoryFactory,
     InitiatorFactory,
     TargetFactory,
 )
+from tests.support import CHANGELIST, listed
 
 pytestmark = pytest.mark.django_db
 

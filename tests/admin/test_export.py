@@ -13,9 +13,9 @@ from django.contrib.auth.models import Permission
 from logs.admin.pagination import EstimatedCountPaginator
 from logs.exports.csv_files import PORTAL_HEADER
 from logs.models import AccessRecord, AuditEvent, ColumnPreference
-from tests.admin.conftest import CHANGELIST
-from tests.exports.conftest import served_records
+from tests.exports.support import served_records
 from tests.factories import AuditEventFactory
+from tests.support import CHANGELIST
 
 pytestmark = pytest.mark.django_db
 

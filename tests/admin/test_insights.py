@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.admin.conftest import listed
+from tests.support import listed
 
 pytestmark = pytest.mark.django_db
 

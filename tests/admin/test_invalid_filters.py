@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from logs.models import AccessRecord, AuditEvent
-from tests.admin.conftest import CHANGELIST, listed
 from tests.factories import AuditEventFactory
+from tests.support import CHANGELIST, listed
 
 pytestmark = pytest.mark.django_db
 

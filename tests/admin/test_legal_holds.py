@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 
 from logs.models import AccessRecord, AuditEvent, LegalHold, LegalHoldRelease
 from logs.retention.holds import place_hold
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import override_settings
 
-from tests.admin.conftest import CHANGELIST, listed
 from tests.factories import AuditEventFactory, CategoryFactory
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
+from tests.support import CHANGELIST, listed
 
 PAGE = "/admin/logs/auditevent/retention/"
 

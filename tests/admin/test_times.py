@@ -11,10 +11,10 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from knox.models import AuthToken
 
+from logs.access_trail import record_access
 from logs.models import AccessRecord, AuditEvent, ColumnPreference, ImportBatch
-from logs.trail import record_access
-from tests.admin.conftest import CHANGELIST, listed
 from tests.factories import AuditEventFactory
+from tests.support import CHANGELIST, listed
 
 pytestmark = pytest.mark.django_db
 

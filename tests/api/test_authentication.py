@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.api.conftest import (
+from tests.support import (
     EVENTS_URL,
     SIX_ACTIVITIES_NEWEST_FIRST,
     activities,

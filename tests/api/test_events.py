@@ -5,8 +5,8 @@ import json
 import pytest
 
 from logs.models import Annotation, AuditEvent
-from tests.api.conftest import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST, activities
 from tests.factories import AuditEventFactory, ModifiedPropertyFactory, TargetFactory
+from tests.support import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST, activities
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from logs.exports.csv_files import PORTAL_HEADER
 from logs.models import AccessRecord, AuditEvent
-from tests.api.conftest import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST
-from tests.exports.conftest import served_records
+from tests.exports.support import served_records
+from tests.support import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from logs.api.ingest import PayloadTooLarge, read_body
 from logs.models import AccessRecord, Annotation, AuditEvent, ImportBatch
 from logs.roles import AUDIT_READER, INGESTION_SERVICE
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from logs.api.write_lock import RETRY_AFTER_SECONDS, WRITE_LOCK_WAIT_SECONDS
-from logs.integrity import CHAIN_LOCK_KEY
+from logs.hash_chain import CHAIN_LOCK_KEY
 from tests.factories import GraphDirectoryAuditFactory
 from tests.processes import (
     ProcessDatabase,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import EVENTS_URL, activities
+from tests.support import EVENTS_URL, activities
 
 pytestmark = pytest.mark.django_db
 

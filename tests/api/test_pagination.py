@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from logs.models import AuditEvent
-from tests.api.conftest import EVENTS_URL
 from tests.factories import AuditEventFactory
+from tests.support import EVENTS_URL
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from logs.filters import AuditEventFilterSet
 from logs.models import AuditEvent
-from tests.api.conftest import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST, activities
+from tests.support import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST, activities
 
 pytestmark = pytest.mark.django_db
 

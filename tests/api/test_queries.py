@@ -5,13 +5,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from logs.models import Annotation
-from tests.api.conftest import EVENTS_URL
 from tests.factories import (
     AuditEventFactory,
     InitiatorFactory,
     ModifiedPropertyFactory,
     TargetFactory,
 )
+from tests.support import EVENTS_URL
 
 pytestmark = pytest.mark.django_db
 

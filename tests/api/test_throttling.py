@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from logs.roles import INGESTION_SERVICE
-from tests.api.conftest import EVENTS_URL
 from tests.api.test_ingest import GRAPH_PAGE_BYTES, INGEST_URL
+from tests.support import EVENTS_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_anonymous_requests_are_limited_per_address_though_each_is_refused(rates
 
 
 def test_a_user_is_limited_whatever_the_endpoint(rates, api):
-    for url in [EVENTS_URL, "/api/v1/services/", "/api/v1/reports/"]:
+    for url in [EVENTS_URL, "/api/v1/services/", "/api/v1/insights/"]:
         assert api.get(url).status_code == 200
     assert_throttled(api.get(EVENTS_URL))
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Permission
 
+from tests.browser.support import PASSWORD
+
 CHROMIUM = os.environ.get("AUDITPORTAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless",
@@ -73,10 +75,6 @@ def screenshot(page):
     return take
 
 
-PASSWORD = "browser-test-pw-1234"
-CHANGELIST = "/admin/logs/auditevent/"
-
-
 @pytest.fixture
 def make_auditor(django_user_model):
     """A staff user "auditor" holding the named logs permissions (view_auditevent, ...)."""
@@ -92,12 +90,3 @@ def make_auditor(django_user_model):
 @pytest.fixture
 def auditor(make_auditor):
     return make_auditor("view_auditevent")
-
-
-def log_in(page, live_server, next_url: str = CHANGELIST) -> None:
-    """Sign in as "auditor" through the login form and wait for ``next_url``."""
-    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
-    page.fill("#id_username", "auditor")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"**{next_url}**")

@@ -8,8 +8,8 @@ import pytest
 from logs.exports.csv_files import PORTAL_HEADER
 from logs.ingest.importer import import_file
 from logs.models import AccessRecord, AuditEvent
-from tests.browser.conftest import log_in
-from tests.conftest import FIXTURES_DIR
+from tests.browser.support import log_in
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from logs.ingest.importer import import_file
 from logs.models import AccessRecord, AuditEvent
-from tests.browser.conftest import CHANGELIST, log_in
-from tests.conftest import FIXTURES_DIR
+from tests.browser.support import CHANGELIST, log_in
 from tests.factories import AuditEventFactory, CategoryFactory, InitiatorFactory, TargetFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

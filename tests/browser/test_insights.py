@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from logs.demo_data import generate_records
 from logs.ingest.generated import store_generated_records
-from logs.reports import Period, compliance_report
-from tests.browser.conftest import log_in
+from logs.insights.answers import Period
+from logs.insights.builder import compliance_report
+from tests.browser.support import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

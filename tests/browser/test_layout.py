@@ -11,8 +11,8 @@ from logs.demo_data import generate_records
 from logs.ingest.generated import store_generated_records
 from logs.ingest.importer import import_file
 from logs.models import ColumnPreference
-from tests.browser.conftest import CHANGELIST, log_in
-from tests.conftest import FIXTURES_DIR
+from tests.browser.support import CHANGELIST, log_in
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

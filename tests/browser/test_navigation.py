@@ -7,7 +7,7 @@ from django.utils import timezone
 from logs.demo_data import generate_records
 from logs.ingest.generated import store_generated_records
 from logs.models import AuditEvent
-from tests.browser.conftest import log_in
+from tests.browser.support import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from logs.ingest.importer import import_file
-from tests.browser.conftest import log_in
-from tests.conftest import FIXTURES_DIR
+from tests.browser.support import log_in
 from tests.factories import AuditEventFactory, CategoryFactory, TargetFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,9 +9,9 @@ import pytest
 
 from logs.ingest.importer import import_file
 from logs.models import ColumnPreference
-from tests.browser.conftest import log_in
-from tests.conftest import FIXTURES_DIR
+from tests.browser.support import log_in
 from tests.factories import AuditEventFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

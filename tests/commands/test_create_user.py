@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
+from logs.access_trail import operating_system_user
 from logs.models import AccessRecord
 from logs.roles import ROLE_PERMISSIONS
-from logs.trail import operating_system_user
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from logs.exports.csv_files import PORTAL_HEADER
 from logs.ingest.importer import import_file
 from logs.models import AccessRecord, AuditEvent
-from tests.conftest import FIXTURES_DIR
-from tests.exports.conftest import served_records
+from tests.exports.support import served_records
 from tests.factories import AuditEventFactory, TargetFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

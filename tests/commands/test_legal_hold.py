@@ -19,7 +19,7 @@ from logs.ingest.generated import store_generated_records
 from logs.models import AccessRecord, Annotation, AuditEvent, LegalHold, LegalHoldRelease
 from logs.retention.holds import HOLD_FILTERS, HoldError, place_hold, release_hold
 from tests.factories import GraphDirectoryAuditFactory
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import pytest
 from logs.digests import DigestError
 from logs.models import AuditEvent, ChainDigest
 from tests.azurite import KEY
-from tests.digests.conftest import run_verify
-from tests.retention.conftest import store_events
+from tests.digests.support import run_verify
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

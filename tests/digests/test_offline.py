@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from auditportal_verify.__main__ import verify
 from auditportal_verify.chain import CHAIN_FIELDS, chain_record
 from logs.models import AuditEvent
-from tests.digests.conftest import export_chain, run_offline
-from tests.retention.conftest import store_events
+from tests.digests.support import export_chain, run_offline
+from tests.retention.support import store_events
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

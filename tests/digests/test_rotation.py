@@ -14,8 +14,8 @@ from auditportal_verify.digests import (
     payload_hash,
 )
 from logs.digests.keys import create_key_files
-from tests.digests.conftest import export_chain, run_verify
-from tests.retention.conftest import store_events
+from tests.digests.support import export_chain, run_verify
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -7,14 +7,14 @@ import orjson
 import pytest
 
 from logs.models import AuditEvent, ChainDigest
-from tests.digests.conftest import (
+from tests.digests.support import (
     finding_lines,
     other_public_key,
     raw,
     run_offline,
     run_verify,
 )
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,8 @@ def test_a_digest_file_changed_fails_its_signature(signing):
 
 def test_a_deletion_passed_off_as_retention_is_caught_without_the_signing_key(signing):
     three_imports()
-    from logs.integrity import GENESIS, checkpoint_link, pack_ranges
+    from logs.hash_chain import GENESIS
+    from logs.integrity import checkpoint_link, pack_ranges
 
     event = AuditEvent.objects.get(chain_seq=4)
     delete_events([4])

@@ -22,10 +22,10 @@ from auditportal_verify.digests import (
 from logs.digests import DigestError
 from logs.models import AuditEvent, ChainCheckpoint, ChainDigest, ImportBatch
 from logs.retention.purge import purge_batch
-from tests.conftest import FIXTURES_DIR
-from tests.digests.conftest import run_verify
+from tests.digests.support import run_verify
 from tests.factories import AuditEventFactory
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from logs.exports import Export
 from logs.exports.csv_files import PORTAL_HEADER, neutralise
 from logs.models import AuditEvent
-from tests.exports.conftest import AWKWARD, awkward_events
+from tests.exports.support import AWKWARD, awkward_events
 from tests.factories import AuditEventFactory, ModifiedPropertyFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,14 +8,14 @@ from django.db import connection
 
 from logs.exports import Export, portal_copy
 from logs.models import AuditEvent, Initiator
-from tests.conftest import FIXTURES_DIR
-from tests.exports.conftest import SAMPLE_FILES, awkward_events, imported
+from tests.exports.support import SAMPLE_FILES, awkward_events, imported
 from tests.factories import (
     AuditEventFactory,
     InitiatorFactory,
     ModifiedPropertyFactory,
     TargetFactory,
 )
+from tests.support import FIXTURES_DIR
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
 

@@ -8,8 +8,8 @@ import pytest
 from logs.exports import Export
 from logs.exports.csv_files import ADDITIONAL_DETAIL_SLOTS, MODIFIED_PROPERTY_SLOTS, TARGET_SLOTS
 from logs.models import AuditEvent
-from tests.conftest import FIXTURES_DIR
-from tests.exports.conftest import SAMPLE_FILES, imported, normalised_events, purge_all_events
+from tests.exports.support import SAMPLE_FILES, imported, normalised_events, purge_all_events
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

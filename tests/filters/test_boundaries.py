@@ -17,8 +17,8 @@ from django.utils import timezone
 from logs import filters
 from logs.filters import AuditEventFilterSet
 from logs.models import AuditEvent
-from tests.api.conftest import EVENTS_URL
 from tests.factories import AuditEventFactory, TargetFactory
+from tests.support import EVENTS_URL
 
 pytestmark = pytest.mark.django_db
 

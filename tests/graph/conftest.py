@@ -7,9 +7,6 @@ from rest_framework.test import APIClient
 
 from logs.roles import AUDIT_READER
 
-V1_LIST = "/graph/v1.0/auditLogs/directoryAudits"
-BETA_LIST = "/graph/beta/auditLogs/directoryAudits"
-
 
 @pytest.fixture
 def reader_token(django_user_model) -> str:
@@ -24,19 +21,3 @@ def graph(reader_token) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {reader_token}")
     return client
-
-
-def served_ids(response) -> list[str]:
-    assert response.status_code == 200, response.content
-    return [record["id"] for record in response.json()["value"]]
-
-
-def graph_error(response, status: int) -> dict:
-    """The error of a refusal, checked to be in Graph's form."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "innerError"}
-    assert error["innerError"]["request-id"] == response["request-id"]
-    assert error["innerError"]["date"]
-    return error

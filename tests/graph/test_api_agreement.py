@@ -16,13 +16,13 @@ from logs.graph import odata
 from logs.graph.odata import filter_clauses
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
-from tests.conftest import FIXTURES_DIR
 from tests.factories import (
     GraphDirectoryAuditFactory,
     GraphTargetResourceFactory,
     GraphUserInitiatorFactory,
 )
-from tests.graph.conftest import V1_LIST
+from tests.graph.support import V1_LIST
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

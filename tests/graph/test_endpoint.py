@@ -10,19 +10,13 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from logs.exports.selection import event_rows, event_values
-from logs.ingest.importer import import_file
 from logs.models import AccessRecord, AuditEvent
 from logs.roles import AUDIT_EXPORTER, COMPLIANCE_ADMINISTRATOR, INGESTION_SERVICE
-from tests.api.conftest import SIX_ACTIVITIES_NEWEST_FIRST, SIX_EVENTS_FILE
 from tests.factories import AuditEventFactory
-from tests.graph.conftest import BETA_LIST, V1_LIST, graph_error, served_ids
+from tests.graph.support import BETA_LIST, V1_LIST, graph_error, served_ids
+from tests.support import SIX_ACTIVITIES_NEWEST_FIRST
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def six_events(db):
-    assert import_file(SIX_EVENTS_FILE).new == 6
 
 
 def newest_first_ids() -> list[str]:

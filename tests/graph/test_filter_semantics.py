@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logs.ingest.importer import import_file
-from tests.api.conftest import SIX_EVENTS_FILE
-from tests.conftest import FIXTURES_DIR
-from tests.graph.conftest import V1_LIST, served_ids
+from tests.graph.support import V1_LIST, served_ids
+from tests.support import FIXTURES_DIR, SIX_EVENTS_FILE
 
 pytestmark = pytest.mark.django_db
 

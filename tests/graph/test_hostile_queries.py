@@ -16,9 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logs.ingest.importer import import_file
-from tests.api.conftest import SIX_EVENTS_FILE
-from tests.graph.conftest import V1_LIST
+from tests.graph.support import V1_LIST
 
 pytestmark = pytest.mark.django_db
 
@@ -126,11 +124,6 @@ def assert_answered(response, query) -> None:
     if response.status_code == 400:
         assert body["error"]["code"] in ("BadRequest", "Request_UnsupportedQuery"), body
         assert body["error"]["message"]
-
-
-@pytest.fixture
-def six_events(db):
-    assert import_file(SIX_EVENTS_FILE).new == 6
 
 
 @FUZZ

@@ -40,10 +40,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
 from logs.roles import AUDIT_READER, apply_roles
-from tests.api.conftest import SIX_EVENTS_FILE
-from tests.conftest import FIXTURES_DIR
 from tests.factories import GraphDirectoryAuditFactory
 from tests.graph.test_api_agreement import FORMS, api_ids
+from tests.support import FIXTURES_DIR, SIX_EVENTS_FILE
 
 QueryParameters = DirectoryAuditsRequestBuilder.DirectoryAuditsRequestBuilderGetQueryParameters
 

@@ -10,7 +10,7 @@ from logs.exports.graph_records import BETA, V1, directory_audit, served_datetim
 from logs.exports.selection import event_rows, event_values
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

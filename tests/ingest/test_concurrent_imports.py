@@ -8,7 +8,7 @@ from django.db import connections
 from logs.ingest.importer import import_file
 from logs.integrity import verify_chain
 from logs.models import AuditEvent
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 SIX_EVENTS_FILE = FIXTURES_DIR / "portal-json" / "AuditLogs_2026-11-02.json"
 

@@ -8,9 +8,9 @@ import pytest
 from logs.ingest.importer import RejectsWriter, import_file
 from logs.integrity import verify_chain
 from logs.models import Annotation, AuditEvent, ImportBatch
-from tests.conftest import FIXTURES_DIR
 from tests.factories import GraphDirectoryAuditFactory
 from tests.ingest.test_bad_input import graph_page, write_json
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent, Initiator
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

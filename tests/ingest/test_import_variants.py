@@ -6,9 +6,9 @@ import json
 import pytest
 from django.db import connection, transaction
 
-from logs.ingest.azure_monitor import OLDER_SCHEMA_ID_PREFIX
+from logs.ingest.formats.azure_monitor import OLDER_SCHEMA_ID_PREFIX
+from logs.ingest.formats.log_analytics import ID_PREFIX as LOG_ANALYTICS_ID_PREFIX
 from logs.ingest.importer import import_file
-from logs.ingest.log_analytics import ID_PREFIX as LOG_ANALYTICS_ID_PREFIX
 from logs.integrity import verify_chain
 from logs.models import AuditEvent
 from tests.factories import GraphDirectoryAuditFactory

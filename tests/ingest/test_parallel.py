@@ -15,9 +15,9 @@ from logs.ingest.importer import import_file
 from logs.ingest.parallel import CHUNK_RECORDS, ParallelParse
 from logs.ingest.sources import open_input
 from logs.models import AuditEvent
-from tests.conftest import FIXTURES_DIR
 from tests.factories import GraphDirectoryAuditFactory
 from tests.ingest.test_bad_input import graph_page, write_json
+from tests.support import FIXTURES_DIR
 
 FIXTURE_FILES = sorted(
     path for path in FIXTURES_DIR.rglob("*") if path.is_file() and path.suffix in (".json", ".csv")

@@ -8,8 +8,8 @@ import pytest
 
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
-from tests.conftest import FIXTURES_DIR
 from tests.ingest.test_bad_input import assert_failed_with
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from logs.integrity import (
 )
 from logs.models import AuditEvent, ChainCheckpoint
 from tests.factories import AuditEventFactory
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 from tests.tampering import switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db

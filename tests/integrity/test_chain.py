@@ -7,10 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from logs.integrity import GENESIS, chain_link, checkpoint_link, pack_ranges, verify_chain
+from logs.hash_chain import GENESIS, chain_link
+from logs.integrity import checkpoint_link, pack_ranges, verify_chain
 from logs.models import AuditEvent
 from tests.factories import AuditEventFactory
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 from tests.tampering import switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db

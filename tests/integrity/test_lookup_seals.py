@@ -12,7 +12,7 @@ from logs.integrity import verify_chain
 from logs.lookup_seals import LOOKUPS, seal_of
 from logs.models import Activity, AuditEvent, Category, Initiator, LookupSeal, Service, TargetName
 from tests.factories import AuditEventFactory, TargetFactory
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 from tests.tampering import switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from django.db.models import F, Q
 
 from logs.ingest.importer import import_file
 from logs.models import Target
-from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory, TargetFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

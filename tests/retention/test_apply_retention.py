@@ -14,8 +14,8 @@ from logs.ingest.importer import import_file
 from logs.integrity import verify_chain
 from logs.models import AccessRecord, AuditEvent, ChainCheckpoint
 from logs.retention.run import LOCK_NAME
-from tests.exports.conftest import normalised_events
-from tests.retention.conftest import archive_records, manifests, store_events
+from tests.exports.support import normalised_events
+from tests.retention.support import archive_records, manifests, store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from logs.ingest.importer import import_file
 from logs.models import AuditEvent
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
-from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory, GraphDirectoryAuditFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from logs.retention.blob_store import parse_archive_url
 from logs.retention.holds import place_hold
 from logs.retention.stores import LOCK_NAME, ArchiveStoreError
 from tests.azurite import KEY
-from tests.exports.conftest import normalised_events
-from tests.retention.conftest import store_events
+from tests.exports.support import normalised_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from logs.retention.run import apply_retention
 from logs.retention.selection import next_part
 from logs.retention.stores import LOCK_NAME, ArchiveBusyError, ArchiveStoreError
 from tests.azurite import ACCOUNT, KEY
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

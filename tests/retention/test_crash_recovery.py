@@ -20,7 +20,7 @@ import pytest
 from django.db import connection
 
 from logs.retention.faults import HALT_VARIABLE
-from tests.retention.conftest import archive_records, manifests
+from tests.retention.support import archive_records, manifests
 
 # Committed data: the commands run in other processes (on PostgreSQL, on the test database).
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,7 +18,7 @@ from logs.retention import faults
 from logs.retention.faults import HALT_VARIABLE, halt_point
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
-from tests.retention.conftest import manifests, store_events
+from tests.retention.support import manifests, store_events
 
 
 class Halted(Exception):

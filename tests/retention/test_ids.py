@@ -7,7 +7,7 @@ from django.db import connection
 from logs.models import AuditEvent, ModifiedProperty, Target
 from logs.retention.ids import MAX_RANGES, id_condition, id_ranges, ids_of
 from logs.retention.purge import purge_batch
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

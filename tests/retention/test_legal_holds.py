@@ -17,7 +17,7 @@ from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 from logs.retention.selection import next_part
 from tests.factories import GraphDirectoryAuditFactory
-from tests.retention.conftest import archive_records, manifests, store_events
+from tests.retention.support import archive_records, manifests, store_events
 
 pytestmark = pytest.mark.django_db
 

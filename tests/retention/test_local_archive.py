@@ -19,7 +19,7 @@ from logs.retention.policy import RetentionPolicy
 from logs.retention.restore import archive_files
 from logs.retention.run import apply_retention
 from logs.retention.stores import ArchiveStore, ArchiveStoreError, LocalStore
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from logs.models import AuditEvent
 from logs.retention.policy import RetentionPolicy, parse_overrides
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 
 def test_overrides_are_category_equals_days():

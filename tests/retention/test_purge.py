@@ -5,7 +5,7 @@ from django.db import connection
 
 from logs.models import AuditEvent
 from logs.retention import purge
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 pytestmark = [
     pytest.mark.django_db,

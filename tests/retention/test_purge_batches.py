@@ -8,11 +8,12 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, transaction
 
-from logs.integrity import lock_chain, verify_chain
+from logs.hash_chain import lock_chain
+from logs.integrity import verify_chain
 from logs.models import Annotation, AuditEvent, ChainCheckpoint
 from logs.retention import purge
 from logs.retention.policy import RetentionPolicy
-from tests.retention.conftest import store_events
+from tests.retention.support import store_events
 
 
 @pytest.mark.django_db

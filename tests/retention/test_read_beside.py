@@ -13,7 +13,7 @@ from django.utils import timezone
 from logs.models import AuditEvent
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention, can_read_beside
-from tests.retention.conftest import archive_records, manifests, store_events
+from tests.retention.support import archive_records, manifests, store_events
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
 

@@ -16,7 +16,7 @@ from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 from logs.retention.selection import next_part
 from logs.retention.stores import LocalStore
-from tests.retention.conftest import manifests, store_events
+from tests.retention.support import manifests, store_events
 
 pytestmark = pytest.mark.django_db
 

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from logs.models import ImportBatch
-from tests.conftest import FIXTURES_DIR
 from tests.processes import ProcessDatabase, ServedPortal, ingestion_token, manage
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

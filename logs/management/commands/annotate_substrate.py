@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
+from logs.access_trail import operating_system_user, record_access
 from logs.annotations import annotate_substrate
 from logs.models import AccessRecord
-from logs.trail import operating_system_user, record_access
 
 SOURCE = "annotate_substrate"
 

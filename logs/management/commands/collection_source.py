@@ -8,11 +8,11 @@ stored in the database and never printed.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from logs.access_trail import record_access
 from logs.collection.health import describe, health, lag
 from logs.collection.sources import DEFAULT_CONTAINER, SourceConfigError, validate
 from logs.command_context import run_by_command
 from logs.models import AccessRecord, CollectionSource
-from logs.trail import record_access
 
 KIND_OPTIONS = {
     "entra": ["tenant_id", "client_id", "client_secret_env", "certificate_path",

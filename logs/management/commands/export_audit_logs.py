@@ -3,6 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
+from logs.access_trail import operating_system_user, record_access
 from logs.api.parameters import unapplied_values
 from logs.columns import COLUMNS_BY_KEY
 from logs.digests.export import chain_export_lines
@@ -12,7 +13,6 @@ from logs.management.progress import ProgressBar
 from logs.models import AccessRecord, AuditEvent
 from logs.routing import read_only_queries
 from logs.sorting import ColumnSort
-from logs.trail import operating_system_user, record_access
 
 # FilterSet parameter → its option (the API's names, with dashes).
 CHAIN_FORMAT = "chain"

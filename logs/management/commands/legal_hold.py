@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from logs.access_trail import operating_system_user
 from logs.filters import AuditEventFilterSet
 from logs.models import LegalHold
 from logs.retention.holds import HoldError, covered_events, place_hold, release_hold
-from logs.trail import operating_system_user
 
 # FilterSet parameter → its option, as export_audit_logs names them. All of them: the two a
 # hold cannot take (--period, --ordering) are refused with the reason.

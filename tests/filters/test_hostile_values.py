@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from logs.filters import AuditEventFilterSet
 from logs.ingest.importer import import_file
-from tests.api.conftest import EVENTS_URL, SIX_EVENTS_FILE
+from tests.support import EVENTS_URL, SIX_EVENTS_FILE
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_the_changelist_never_fails_on_a_filter_value(portal, name, value):
         assert 'id="filter-problems"' in response.content.decode()
 
 
-@pytest.mark.parametrize("url", [EVENTS_URL, "/api/v1/reports/"])
+@pytest.mark.parametrize("url", [EVENTS_URL, "/api/v1/insights/"])
 @pytest.mark.parametrize(
     "value",
     ["1904-05-03T11:20:31.314583+16:06", "2026-11-02T12:00:00-23:59"],
@@ -89,7 +89,7 @@ def test_offsets_postgresql_cannot_take_are_compared_in_utc(api, url, value):
     assert api.get(url, {"until": value}).status_code == 200
 
 
-@pytest.mark.parametrize("url", [EVENTS_URL, "/api/v1/reports/"])
+@pytest.mark.parametrize("url", [EVENTS_URL, "/api/v1/insights/"])
 def test_a_date_time_with_no_utc_equivalent_is_refused(api, url):
     response = api.get(url, {"since": "0001-01-01T00:00:00+05:00"})
     assert response.status_code == 400

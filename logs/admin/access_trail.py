@@ -1,4 +1,5 @@
-"""The portal's own audit trail in the admin: read-only, for Compliance Administrators.
+"""The access trail (the portal's own audit trail) in the admin: read-only, for Compliance
+Administrators.
 
 Visible only with ``logs.view_accessrecord`` (the Compliance Administrator role; superusers
 hold it). Nobody, superusers included, can add, change or delete a record here.

@@ -1,4 +1,4 @@
-"""The portal's own audit trail: sign-ins, role membership and API tokens leave AccessRecords."""
+"""The access trail: sign-ins, role membership and API tokens leave AccessRecords."""
 
 from datetime import timedelta
 
@@ -9,9 +9,9 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from logs.access_trail import record_access
 from logs.models import AccessRecord
 from logs.roles import AUDIT_EXPORTER, AUDIT_READER
-from logs.trail import record_access
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
-"""The portal's own audit trail: who exported, purged, annotated or queried what, and when."""
+"""The access trail, the portal's own audit trail: who exported, purged, annotated or queried
+what, and when."""
 
 from django.conf import settings
 from django.db import models

@@ -1,4 +1,5 @@
-"""The portal's own audit trail: one AccessRecord per thing a person or a service did to it.
+"""The access trail, the portal's own audit trail: one AccessRecord per thing a person or a
+service did to it.
 
 ``record_access`` writes a record; everything that leaves one calls it (exports, the commands,
 the receivers below). The receivers cover what happens inside Django rather than in our views:

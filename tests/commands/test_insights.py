@@ -1,4 +1,5 @@
-"""``audit_report``: the compliance answers as readable text or as the API's JSON."""
+"""``insights``: the compliance answers as readable text or as the API's JSON; ``audit_report``,
+its former name, runs the same command."""
 
 import json
 
@@ -6,8 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from logs.ingest.importer import import_file
-from tests.api.conftest import api, reader  # noqa: F401
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +19,11 @@ def six_events():
     assert import_file(FIXTURES_DIR / "portal-json" / "AuditLogs_2026-11-02.json").ok
 
 
-def run(*args) -> str:
+def run(*args, command="insights") -> str:
     from io import StringIO
 
     out = StringIO()
-    call_command("audit_report", *args, stdout=out)
+    call_command(command, *args, stdout=out)
     return out.getvalue()
 
 
@@ -37,10 +37,10 @@ def test_text_report(capsys):
     assert "added as owner of Ventes Région Île-de-France" in text
 
 
-def test_json_is_what_the_api_returns(api):  # noqa: F811 - the fixture
+def test_json_is_what_the_api_returns(api):
     from_command = json.loads(run(*DAY, "--format", "json"))
     from_api = api.get(
-        "/api/v1/reports/", {"since": "2026-11-02T00:00:00Z", "until": "2026-11-03T00:00:00Z"}
+        "/api/v1/insights/", {"since": "2026-11-02T00:00:00Z", "until": "2026-11-03T00:00:00Z"}
     ).json()
     assert from_command == from_api
 
@@ -59,3 +59,12 @@ def test_bad_dates_and_services_are_errors_a_person_can_act_on():
         run("--since", "last tuesday")
     with pytest.raises(CommandError, match="--service"):
         run("--service", "Nope")
+
+
+def test_the_former_name_runs_the_same_command():
+    assert run(*DAY, command="audit_report") == run(*DAY)
+    assert json.loads(run(*DAY, "--format", "json", command="audit_report")) == json.loads(
+        run(*DAY, "--format", "json")
+    )
+    with pytest.raises(CommandError, match="--service"):
+        run("--service", "Nope", command="audit_report")

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from logs.ingest.importer import import_file
+from logs.insights.answers import Period
+from logs.insights.builder import compliance_report
 from logs.models import Annotation
-from logs.reports import Period, compliance_report
-from tests.conftest import FIXTURES_DIR
 from tests.factories import (
     ActivityFactory,
     AuditEventFactory,
@@ -20,6 +20,7 @@ from tests.factories import (
     ServiceFactory,
     TargetFactory,
 )
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -1,16 +1,18 @@
-"""``/api/v1/reports/``: the compliance answers as JSON, checked parameters, same permission."""
+"""``/api/v1/insights/``: the compliance answers as JSON, checked parameters, same permission;
+``/api/v1/reports/``, its former path, answers the same and is marked deprecated."""
 
 import pytest
 from rest_framework.test import APIClient
 
-REPORTS_URL = "/api/v1/reports/"
+INSIGHTS_URL = "/api/v1/insights/"
+FORMER_URL = "/api/v1/reports/"
 DAY = {"since": "2026-11-02T00:00:00Z", "until": "2026-11-03T00:00:00Z"}
 
 pytestmark = pytest.mark.django_db
 
 
 def test_answers_for_the_sample_day(api, six_events):
-    response = api.get(REPORTS_URL, DAY)
+    response = api.get(INSIGHTS_URL, DAY)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["period"] == {
@@ -31,7 +33,7 @@ def test_answers_for_the_sample_day(api, six_events):
 
 
 def test_informational_write_back_can_be_excluded(api, six_events):
-    body = api.get(REPORTS_URL, {**DAY, "exclude_informational": "true"}).json()
+    body = api.get(INSIGHTS_URL, {**DAY, "exclude_informational": "true"}).json()
     assert body["totals"]["events"] == 5
     assert body["period"]["exclude_informational"] is True
 
@@ -47,21 +49,23 @@ def test_informational_write_back_can_be_excluded(api, six_events):
     ],
 )
 def test_bad_parameters_are_refused(api, six_events, params, field):
-    response = api.get(REPORTS_URL, params)
+    response = api.get(INSIGHTS_URL, params)
     assert response.status_code == 400
     assert list(response.json()) == [field]
 
 
-def test_needs_the_view_permission(django_user_model, six_events):
+@pytest.mark.parametrize("url", [INSIGHTS_URL, FORMER_URL])
+def test_needs_the_view_permission(django_user_model, six_events, url):
     client = APIClient()
-    assert client.get(REPORTS_URL).status_code == 401
+    assert client.get(url).status_code == 401
     client.force_login(django_user_model.objects.create_user("nobody", password="unused-pw"))
-    assert client.get(REPORTS_URL).status_code == 403
+    assert client.get(url).status_code == 403
 
 
 def test_documented_in_the_schema(api):
     schema = api.get("/api/schema/", {"format": "json"}).json()
-    operation = schema["paths"]["/api/v1/reports/"]["get"]
+    operation = schema["paths"][INSIGHTS_URL]["get"]
+    assert not operation.get("deprecated")
     assert {p["name"] for p in operation["parameters"]} >= {
         "since",
         "until",
@@ -78,3 +82,18 @@ def test_documented_in_the_schema(api):
         "applications",
         "charts",
     }
+
+
+def test_the_former_path_answers_the_same(api, six_events):
+    response = api.get(FORMER_URL, DAY)
+    assert response.status_code == 200, response.content
+    assert response.json() == api.get(INSIGHTS_URL, DAY).json()
+    assert api.get(FORMER_URL, {"sinse": "2026-11-02"}).status_code == 400
+
+
+def test_the_former_path_is_deprecated_in_the_schema(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    current, former = schema["paths"][INSIGHTS_URL]["get"], schema["paths"][FORMER_URL]["get"]
+    assert former["deprecated"] is True
+    assert former["responses"]["200"] == current["responses"]["200"]
+    assert {p["name"] for p in former["parameters"]} == {p["name"] for p in current["parameters"]}

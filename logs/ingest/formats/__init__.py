@@ -1,6 +1,14 @@
-"""The registry of input formats: name → parser, and the record layouts each one reads."""
+"""The input formats, one module each, and their registry: name → parser, and the record
+layouts each one reads."""
 
-from logs.ingest import azure_monitor, graph, log_analytics, ndjson, portal_csv, portal_json
+from logs.ingest.formats import (
+    azure_monitor,
+    graph,
+    log_analytics,
+    ndjson,
+    portal_csv,
+    portal_json,
+)
 
 PARSERS = {
     graph.NAME: graph.parse,

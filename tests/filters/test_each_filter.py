@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from logs.filters import AuditEventFilterSet
 from logs.models import Annotation, AuditEvent
-from tests.api.conftest import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST, activities
 from tests.factories import AuditEventFactory
+from tests.support import EVENTS_URL, SIX_ACTIVITIES_NEWEST_FIRST, activities
 
 pytestmark = pytest.mark.django_db
 

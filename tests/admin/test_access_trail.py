@@ -3,9 +3,9 @@
 import pytest
 from django.contrib.auth.models import Group
 
+from logs.access_trail import record_access
 from logs.models import AccessRecord
 from logs.roles import AUDIT_EXPORTER, COMPLIANCE_ADMINISTRATOR
-from logs.trail import record_access
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
-"""The reports benchmark still runs end to end on a tiny database; no timings are asserted."""
+"""The insights benchmark still runs end to end on a tiny database; no timings are asserted."""
 
 import pytest
 
-from benchmarks import reports
+from benchmarks import insights
 from logs.ingest.importer import import_file
 
 EVENTS = 200
@@ -15,12 +15,12 @@ def test_every_row_answers_on_imported_data(tmp_path):
     path = tmp_path / "graph.json"
     write_records(path, EVENTS)
     assert import_file(path).new == EVENTS
-    figures = reports.report_times(str(path))
+    figures = insights.report_times(str(path))
     assert figures["events"] == EVENTS
     assert set(figures["rows"]) == {
         "all questions, 30 days",
         "all questions, 30 days, informational excluded",
         "insights page",
-        "api reports",
+        "api insights",
     }
     assert all(value > 0 for value in figures["rows"].values())

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from logs.ingest.importer import import_file
 from logs.models import Annotation, AuditEvent
-from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ from logs.annotations import SUBSTRATE_NOTE, annotate_substrate
 from logs.ingest.generated import store_generated_records
 from logs.ingest.importer import import_file
 from logs.models import Annotation, AuditEvent, Initiator
-from tests.conftest import FIXTURES_DIR
 from tests.factories import (
     ActivityFactory,
     AuditEventFactory,
     GraphDirectoryAuditFactory,
     InitiatorFactory,
 )
+from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

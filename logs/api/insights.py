@@ -1,7 +1,10 @@
-"""``/api/v1/reports/``: the compliance answers (logs.reports) as JSON, documented in the schema."""
+"""``/api/v1/insights/``: the compliance answers (logs.insights) as JSON, documented in the schema.
+
+``/api/v1/reports/``, the same answers under their former name, stays as an alias, marked
+deprecated in the schema."""
 
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -11,7 +14,8 @@ from rest_framework.views import APIView
 from logs.api.parameters import FormatParameterNegotiation, reject_unknown_parameters
 from logs.api.permissions import CanViewAuditEvents
 from logs.api.throttling import RatesBeforePermissions
-from logs.reports import ReportParametersForm, compliance_report
+from logs.insights.builder import compliance_report
+from logs.insights.forms import ReportParametersForm
 from logs.routing import read_only_view
 
 REPORT_PARAMETERS = frozenset({"since", "until", "service", "exclude_informational", "format"})
@@ -137,3 +141,9 @@ class ComplianceReportView(RatesBeforePermissions, APIView):
         if not form.is_valid():
             raise ValidationError(form.errors)
         return Response(compliance_report(form.period()).as_dict())
+
+
+@extend_schema_view(get=extend_schema(deprecated=True))
+class FormerReportsView(ComplianceReportView):
+    """``/api/v1/reports/``, the answers' former path: the same view, kept for existing clients
+    and marked deprecated in the schema in favour of ``/api/v1/insights/``."""

@@ -1,6 +1,6 @@
 """Time of the compliance answers on a populated database (run by ``benchmarks.worker``).
 
-All questions for the 30 days up to the newest event, through ``logs.reports`` (what the API,
+All questions for the 30 days up to the newest event, through ``logs.insights`` (what the API,
 the command and the Insights page call), with and without informational events, then the
 Insights page and the API endpoint as a request. Median milliseconds over ``REPEATS`` runs
 after one warm-up.
@@ -15,8 +15,9 @@ from django.db.models import Max
 from django.test import Client
 
 from benchmarks.browse import _superuser
+from logs.insights.answers import Period
+from logs.insights.builder import compliance_report
 from logs.models import AuditEvent
-from logs.reports import Period, compliance_report
 
 REPEATS = 7
 
@@ -34,7 +35,7 @@ def report_times(path: str) -> dict:
             Period(since, newest, exclude_informational=True)
         ),
         "insights page": lambda: _get(client, f"/admin/logs/auditevent/insights/?{query}"),
-        "api reports": lambda: _get(client, f"/api/v1/reports/?{query}"),
+        "api insights": lambda: _get(client, f"/api/v1/insights/?{query}"),
     }
     figures = {}
     for name, run in runs.items():

@@ -1,82 +1,41 @@
-"""The compliance questions auditors ask, answered once for the admin, the API and the command.
-
-For a period (default: the 30 days up to now), optionally one service and optionally without
-informational events (Microsoft Substrate Management write-backs, see logs.annotations):
-
-- Users: the changes applied to users, per activity; how many distinct users were changed; how
-  many passwords were changed or reset (admin and self-service).
-- Groups: the groups added; the owner changes (group, owner, added or removed); the licences
-  assigned to groups and users.
-- Applications: the applications added, updated or removed; the service principals changed; the
-  applications renamed (old name → new name).
-
-How each answer reads real Entra records (activity names and services from Microsoft's "Microsoft
-Entra audit log activity reference"; target types and modified-property names as real records
-write them, see fixtures/ and logs.activity_catalogue):
-
-- user changes: ``USER_ACTIVITIES`` (Core Directory and Self-service Password Management,
-  category UserManagement), counted per activity;
-- distinct users: the same events' targets of type ``User``, distinct object id;
-- password changes: ``PASSWORD_ACTIVITIES``, per activity; failures counted apart;
-- groups added: "Add group", the ``Group`` target;
-- owner changes: "Add owner to group" (added), "Remove owner from group" (removed); the owner is
-  the first target (User or ServicePrincipal), the group the ``Group.DisplayName`` and
-  ``Group.ObjectID`` modified properties, else the ``Group`` target;
-- licences: "Change user license" (users), "Set group license" (groups); the
-  ``AssignedLicense`` modified property holds ``[SkuName=..., SkuId=...]`` entries: those in the
-  new value and not the old are assigned, the reverse removed;
-- applications: ``APPLICATION_ACTIVITIES``, per activity, and the ``Application`` targets;
-- service principals: ``SERVICE_PRINCIPAL_ACTIVITIES``, per activity, and the
-  ``ServicePrincipal`` targets;
-- renames: "Update application" events whose ``Application`` target's ``DisplayName`` modified
-  property has an old value different from the new (values are JSON in strings:
-  ``["Payroll Sync"]`` → ``["Payroll Connector"]``).
-
-Only applied changes count (result ``success``): a failed attempt changed nothing. Failed
-password changes are reported beside the count, as auditors ask about them.
-
-Every answer carries ``changelist_url`` (the portal's changelist filtered to exactly the events
-counted: the shared FilterSet's parameters, ``activity`` repeated when an answer spans several)
-and ``api_url`` (the same filters on ``/api/v1/events/``); listed items link to their event.
-Renames are a property of some "Update application" events, which no filter selects, so each
-rename links to its event.
-
-Performance: four queries answer everything: counts per (day, category, activity, result),
-from which most answers and every chart are read; the targets of the users', applications' and
-service principals' events, grouped per object; the licence and display-name properties of the
-licence and application-update events; and the newest events the group answers list (at most
-``ITEM_LIMIT`` each). None reads an event's row (a kilobyte or more, with the original record)
-for a whole period's events. The counts come from an index on the events: on SQLite, which
-keeps no statistics and aggregates by sorting, ``event_day_counts_idx`` holds each event's day,
-category, activity, result, date and service in the order the counts need (migration 0010); on
-PostgreSQL ``event_date_idx`` includes them and the groups are hashed. The targets and
-properties come from the copies of the event's date, activity, result and service that each
-target carries (migration 0011; events never change, so the copies cannot go stale), through
-``target_activity_date_idx``: a month's targets are read as ranges of one index, none joined
-to its event (``python -m benchmarks --metric reports`` measures it).
-"""
+"""The builder that answers every compliance question for a period in four queries (see the
+package docstring)."""
 
 import re
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 from urllib.parse import urlencode
 
-from django import forms
 from django.db import connections, transaction
-from django.db.models import Count, DateField, Func, Max, Prefetch
-from django.db.models.functions import TruncDate
-from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
+from django.db.models import Count, Max, Prefetch
 
-from logs.filters import UtcIsoDateTimeField, without_duplicates
+from logs.filters import without_duplicates
+from logs.insights.answers import Answer, Period, Report
+from logs.insights.charts import ChartFigures
+from logs.insights.days import UTCDay, utc_day
+from logs.insights.links import event_ref, list_url
+from logs.insights.questions import (
+    APPLICATION,
+    APPLICATION_ACTIVITIES,
+    FAILURE,
+    GROUP_ADDED_ACTIVITIES,
+    LICENCE_ACTIVITIES,
+    LICENCE_PROPERTY,
+    OWNER_CHANGE_ACTIVITIES,
+    PASSWORD_ACTIVITIES,
+    RENAME_ACTIVITIES,
+    RENAME_PROPERTY,
+    SERVICE_PRINCIPAL,
+    SERVICE_PRINCIPAL_ACTIVITIES,
+    SUCCESS,
+    USER,
+    USER_ACTIVITIES,
+)
 from logs.models import (
     Activity,
     Annotation,
     AuditEvent,
-    Category,
     ModifiedProperty,
     Service,
     Target,
@@ -84,156 +43,9 @@ from logs.models import (
 from logs.property_values import readable_value
 from logs.utc_text import UTCDateTimeText, from_utc_text
 
-DEFAULT_DAYS = 30
 # Listed items per answer; the count and the links always cover every event.
 ITEM_LIMIT = 100
-TOP_ACTIVITIES = 10
-CHART_CATEGORIES = 6
-
-USER_ACTIVITIES = [
-    "Add user",
-    "Update user",
-    "Delete user",
-    "Hard Delete user",
-    "Restore user",
-    "Disable account",
-    "Enable account",
-    "Change user license",
-    "Set force change user password",
-    "Change user password",
-    "Reset password",
-    "Reset user password",  # not in the reference, but real logs write it
-    "Change password (self-service)",
-    "Reset password (self-service)",
-    "Reset password (by admin)",
-]
-PASSWORD_ACTIVITIES = [
-    "Change user password",
-    "Reset password",
-    "Reset user password",
-    "Change password (self-service)",
-    "Reset password (self-service)",
-    "Reset password (by admin)",
-]
-GROUP_ADDED_ACTIVITIES = ["Add group"]
-OWNER_CHANGE_ACTIVITIES = {"Add owner to group": "added", "Remove owner from group": "removed"}
-LICENCE_ACTIVITIES = ["Change user license", "Set group license"]
-LICENCE_PROPERTY = "AssignedLicense"
-APPLICATION_ACTIVITIES = {
-    "Add application": "added",
-    "Update application": "updated",
-    "Delete application": "removed",
-    "Hard Delete application": "removed",
-    "Restore application": "restored",
-}
-SERVICE_PRINCIPAL_ACTIVITIES = [
-    "Add service principal",
-    "Update service principal",
-    "Remove service principal",
-    "Add service principal credentials",
-    "Remove service principal credentials",
-]
-RENAME_ACTIVITIES = ["Update application"]
-RENAME_PROPERTY = "DisplayName"
-# The target types the per-object answers read.
-USER, APPLICATION, SERVICE_PRINCIPAL = "User", "Application", "ServicePrincipal"
-
-SUCCESS = AuditEvent.Result.SUCCESS
-FAILURE = AuditEvent.Result.FAILURE
 SKU_NAME = re.compile(r"SkuName=([^,\]\s]+)")
-
-
-class UTCDay(Func):
-    """The UTC calendar day of a date-time, computed in the database.
-
-    SQLite stores date-times as UTC text, so the first ten characters are the day (Django's
-    TruncDate there calls back into Python for every row); PostgreSQL converts natively, and
-    groups dates faster than their text. On SQLite the expression is spelled exactly as the
-    ``event_day_counts_idx`` index spells it (numbers written out, not passed as parameters),
-    or SQLite would not recognise it.
-    """
-
-    output_field = DateField()
-    arity = 1
-
-    def as_sqlite(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"substr({sql}, 1, 10)", params
-
-    def as_sql(self, compiler, connection, **extra):
-        return compiler.compile(TruncDate(self.source_expressions[0], tzinfo=UTC))
-
-
-@dataclass
-class Period:
-    since: datetime
-    until: datetime
-    service: str | None = None
-    exclude_informational: bool = False
-
-    @classmethod
-    def default(cls, since=None, until=None, service=None, exclude_informational=False):
-        until = until or timezone.now()
-        since = since or until - timedelta(days=DEFAULT_DAYS)
-        return cls(since, until, service or None, exclude_informational)
-
-    def filters(self) -> dict:
-        """The FilterSet parameters that select this period's events."""
-        params = {"since": _iso(self.since), "until": _iso(self.until)}
-        if self.service:
-            params["service"] = self.service
-        if self.exclude_informational:
-            params["informational"] = "false"
-        return params
-
-
-@dataclass
-class Answer:
-    question: str
-    count: int
-    changelist_url: str | None = None
-    api_url: str | None = None
-    by_activity: list[dict] = field(default_factory=list)
-    items: list[dict] = field(default_factory=list)
-    items_total: int = 0
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def items_truncated(self) -> bool:
-        return self.items_total > len(self.items)
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["items_truncated"] = self.items_truncated
-        return data
-
-
-@dataclass
-class Report:
-    period: Period
-    users: dict[str, Answer]
-    groups: dict[str, Answer]
-    applications: dict[str, Answer]
-    charts: dict
-    totals: dict
-
-    def sections(self) -> list[tuple[str, dict[str, Answer]]]:
-        return [("Users", self.users), ("Groups", self.groups), ("Applications", self.applications)]
-
-    def as_dict(self) -> dict:
-        return {
-            "period": {
-                "since": _iso(self.period.since),
-                "until": _iso(self.period.until),
-                "service": self.period.service,
-                "exclude_informational": self.period.exclude_informational,
-            },
-            "totals": self.totals,
-            "users": {key: answer.as_dict() for key, answer in self.users.items()},
-            "groups": {key: answer.as_dict() for key, answer in self.groups.items()},
-            "applications": {key: answer.as_dict() for key, answer in self.applications.items()},
-            "charts": self.charts,
-        }
 
 
 def compliance_report(period: Period) -> Report:
@@ -260,7 +72,7 @@ def _planner_settings(using: str):
         yield
 
 
-class ReportBuilder:
+class ReportBuilder(ChartFigures):
     def __init__(self, period: Period):
         self.period = period
         self.activity_ids = dict(Activity.objects.values_list("name", "pk"))
@@ -303,7 +115,7 @@ class ReportBuilder:
         On SQLite the period's days are stated too: that lets SQLite read the events from
         ``event_day_counts_idx`` (day, category, activity, result, date, service), which
         holds everything the answers ask of an event, already grouped by day (see the
-        module docstring). PostgreSQL needs no such hint.
+        package docstring). PostgreSQL needs no such hint.
         """
         dates = f"{path}activity_datetime"
         queryset = queryset.filter(
@@ -312,7 +124,7 @@ class ReportBuilder:
         if connections[queryset.db].vendor != "sqlite":
             return queryset
         return queryset.alias(report_day=UTCDay(dates)).filter(
-            report_day__gte=_day(self.period.since), report_day__lte=_day(self.period.until)
+            report_day__gte=utc_day(self.period.since), report_day__lte=utc_day(self.period.until)
         )
 
     def applied_targets(self, queryset, path: str, names):
@@ -396,8 +208,8 @@ class ReportBuilder:
         params.update(filters)
         query = urlencode(params, doseq=True)
         return (
-            f"{_list_url('admin:logs_auditevent_changelist')}?{query}",
-            f"{_list_url('api:event-list')}?{query}",
+            f"{list_url('admin:logs_auditevent_changelist')}?{query}",
+            f"{list_url('api:event-list')}?{query}",
         )
 
     def answer(self, question, names, result=SUCCESS, **kwargs) -> Answer:
@@ -555,7 +367,7 @@ class ReportBuilder:
             if len(answer.items) < ITEM_LIMIT:
                 answer.items.append(
                     {
-                        **_event_ref(event_id, from_utc_text(when)),
+                        **event_ref(event_id, from_utc_text(when)),
                         "target_type": kind,
                         "target": name or upn or object_id,
                         "target_id": object_id,
@@ -624,7 +436,7 @@ class ReportBuilder:
                 changelist, _ = self.links(RENAME_ACTIVITIES, result=SUCCESS, target=object_id)
                 answer.items.append(
                     {
-                        **_event_ref(event_id, from_utc_text(when)),
+                        **event_ref(event_id, from_utc_text(when)),
                         "application_id": object_id,
                         "old_name": old_name,
                         "new_name": new_name,
@@ -633,55 +445,6 @@ class ReportBuilder:
                 )
         answer.items_total = answer.count
         return answer
-
-    # -- charts ---------------------------------------------------------------------------
-    def charts(self) -> dict:
-        per_day = defaultdict(lambda: [0, 0])
-        for (day, category_id, result), count in self.day_counts.items():
-            per_day[(day, category_id)][0] += count
-            if result == FAILURE:
-                per_day[(day, category_id)][1] += count
-        categories = dict(Category.objects.values_list("pk", "name"))
-        days = _days(self.period.since, self.period.until)
-        totals_by_category = defaultdict(int)
-        cells = defaultdict(int)
-        failures = defaultdict(int)
-        for (day, category_id), (count, failed) in per_day.items():
-            name = categories.get(category_id, "")
-            totals_by_category[name] += count
-            cells[(day, name)] += count
-            failures[day] += failed
-        ranked = sorted(totals_by_category, key=lambda name: -totals_by_category[name])
-        shown, rest = ranked[:CHART_CATEGORIES], set(ranked[CHART_CATEGORIES:])
-        series = [*shown, "Other"] if rest else shown
-        events_per_day = []
-        for day in days:
-            values = {name: cells[(day, name)] for name in shown}
-            if rest:
-                values["Other"] = sum(cells[(day, name)] for name in rest)
-            events_per_day.append({"day": day, "total": sum(values.values()), "by": values})
-        top = sorted(
-            (
-                (
-                    self.activity_names.get(pk, ""),
-                    sum(n for (activity_id, _), n in self.counts.items() if activity_id == pk),
-                )
-                for pk in {activity_id for activity_id, _ in self.counts}
-            ),
-            key=lambda pair: (-pair[1], pair[0]),
-        )[:TOP_ACTIVITIES]
-        top_activities = []
-        for name, count in top:
-            changelist, api = self.links([name])
-            top_activities.append(
-                {"activity": name, "count": count, "changelist_url": changelist, "api_url": api}
-            )
-        return {
-            "categories": series,
-            "events_per_day": events_per_day,
-            "failures_per_day": [{"day": day, "count": failures[day]} for day in days],
-            "top_activities": top_activities,
-        }
 
 
 def _per_object(targets) -> list[tuple]:
@@ -719,10 +482,6 @@ def _per_object(targets) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _informational_event_ids():
     """The events annotated informational, as a subquery the database runs once: a few in a
     hundred events are, so checking each of a month's events against that list costs less than
@@ -730,48 +489,9 @@ def _informational_event_ids():
     return Annotation.objects.filter(kind=Annotation.Kind.INFORMATIONAL).values("event_id")
 
 
-def _day(moment: datetime) -> str:
-    return str(moment.astimezone(UTC).date())
-
-
-def _days(since: datetime, until: datetime) -> list[str]:
-    first = since.astimezone(UTC).date()
-    last = until.astimezone(UTC).date()
-    return [str(first + timedelta(days=n)) for n in range((last - first).days + 1)]
-
-
-def _event_ref(event_id: int, when: datetime) -> dict:
-    return {
-        "event_id": event_id,
-        "activity_datetime": _iso(when),
-        "url": _event_url("admin:logs_auditevent_change", event_id),
-        "api_url": _event_url("api:event-detail", event_id),
-    }
-
-
-def _list_url(view_name: str) -> str:
-    return _resolved(view_name, None, get_script_prefix(), get_urlconf())
-
-
-def _event_url(view_name: str, event_id: int) -> str:
-    """``reverse(view_name, args=[event_id])``, resolved once per view: a report links to
-    hundreds of events, and resolving each took a tenth of its time."""
-    template = _resolved(view_name, _URL_PLACEHOLDER, get_script_prefix(), get_urlconf())
-    return template.replace(str(_URL_PLACEHOLDER), str(event_id))
-
-
-_URL_PLACEHOLDER = 918273645
-
-
-@lru_cache(maxsize=32)
-def _resolved(view_name: str, argument, script_prefix: str, urlconf) -> str:
-    """``reverse``'s answer, kept per script prefix and URLconf (what else it depends on)."""
-    return reverse(view_name, args=[argument] if argument is not None else None)
-
-
 def _event_item(event) -> dict:
     return {
-        **_event_ref(event.pk, event.activity_datetime),
+        **event_ref(event.pk, event.activity_datetime),
         "initiated_by": event.initiator.name if event.initiator else "",
     }
 
@@ -786,39 +506,3 @@ def _target_name(target) -> str:
 
 def _skus(value: str | None) -> set[str]:
     return set(SKU_NAME.findall(value or ""))
-
-
-class ReportParametersForm(forms.Form):
-    """The report's parameters as the API, the command and the Insights page take them: checked,
-    never guessed (a bad date or an unknown service is an error, not a default)."""
-
-    since = UtcIsoDateTimeField(required=False, help_text="ISO 8601; default: 30 days before until")
-    until = UtcIsoDateTimeField(required=False, help_text="ISO 8601; default: now")
-    service = forms.ModelChoiceField(
-        queryset=Service.objects.all(), to_field_name="name", required=False
-    )
-    exclude_informational = forms.ChoiceField(
-        choices=[("true", "true"), ("false", "false")], required=False
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and since > until:
-            self.add_error("since", "Must not be later than until.")
-        if since and not until and since > timezone.now():
-            self.add_error("since", "Must not be in the future when until is not given.")
-        return cleaned
-
-    def period(self) -> Period:
-        data = self.cleaned_data
-        until = data.get("until")
-        since = data.get("since")
-        if since and not until:
-            until = timezone.now()
-        return Period.default(
-            since=since,
-            until=until,
-            service=data["service"].name if data.get("service") else None,
-            exclude_informational=data.get("exclude_informational") == "true",
-        )

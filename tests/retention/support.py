@@ -1,0 +1,39 @@
+"""Retention test data: events imported the way files are, dated relative to now."""
+
+import gzip
+import json
+from datetime import timedelta
+
+from django.utils import timezone
+
+from logs.ingest.generated import store_generated_records
+from tests.factories import GraphDirectoryAuditFactory
+
+
+def store_events(*ages_in_days, category=None) -> list[str]:
+    """Import one event per age (days before now); returns their activity ids."""
+    now = timezone.now()
+    extra = {"category": category} if category else {}
+    records = [
+        GraphDirectoryAuditFactory(moment=now - timedelta(days=age, minutes=number), **extra)
+        for number, age in enumerate(ages_in_days)
+    ]
+    result = store_generated_records(records, label="retention test")
+    assert result.new == len(records), result.errors
+    return [record["id"] for record in records]
+
+
+def archive_records(directory) -> list[dict]:
+    """Every record in every archive file under ``directory``, file by file, line by line."""
+    records = []
+    for path in sorted(directory.rglob("events-*.ndjson.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
+            records.extend(json.loads(line) for line in stream)
+    return records
+
+
+def manifests(directory) -> list[dict]:
+    return [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(directory.glob("retention-*/manifest.json"))
+    ]
