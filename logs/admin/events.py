@@ -69,6 +69,8 @@ def _column_display(column):
         # Marks the header sortable; AuditEventChangeList reads the sort (COLUMN_SORTS).
         display.admin_order_field = column.sort
     display.__name__ = f"column_{column.key}"
+    # The column itself, for the changelist's row rendering (logs.admin.result_rows).
+    display.column = column
     return display
 
 
@@ -307,7 +309,13 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_actions(self, request):
         """No export action while the changelist's filters are not valid: the page shows no
         events, and an action must not export any others."""
-        if not AppliedFilters.from_changelist(request.GET).valid:
+        # Django asks for the actions several times a request: the filters are checked once
+        # per query (a copy of the request for another list brings its own GET).
+        checked = getattr(request, "_changelist_filters_checked", None)
+        if checked is None or checked[0] is not request.GET:
+            checked = (request.GET, AppliedFilters.from_changelist(request.GET).valid)
+            request._changelist_filters_checked = checked
+        if not checked[1]:
             return {}
         return super().get_actions(request)
 
