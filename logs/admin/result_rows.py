@@ -29,13 +29,13 @@ _PK_PLACEHOLDER = "987654321987654321"
 
 def can_render(changelist) -> bool:
     """Whether every column is one this module renders (else Django's rendering is used):
-    the action checkbox and registry columns, no editable list, no popup."""
+    the action checkbox and registry columns, named links, no editable list, no popup."""
     admin = changelist.model_admin
     return (
         not changelist.formset
         and not changelist.is_popup
         and not changelist.to_field
-        and changelist.list_display_links is not None
+        and changelist.list_display_links
         and all(
             name == "action_checkbox" or getattr(getattr(admin, name, None), "column", None)
             for name in changelist.list_display
@@ -65,13 +65,12 @@ def rows(changelist) -> list[str]:
     links = changelist.list_display_links
     cells = []
     linked = False
-    for index, name in enumerate(changelist.list_display):
+    for name in changelist.list_display:
         if name == "action_checkbox":
             cells.append(("checkbox", None, None))
             continue
-        # Django links the first column when no links are named, else the named ones; the
-        # first linked cell is a row header.
-        link = (not links and index == 0) or name in links
+        # The named link columns (can_render wants some named); the first is a row header.
+        link = name in links
         tag = "th" if link and not linked else "td"
         linked = linked or link
         cells.append((name, getattr(admin, name).column, (tag, link)))
