@@ -69,6 +69,8 @@ def _column_display(column):
         # Marks the header sortable; AuditEventChangeList reads the sort (COLUMN_SORTS).
         display.admin_order_field = column.sort
     display.__name__ = f"column_{column.key}"
+    # The column itself, for the changelist's row rendering (logs.admin.result_rows).
+    display.column = column
     return display
 
 
@@ -144,7 +146,7 @@ class AuditEventChangeList(ChangeList):
     # -- filtering ------------------------------------------------------------------------
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
-        self.applied_filters = AppliedFilters.from_changelist(request.GET, self.column_sort_key())
+        self.applied_filters = applied_filters(request, self.column_sort_key())
         self.clear_all_filters_qs = "?"
         if not self.applied_filters.valid:
             return queryset.none()
@@ -209,6 +211,20 @@ class AuditEventChangeList(ChangeList):
     def export_query_string(self) -> str:
         """The Download link's parameters: exactly the FilterSet's parameters of this view."""
         return self.applied_filters.query_string()
+
+
+def applied_filters(request, ordering: str | None = None) -> AppliedFilters:
+    """The changelist's filters, checked once per request, query and sort: Django asks for
+    the actions several times a request, and the page's query reads the same filters (each
+    check builds and validates a FilterSet). A copy of the request made for another list
+    (the detail page's Previous and Next) brings its own GET, and so its own checks."""
+    cached = getattr(request, "_applied_filters", None)
+    if cached is None or cached[0] is not request.GET:
+        cached = (request.GET, {})
+        request._applied_filters = cached
+    if ordering not in cached[1]:
+        cached[1][ordering] = AppliedFilters.from_changelist(request.GET, ordering)
+    return cached[1][ordering]
 
 
 # list_display name → the ``ordering`` key its column header sorts by.
@@ -307,7 +323,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_actions(self, request):
         """No export action while the changelist's filters are not valid: the page shows no
         events, and an action must not export any others."""
-        if not AppliedFilters.from_changelist(request.GET).valid:
+        if not applied_filters(request).valid:
             return {}
         return super().get_actions(request)
 

@@ -187,9 +187,10 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
         return set(AuditEventFilterSet.base_filters)
 
     def get_queryset(self):
-        # The portal's listing: lookups and initiator joined, targets in one prefetch, the
-        # informational flag as a subquery, the original left out. One event adds back the
-        # original and loads its modified properties and annotations, one query each.
+        # The portal's listing: lookups and initiator joined, the informational flag as a
+        # subquery, the original left out; a page's targets are read by its serializer
+        # (EventPageSerializer), in one query of rows. One event adds back the original and
+        # loads its targets, modified properties and annotations, one query each.
         events = AuditEvent.objects.for_listing()
         if self.action == "retrieve":
             return (
@@ -200,7 +201,7 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
                     "annotations",
                 )
             )
-        return events
+        return events.prefetch_related(None)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
