@@ -41,7 +41,7 @@ import bisect
 import hashlib
 import hmac
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
@@ -49,6 +49,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.crypto import salted_hmac
 
+from logs.derived_rows import ChunkEvent, DerivedMismatch, DerivedRowsCheck, utc_text_sql
 from logs.lookup_seals import verify_lookups
 
 GENESIS = bytes(32)
@@ -223,10 +224,15 @@ class Verification:
     head_seq: int = 0
     head_link: bytes = GENESIS
     broken: ChainBreak | None = None
+    # Targets and modified properties compared with what the originals give, and the
+    # differences found (logs.derived_rows), in the events walked before any break.
+    targets: int = 0
+    properties: int = 0
+    derived: list[DerivedMismatch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.derived
 
 
 class PurgedRanges:
@@ -300,19 +306,14 @@ def _load_checkpoints() -> tuple[PurgedRanges, ChainBreak | None]:
 
 
 def _event_rows_sql() -> str:
-    if connection.vendor == "postgresql":
-        moment = "to_char(activity_datetime AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-    else:
-        # Django stores "YYYY-MM-DD HH:MM:SS" on SQLite, then ".ffffff" unless it is 0.
-        moment = (
-            "substr(activity_datetime, 1, 19) || '.' || "
-            "substr(substr(activity_datetime, 21) || '000000', 1, 6)"
-        )
+    """The chained columns in chain order, then ``additional_details`` (for the check of the
+    derived rows, logs.derived_rows)."""
     return (
-        f"SELECT chain_seq, id, chain_link, entra_id, {moment}, service_id, category_id, "
-        "activity_id, operation_type, result, result_reason, correlation_id, initiator_id, "
-        "initiator_ip_address, initiator_user_agent, source_format, original, "
-        f"normalisation_notes FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
+        f"SELECT chain_seq, id, chain_link, entra_id, {utc_text_sql('activity_datetime')}, "
+        "service_id, category_id, activity_id, operation_type, result, result_reason, "
+        "correlation_id, initiator_id, initiator_ip_address, initiator_user_agent, "
+        "source_format, original, normalisation_notes, additional_details "
+        f"FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
     )
 
 
@@ -328,6 +329,11 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
       or a target, modified property or annotation whose parent is not stored (the database
       does not check those references, since only the loader writes them, with their event,
       and only retention deletes them, first).
+
+    Each chunk's events that verified then have their targets, modified properties and
+    ``additional_details`` compared with what their originals give (logs.derived_rows); every
+    difference found is collected in ``derived`` (the walk goes on), and makes the result not
+    ``ok``.
     """
     result = Verification()
     purged, broken = _load_checkpoints()
@@ -347,13 +353,15 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     expected, previous, previous_id = 1, GENESIS, 0
     sha256, dumps = hashlib.sha256, orjson.dumps
     lookups = StoredLookups()
+    derived = DerivedRowsCheck()
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [expected - 1, chunk_size])
             rows = cursor.fetchall()
         if not rows:
             break
-        for seq, pk, link, entra_id, *fields, notes in rows:
+        chunk = []  # the events of these rows that verified
+        for seq, pk, link, entra_id, *fields, notes, details in rows:
             if notes:
                 fields.append(notes)
             # Before the gap is looked at: a purged position held by an event is an insertion,
@@ -366,18 +374,18 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                     pk,
                     entra_id,
                 )
-                return result
+                break
             if seq != expected:
                 if not purged.covers(expected, seq - 1):
                     # A purge may have finished since the checkpoints were read.
                     purged, broken = _load_checkpoints()
                     if broken or not purged.covers(expected, seq - 1):
                         result.broken = broken or _missing(purged, expected, seq, pk, entra_id)
-                        return result
+                        break
                 previous = purged.link_at_end.get(seq - 1)
                 if previous is None:
                     result.broken = _missing(purged, expected, seq, pk, entra_id)
-                    return result
+                    break
             if pk <= previous_id:
                 result.broken = ChainBreak(
                     "inserted",
@@ -386,7 +394,7 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                     pk,
                     entra_id,
                 )
-                return result
+                break
             gone = lookups.first_missing(fields)
             if gone:
                 result.broken = ChainBreak(
@@ -397,7 +405,7 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                     pk,
                     entra_id,
                 )
-                return result
+                break
             link = bytes(link)
             if sha256(previous + dumps((seq, entra_id, *fields))).digest() != link:
                 result.broken = ChainBreak(
@@ -408,9 +416,21 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                     pk,
                     entra_id,
                 )
-                return result
+                break
             previous, previous_id, expected = link, pk, seq + 1
             result.events += 1
+            # fields: date, service, category, activity, operation type, result, result reason,
+            # correlation id, initiator, IP address, user agent, source format, original.
+            chunk.append(
+                ChunkEvent(pk, fields[0], fields[1], fields[3], fields[5], *fields[11:13], details)
+            )
+        # What was derived from the originals of the events that verified is checked against
+        # them: differences are collected, and the walk goes on unless the chain broke.
+        derived.check_chunk(chunk)
+        result.targets, result.properties = derived.targets, derived.properties
+        result.derived = derived.mismatches
+        if result.broken:
+            return result
         if on_progress:
             on_progress(result.events)
     result.purged = purged.total()
