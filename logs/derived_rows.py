@@ -40,13 +40,14 @@ from logs.ingest.activity_dates import any_activity_date
 from logs.ingest.azure_monitor import NAME as AZURE_MONITOR
 from logs.ingest.azure_monitor import normalize_azure_monitor_record
 from logs.ingest.errors import FieldError
+from logs.ingest.graph_shape import derived_rows as graph_derived_rows
 from logs.ingest.graph_shape import normalize_graph_record
 from logs.ingest.log_analytics import NAME as LOG_ANALYTICS
 from logs.ingest.log_analytics import normalize_log_analytics_row
 from logs.ingest.notes import strictness
 from logs.ingest.portal_csv import NAME as PORTAL_CSV
 from logs.ingest.portal_csv import normalize_portal_csv_row
-from logs.ingest.records import AuditRecord
+from logs.ingest.records import TargetRecord
 
 # source_format → the function its parser normalises each parsed item with (the parsers hand
 # it to record_or_error); every format the import reads is here (tests check it).
@@ -58,6 +59,11 @@ NORMALISERS = {
     AZURE_MONITOR: normalize_azure_monitor_record,
     LOG_ANALYTICS: normalize_log_analytics_row,
 }
+# The formats whose items normalize_graph_record reads as they are: their targets and details
+# come from graph_shape.derived_rows, the part of it that derives them.
+GRAPH_SHAPED = {
+    name for name, normalise in NORMALISERS.items() if normalise is normalize_graph_record
+}
 
 # How many of the events with a difference a finding names (and then how many there are).
 EVENTS_NAMED = 5
@@ -66,6 +72,7 @@ EVENTS_NAMED = 5
 TARGET_FIELDS = ("type", "object_id", "display_name", "user_principal_name", "group_type")
 # The event's columns a target copies (Target.event_datetime), by the target's column name.
 TARGET_COPIES = ("event_datetime", "event_activity", "event_result", "event_service")
+TARGET_COLUMNS = TARGET_FIELDS + TARGET_COPIES
 PROPERTY_FIELDS = ("name", "old_value", "new_value")
 
 
@@ -73,8 +80,9 @@ class Underivable(Exception):
     """The original record can no longer be read the way the import read it."""
 
 
-def derive(source_format: str, original: str) -> AuditRecord:
-    """What the import derived from ``original`` (stored from a file of ``source_format``)."""
+def derive(source_format: str, original: str) -> tuple[list[TargetRecord], list]:
+    """The targets and additional details the import derived from ``original`` (stored from a
+    file of ``source_format``)."""
     with rederiving():
         return _derive(source_format, original)
 
@@ -86,7 +94,7 @@ def rederiving():
         yield
 
 
-def _derive(source_format: str, original: str) -> AuditRecord:
+def _derive(source_format: str, original: str) -> tuple[list[TargetRecord], list]:
     """``derive`` without its context, entered once per chunk (see ``rederiving``)."""
     normalise = NORMALISERS.get(source_format)
     if normalise is None:
@@ -98,9 +106,12 @@ def _derive(source_format: str, original: str) -> AuditRecord:
     except orjson.JSONDecodeError as error:
         raise Underivable(f"the original is not JSON ({error})") from None
     try:
-        return normalise(item, original=original, location="the original record")
+        if source_format in GRAPH_SHAPED:
+            return graph_derived_rows(item)
+        record = normalise(item, original=original, location="the original record")
     except FieldError as error:
         raise Underivable(f"{error.field}: {error.message}") from None
+    return record.targets, record.additional_details
 
 
 @dataclass
@@ -215,56 +226,64 @@ class DerivedRowsCheck:
             targets.setdefault(row[0], []).append(row)
         properties: dict[int, dict] = {}
         for target_id, position, *values in property_rows:
-            properties.setdefault(target_id, {})[position] = values
+            properties.setdefault(target_id, {})[position] = tuple(values)
         self.targets += len(target_rows)
         self.properties += len(property_rows)
         return targets, properties
 
     def _compare(self, event: ChunkEvent, stored_targets: list, properties: dict) -> list:
-        """The differences of one event: (kind, field, reason) each, at most once per kind."""
+        """The differences of one event: (kind, field, reason) each, at most once per kind.
+
+        Rows are compared whole first (most are equal), field by field only when they differ."""
         try:
-            record = _derive(event.source_format, event.original)
+            targets, details = _derive(event.source_format, event.original)
         except Underivable as error:
             return [("unreadable", "original", str(error))]
-        differences = []
-
-        def differ(kind: str, name: str) -> None:
-            if (kind, name, "") not in differences:
-                differences.append((kind, name, ""))
-
-        if _details(event.additional_details) != record.additional_details:
-            differ("modified", "additional_details")
+        differences = {}  # (kind, field) → None: a set that keeps the order found
+        if _details(event.additional_details) != details:
+            differences["modified", "additional_details"] = None
         copies = (event.moment, event.activity_id, event.result, event.service_id)
         by_position = {row[1]: row for row in stored_targets}
-        for position, target in enumerate(record.targets):
+        for position, target in enumerate(targets):
             row = by_position.pop(position, None)
             if row is None:
-                differ("missing", "target")
+                differences["missing", "target"] = None
                 continue
-            target_id = row[2]
-            stored_fields = row[3 : 3 + len(TARGET_FIELDS)]
-            for name, value in zip(TARGET_FIELDS, stored_fields, strict=True):
-                if getattr(target, name) != value:
-                    differ("modified", f"target {name}")
-            stored_copies = row[3 + len(TARGET_FIELDS) :]
-            for name, copy, value in zip(TARGET_COPIES, copies, stored_copies, strict=True):
-                if copy != value:
-                    differ("modified", f"target {name}")
-            stored_properties = properties.get(target_id, {})
+            derived = (
+                target.type,
+                target.object_id,
+                target.display_name,
+                target.user_principal_name,
+                target.group_type,
+                *copies,
+            )
+            stored = row[3:]
+            if derived != stored:
+                for name, mine, theirs in zip(TARGET_COLUMNS, derived, stored, strict=True):
+                    if mine != theirs:
+                        differences["modified", f"target {name}"] = None
+            stored_properties = properties.get(row[2], _NONE)
+            matched = 0
             for index, prop in enumerate(target.modified_properties):
-                values = stored_properties.get(index)
-                if values is None:
-                    differ("missing", "modified property")
+                stored = stored_properties.get(index)
+                if stored is None:
+                    differences["missing", "modified property"] = None
                     continue
-                for name, value in zip(PROPERTY_FIELDS, values, strict=True):
-                    if getattr(prop, name) != value:
-                        differ("modified", f"modified property {name}")
-            listed = len(target.modified_properties)
-            if any(not 0 <= index < listed for index in stored_properties):
-                differ("inserted", "modified property")
+                matched += 1
+                derived = (prop.name, prop.old_value, prop.new_value)
+                if derived != stored:
+                    for name, mine, theirs in zip(PROPERTY_FIELDS, derived, stored, strict=True):
+                        if mine != theirs:
+                            differences["modified", f"modified property {name}"] = None
+            # Positions are unique per target: any stored beyond those matched were added.
+            if len(stored_properties) > matched:
+                differences["inserted", "modified property"] = None
         if by_position:
-            differ("inserted", "target")
-        return differences
+            differences["inserted", "target"] = None
+        return [(kind, name, "") for kind, name in differences]
+
+
+_NONE: dict = {}
 
 
 def _details(stored) -> object:
