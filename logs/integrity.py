@@ -15,9 +15,11 @@ the same chain record as before notes were kept, so chains written earlier still
 
 ``original`` is the record as the source sent it, stored verbatim and never rewritten, so its
 stored text *is* the canonical form: hashing it as stored needs no parsing, on import or on
-verification. ``additional_details`` is left out because PostgreSQL's jsonb reorders keys (it is
-derived from ``original``, which is covered); targets and modified properties are derived from
-``original`` too and are protected by the triggers, not by the chain.
+verification. ``additional_details`` is left out because PostgreSQL's jsonb reorders keys; like
+the targets and modified properties, it is derived from ``original``, which is covered. So
+verification covers these derived rows through the chain without hashing them: it derives them
+again from each event's chained ``original`` with the import's own normalisers and compares
+them with what is stored (logs.derived_rows), reporting any row changed, added or deleted.
 
 The chain holds the ids of an event's service, category, activity and initiator, not the text
 they stand for: that text is covered by the lookup rows' seals (logs.lookup_seals), which
