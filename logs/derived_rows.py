@@ -11,13 +11,15 @@ as surely as a change to the event.
 Derived rows are not hashed into the chain: ``additional_details`` is jsonb on PostgreSQL,
 which reorders keys, and hashing targets would tie the chain's record to a second layout of
 the same facts. Instead verification derives them again, from the chained ``original`` and
-``source_format``, with the very normaliser the import used (``NORMALISERS``), and compares
-with what is stored: a row changed, added or deleted is a difference from what the chained
-record says. A normaliser is pure (the record in, the normalised record out, no database), so
-the derivation gives today what it gave at import, with two exceptions handled here: strict
-mode is switched off (a record stored under it re-reads the same without it: strict mode only
-refuses records), and the activity-date bounds are lifted (they depend on the clock and the
-settings, the stored date is chained anyway, and the bounds do not affect what is derived).
+``source_format``, with the very normaliser the import used (``NORMALISERS``; for the
+Graph-shaped formats, the part of it that derives targets and details,
+``graph_shape.derived_rows``), and compares with what is stored: a row changed, added or
+deleted is a difference from what the chained record says. A normaliser is pure (the record
+in, the normalised record out, no database), so the derivation gives today what it gave at
+import, with two exceptions handled here: strict mode is switched off (a record stored under
+it re-reads the same without it: strict mode only refuses records), and the activity-date
+bounds are lifted (they depend on the clock and the settings, the stored date is chained
+anyway, and the bounds do not affect what is derived).
 
 A change to a normaliser that alters what it derives from records already stored shows up
 here as a difference on those events: such a change must come with a migration that rewrites
