@@ -171,7 +171,7 @@ class ChunkEvent:
     result: str
     source_format: str
     original: str
-    additional_details: object  # JSON text, or the parsed value if the driver parsed it
+    additional_details: str  # JSON text
 
 
 class DerivedRowsCheck:
@@ -288,14 +288,13 @@ class DerivedRowsCheck:
 _NONE: dict = {}
 
 
-def _details(stored) -> object:
-    """The stored ``additional_details`` as a Python value (None if it is not JSON)."""
-    if isinstance(stored, str | bytes):
-        try:
-            return orjson.loads(stored)
-        except orjson.JSONDecodeError:
-            return None
-    return stored
+def _details(stored: str) -> object:
+    """The stored ``additional_details`` (JSON text, as both drivers return jsonb and text here)
+    as a Python value; None if it is not JSON."""
+    try:
+        return orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def utc_text_sql(column: str) -> str:

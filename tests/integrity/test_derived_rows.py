@@ -30,6 +30,7 @@ from logs.integrity import chain_datetime, verify_chain
 from logs.models import AuditEvent, ModifiedProperty, Target
 from tests.conftest import FIXTURES_DIR
 from tests.factories import AuditEventFactory, GraphDirectoryAuditFactory
+from tests.ingest.test_azure_monitor import monitor_record
 from tests.ingest.test_bad_input import graph_page, write_json
 from tests.integrity.test_breaks import NEW, OLD, purge
 from tests.retention.conftest import store_events
@@ -146,8 +147,14 @@ def test_records_stored_with_normalisation_notes_verify(tmp_path):
     assert (result.new, result.with_notes) == (3, 3), result.errors
     event = AuditEvent.objects.get(entra_id=odd["id"])
     assert event.targets.get(position=0).display_name == ""
+    # Through a normaliser of its own, with a note strict mode refuses (a numeric result).
+    numeric = a_record(4)
+    numeric["result"] = 0
+    monitored = import_file(write_json(tmp_path / "m.json", {"records": [monitor_record(numeric)]}))
+    assert (monitored.format, monitored.with_notes) == ("azure-monitor", 1), monitored.errors
     verification = verify_chain()
     assert verification.ok, verification.derived
+    assert verification.targets == 7  # the record with one target object where a list belongs
 
 
 def test_records_in_every_other_way_of_importing_verify(tmp_path):
@@ -333,6 +340,31 @@ def test_several_fields_and_events_are_each_named_with_the_first_five_and_a_coun
     assert stderr.splitlines()[-2:] == [str(mismatch) for mismatch in result.derived]
 
 
+def test_every_difference_of_one_event_is_named_not_only_the_first():
+    _, changed, _ = store(a_record(1), a_record(2), a_record(3))
+    tamper(f"DELETE FROM logs_modifiedproperty WHERE target_id = {FIRST_TARGET}", [changed])
+    tamper("DELETE FROM logs_target WHERE event_id = %s AND position = 0", [changed])
+    tamper("UPDATE logs_target SET display_name = 'Nobody' WHERE event_id = %s", [changed])
+    assert verify_chain().derived == [
+        DerivedMismatch("missing", "target", [changed], 1),
+        DerivedMismatch("modified", "target display_name", [changed], 1),
+    ]
+
+
+def test_a_property_missing_before_a_changed_one_names_both():
+    _, changed, _ = store(a_record(1), a_record(2), a_record(3))
+    properties = f"DELETE FROM logs_modifiedproperty WHERE target_id = {FIRST_TARGET}"
+    tamper(f"{properties} AND position = 0", [changed])
+    tamper(
+        f"UPDATE logs_modifiedproperty SET new_value = NULL WHERE target_id = {FIRST_TARGET}",
+        [changed],
+    )
+    assert verify_chain().derived == [
+        DerivedMismatch("missing", "modified property", [changed], 1),
+        DerivedMismatch("modified", "modified property new_value", [changed], 1),
+    ]
+
+
 def test_a_chain_break_is_reported_first_and_the_differences_before_it_too():
     events = store(a_record(1), a_record(2))
     tamper("UPDATE logs_target SET type = 'Device' WHERE event_id = %s", [events[0]])
@@ -355,6 +387,17 @@ def test_an_event_whose_original_cannot_be_read_is_reported():
     ]
     with pytest.raises(Underivable, match="not JSON"):
         derive("graph", "{not json")
+
+
+def test_an_original_its_normaliser_refuses_is_reported_with_the_field():
+    event = AuditEventFactory(source_format="azure-monitor")
+    [mismatch] = verify_chain().derived
+    assert (mismatch.kind, mismatch.event_ids) == ("unreadable", [event.pk])
+    assert mismatch.reason.startswith("properties: is missing")
+    assert str(mismatch).startswith(
+        f"unreadable: 1 event (event ids {event.pk}): the original record can no longer be read "
+        "as the import read it (properties: is missing"
+    )
 
 
 # A purge while the chain is walked ----------------------------------------------------------
