@@ -356,69 +356,84 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     sha256, dumps = hashlib.sha256, orjson.dumps
     lookups = StoredLookups()
     derived = DerivedRowsCheck()
+    chunk = []  # the events of the chunk being walked that verified
+
+    def check_derived_rows() -> None:
+        derived.check_chunk(chunk)
+        result.targets, result.properties = derived.targets, derived.properties
+        result.derived = derived.mismatches
+
+    def stop(broken: ChainBreak) -> Verification:
+        """The result at a break, once the rows of the events before it are checked too."""
+        result.broken = broken
+        check_derived_rows()
+        return result
+
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [expected - 1, chunk_size])
             rows = cursor.fetchall()
         if not rows:
             break
-        chunk = []  # the events of these rows that verified
+        chunk = []
         for seq, pk, link, entra_id, *fields, notes, details in rows:
             if notes:
                 fields.append(notes)
             # Before the gap is looked at: a purged position held by an event is an insertion,
             # whatever position came before it.
             if purged.containing(seq) is not None:
-                result.broken = ChainBreak(
-                    "inserted",
-                    "retention purged this position, yet an event holds it",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "inserted",
+                        "retention purged this position, yet an event holds it",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                break
             if seq != expected:
                 if not purged.covers(expected, seq - 1):
                     # A purge may have finished since the checkpoints were read.
                     purged, broken = _load_checkpoints()
                     if broken or not purged.covers(expected, seq - 1):
-                        result.broken = broken or _missing(purged, expected, seq, pk, entra_id)
-                        break
+                        return stop(broken or _missing(purged, expected, seq, pk, entra_id))
                 previous = purged.link_at_end.get(seq - 1)
                 if previous is None:
-                    result.broken = _missing(purged, expected, seq, pk, entra_id)
-                    break
+                    return stop(_missing(purged, expected, seq, pk, entra_id))
             if pk <= previous_id:
-                result.broken = ChainBreak(
-                    "inserted",
-                    f"stored out of insertion order (its id is below event {previous_id}'s)",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "inserted",
+                        f"stored out of insertion order (its id is below event {previous_id}'s)",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                break
             gone = lookups.first_missing(fields)
             if gone:
-                result.broken = ChainBreak(
-                    "missing",
-                    f"the event shows {gone[0]} {gone[1]}, which is not stored: it was deleted "
-                    "outside retention",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "missing",
+                        f"the event shows {gone[0]} {gone[1]}, which is not stored: it was deleted "
+                        "outside retention",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                break
             link = bytes(link)
             if sha256(previous + dumps((seq, entra_id, *fields))).digest() != link:
-                result.broken = ChainBreak(
-                    "modified",
-                    "the stored event no longer matches its link: a field or the original "
-                    "record was changed",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "modified",
+                        "the stored event no longer matches its link: a field or the original "
+                        "record was changed",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                break
             previous, previous_id, expected = link, pk, seq + 1
             result.events += 1
             # fields: date, service, category, activity, operation type, result, result reason,
@@ -426,13 +441,9 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
             chunk.append(
                 ChunkEvent(pk, fields[0], fields[1], fields[3], fields[5], *fields[11:13], details)
             )
-        # What was derived from the originals of the events that verified is checked against
-        # them: differences are collected, and the walk goes on unless the chain broke.
-        derived.check_chunk(chunk)
-        result.targets, result.properties = derived.targets, derived.properties
-        result.derived = derived.mismatches
-        if result.broken:
-            return result
+        # What was derived from the originals of the chunk's events is checked against them:
+        # differences are collected, and the walk goes on.
+        check_derived_rows()
         if on_progress:
             on_progress(result.events)
     result.purged = purged.total()

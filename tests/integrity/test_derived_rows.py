@@ -111,6 +111,12 @@ def test_unchanged_events_verify_and_their_rows_are_counted():
     assert "; 6 targets and 6 modified properties as their originals give them;" in verify()
 
 
+def test_an_empty_database_has_no_rows_to_compare():
+    result = verify_chain()
+    assert (result.ok, result.events, result.targets, result.properties) == (True, 0, 0, 0)
+    assert "; 0 targets and 0 modified properties as their originals give them;" in verify()
+
+
 @pytest.mark.parametrize("path", FIXTURE_FILES)
 def test_every_fixture_file_imports_and_verifies(path):
     result = import_file(FIXTURES_DIR / path)
