@@ -97,5 +97,6 @@ def verify_seconds(path: str) -> dict:
     result = verify_chain()
     seconds = time.perf_counter() - started
     if not result.ok:
-        raise RuntimeError(f"the populated database does not verify: {result.broken}")
+        problem = result.broken or result.derived[0]
+        raise RuntimeError(f"the populated database does not verify: {problem}")
     return {"rows": {"verify": seconds}, "units": {"verify": "s"}, "events": result.events}

@@ -15,9 +15,11 @@ the same chain record as before notes were kept, so chains written earlier still
 
 ``original`` is the record as the source sent it, stored verbatim and never rewritten, so its
 stored text *is* the canonical form: hashing it as stored needs no parsing, on import or on
-verification. ``additional_details`` is left out because PostgreSQL's jsonb reorders keys (it is
-derived from ``original``, which is covered); targets and modified properties are derived from
-``original`` too and are protected by the triggers, not by the chain.
+verification. ``additional_details`` is left out because PostgreSQL's jsonb reorders keys; like
+the targets and modified properties, it is derived from ``original``, which is covered. So
+verification covers these derived rows through the chain without hashing them: it derives them
+again from each event's chained ``original`` with the import's own normalisers and compares
+them with what is stored (logs.derived_rows), reporting any row changed, added or deleted.
 
 The chain holds the ids of an event's service, category, activity and initiator, not the text
 they stand for: that text is covered by the lookup rows' seals (logs.lookup_seals), which
@@ -41,13 +43,14 @@ import bisect
 import hashlib
 import hmac
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 from django.conf import settings
 from django.db import connection
 from django.utils.crypto import salted_hmac
 
+from logs.derived_rows import ChunkEvent, DerivedMismatch, DerivedRowsCheck, utc_text_sql
 from logs.hash_chain import (
     CHECKPOINT_TABLE,
     EVENT_TABLE,
@@ -158,10 +161,15 @@ class Verification:
     head_seq: int = 0
     head_link: bytes = GENESIS
     broken: ChainBreak | None = None
+    # Targets and modified properties compared with what the originals give, and the
+    # differences found (logs.derived_rows), in the events walked before any break.
+    targets: int = 0
+    properties: int = 0
+    derived: list[DerivedMismatch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.derived
 
 
 class PurgedRanges:
@@ -235,19 +243,14 @@ def _load_checkpoints() -> tuple[PurgedRanges, ChainBreak | None]:
 
 
 def _event_rows_sql() -> str:
-    if connection.vendor == "postgresql":
-        moment = "to_char(activity_datetime AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-    else:
-        # Django stores "YYYY-MM-DD HH:MM:SS" on SQLite, then ".ffffff" unless it is 0.
-        moment = (
-            "substr(activity_datetime, 1, 19) || '.' || "
-            "substr(substr(activity_datetime, 21) || '000000', 1, 6)"
-        )
+    """The chained columns in chain order, then ``additional_details`` (for the check of the
+    derived rows, logs.derived_rows)."""
     return (
-        f"SELECT chain_seq, id, chain_link, entra_id, {moment}, service_id, category_id, "
-        "activity_id, operation_type, result, result_reason, correlation_id, initiator_id, "
-        "initiator_ip_address, initiator_user_agent, source_format, original, "
-        f"normalisation_notes FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
+        f"SELECT chain_seq, id, chain_link, entra_id, {utc_text_sql('activity_datetime')}, "
+        "service_id, category_id, activity_id, operation_type, result, result_reason, "
+        "correlation_id, initiator_id, initiator_ip_address, initiator_user_agent, "
+        "source_format, original, normalisation_notes, additional_details "
+        f"FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
     )
 
 
@@ -263,6 +266,11 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
       or a target, modified property or annotation whose parent is not stored (the database
       does not check those references, since only the loader writes them, with their event,
       and only retention deletes them, first).
+
+    Each chunk's events that verified then have their targets, modified properties and
+    ``additional_details`` compared with what their originals give (logs.derived_rows); every
+    difference found is collected in ``derived`` (the walk goes on), and makes the result not
+    ``ok``.
     """
     result = Verification()
     purged, broken = _load_checkpoints()
@@ -282,70 +290,95 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     expected, previous, previous_id = 1, GENESIS, 0
     sha256, dumps = hashlib.sha256, orjson.dumps
     lookups = StoredLookups()
+    derived = DerivedRowsCheck()
+    chunk = []  # the events of the chunk being walked that verified
+
+    def check_derived_rows() -> None:
+        derived.check_chunk(chunk)
+        result.targets, result.properties = derived.targets, derived.properties
+        result.derived = derived.mismatches
+
+    def stop(broken: ChainBreak) -> Verification:
+        """The result at a break, once the rows of the events before it are checked too."""
+        result.broken = broken
+        check_derived_rows()
+        return result
+
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [expected - 1, chunk_size])
             rows = cursor.fetchall()
         if not rows:
             break
-        for seq, pk, link, entra_id, *fields, notes in rows:
+        chunk = []
+        for seq, pk, link, entra_id, *fields, notes, details in rows:
             if notes:
                 fields.append(notes)
             # Before the gap is looked at: a purged position held by an event is an insertion,
             # whatever position came before it.
             if purged.containing(seq) is not None:
-                result.broken = ChainBreak(
-                    "inserted",
-                    "retention purged this position, yet an event holds it",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "inserted",
+                        "retention purged this position, yet an event holds it",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                return result
             if seq != expected:
                 if not purged.covers(expected, seq - 1):
                     # A purge may have finished since the checkpoints were read.
                     purged, broken = _load_checkpoints()
                     if broken or not purged.covers(expected, seq - 1):
-                        result.broken = broken or _missing(purged, expected, seq, pk, entra_id)
-                        return result
+                        return stop(broken or _missing(purged, expected, seq, pk, entra_id))
                 previous = purged.link_at_end.get(seq - 1)
                 if previous is None:
-                    result.broken = _missing(purged, expected, seq, pk, entra_id)
-                    return result
+                    return stop(_missing(purged, expected, seq, pk, entra_id))
             if pk <= previous_id:
-                result.broken = ChainBreak(
-                    "inserted",
-                    f"stored out of insertion order (its id is below event {previous_id}'s)",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "inserted",
+                        f"stored out of insertion order (its id is below event {previous_id}'s)",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                return result
             gone = lookups.first_missing(fields)
             if gone:
-                result.broken = ChainBreak(
-                    "missing",
-                    f"the event shows {gone[0]} {gone[1]}, which is not stored: it was deleted "
-                    "outside retention",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "missing",
+                        f"the event shows {gone[0]} {gone[1]}, which is not stored: it was deleted "
+                        "outside retention",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                return result
             link = bytes(link)
             if sha256(previous + dumps((seq, entra_id, *fields))).digest() != link:
-                result.broken = ChainBreak(
-                    "modified",
-                    "the stored event no longer matches its link: a field or the original "
-                    "record was changed",
-                    seq,
-                    pk,
-                    entra_id,
+                return stop(
+                    ChainBreak(
+                        "modified",
+                        "the stored event no longer matches its link: a field or the original "
+                        "record was changed",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
                 )
-                return result
             previous, previous_id, expected = link, pk, seq + 1
             result.events += 1
+            # fields: date, service, category, activity, operation type, result, result reason,
+            # correlation id, initiator, IP address, user agent, source format, original.
+            chunk.append(
+                ChunkEvent(pk, fields[0], fields[1], fields[3], fields[5], *fields[11:13], details)
+            )
+        # What was derived from the originals of the chunk's events is checked against them:
+        # differences are collected, and the walk goes on.
+        check_derived_rows()
         if on_progress:
             on_progress(result.events)
     result.purged = purged.total()

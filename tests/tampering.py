@@ -6,7 +6,7 @@ on PostgreSQL. Both happen inside the test's transaction, so the rollback that e
 puts them back.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def switch_off_immutability_triggers() -> None:
@@ -26,3 +26,12 @@ def switch_off_immutability_triggers() -> None:
             )
             for (name,) in cursor.fetchall():
                 cursor.execute(f"DROP TRIGGER {name}")
+
+
+def tamper(sql: str, parameters=()) -> None:
+    """Run ``sql`` as that person would: the triggers off, in a transaction of its own (inside
+    the test's, whose rollback undoes both)."""
+    with transaction.atomic():
+        switch_off_immutability_triggers()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, parameters)

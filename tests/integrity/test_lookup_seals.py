@@ -8,10 +8,15 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from logs.immutability import ImmutableRecordError
+from logs.ingest.generated import store_generated_records
 from logs.integrity import verify_chain
 from logs.lookup_seals import LOOKUPS, seal_of
 from logs.models import Activity, AuditEvent, Category, Initiator, LookupSeal, Service, TargetName
-from tests.factories import AuditEventFactory, TargetFactory
+from tests.factories import (
+    AuditEventFactory,
+    GraphDirectoryAuditFactory,
+    GraphTargetResourceFactory,
+)
 from tests.retention.support import store_events
 from tests.tampering import switch_off_immutability_triggers
 
@@ -31,9 +36,17 @@ def raw(sql: str, parameters=()) -> None:
         cursor.execute(sql, parameters)
 
 
+def an_event_with_a_target(name: str) -> None:
+    """Import an event whose one target is named ``name``, as a file's event is imported."""
+    record = GraphDirectoryAuditFactory(
+        targetResources=[GraphTargetResourceFactory(displayName=name)]
+    )
+    assert store_generated_records([record], label="lookup seal test").new == 1
+
+
 def a_row_of(model):
     """A stored row of ``model`` that stored events show (or, for target names, search by)."""
-    TargetFactory(display_name="Alex Wilber")
+    an_event_with_a_target("Alex Wilber")
     return model.objects.order_by("pk").first()
 
 
@@ -100,7 +113,7 @@ def test_creating_lookups_stays_allowed_and_seals_them():
     ],
 )
 def test_the_triggers_refuse_raw_sql_changes_of_lookups(statement):
-    TargetFactory(display_name="Alex Wilber")
+    an_event_with_a_target("Alex Wilber")
     with pytest.raises(DatabaseError, match="immutable"):
         raw(statement)
     assert verify_chain().ok
@@ -208,7 +221,7 @@ def test_verify_reports_a_lookup_deleted_while_its_seal_remains(triggers_off):
 
 
 def test_verify_reports_a_renamed_target_name(triggers_off):
-    TargetFactory(display_name="Alex Wilber")
+    an_event_with_a_target("Alex Wilber")
     name = TargetName.objects.get(name="Alex Wilber")
     raw("UPDATE logs_targetname SET name = 'Nobody', folded = 'nobody' WHERE id = %s", [name.pk])
     broken = verify_chain().broken

@@ -12,6 +12,8 @@ class Command(BaseCommand):
         "Check the hash chain of stored audit events: every event unchanged, none deleted "
         "outside retention, none inserted around auditportal; the seals of the lookup rows "
         "whose text events show (services, categories, activities, initiators, target names); "
+        "the targets, modified properties and details of every event against its original "
+        "record; "
         "then the chain against the signed digests written outside the database, and the "
         "database's copies against them. Exits non-zero on a break or any finding."
     )
@@ -36,8 +38,16 @@ class Command(BaseCommand):
         digests = verify_digests(keys)
         for finding in digests.findings:
             self.stderr.write(str(finding))
-        if not result.ok:
+        for mismatch in result.derived:
+            self.stderr.write(str(mismatch))
+        if result.broken:
             raise CommandError(f"BROKEN after {result.events} events: {result.broken}")
+        if result.derived:
+            raise CommandError(
+                f"BROKEN: {len(result.derived)} difference(s) between the rows derived from the "
+                f"original records (targets, modified properties, details) and those records: "
+                f"{result.derived[0]}"
+            )
         if digests.refused:
             raise CommandError(f"REFUSED: {digests.refused}")
         if digests.findings:
@@ -49,7 +59,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"OK {result.events} events{purged}, {result.lookups} lookup rows sealed; "
-                f"chain head seq {result.head_seq} "
+                f"{result.targets} targets and {result.properties} modified properties as "
+                f"their originals give them; chain head seq {result.head_seq} "
                 f"link {result.head_link.hex()}"
             )
         )
