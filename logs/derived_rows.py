@@ -116,6 +116,23 @@ def _derive(source_format: str, original: str) -> tuple[list[TargetRecord], list
     return record.targets, record.additional_details
 
 
+def rederived_record(source_format: str, original: str):
+    """The whole record the import normalised from ``original``, as ``derive`` reads it: for
+    the fingerprints (logs.ingest.fingerprints) of events stored before they were kept."""
+    normalise = NORMALISERS.get(source_format)
+    if normalise is None:
+        raise Underivable(f"no parser reads the source format {source_format!r}")
+    try:
+        item = orjson.loads(original)
+    except orjson.JSONDecodeError as error:
+        raise Underivable(f"the original is not JSON ({error})") from None
+    with rederiving():
+        try:
+            return normalise(item, original=original, location="the original record")
+        except FieldError as error:
+            raise Underivable(f"{error.field}: {error.message}") from None
+
+
 @dataclass
 class DerivedMismatch:
     """One kind of difference between stored derived rows and what the originals give."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import orjson
 from django.db import connection, transaction
 
+from logs.derived_rows import Underivable, rederived_record
 from logs.digests import seal_chain
 from logs.hash_chain import ChainAppender, chain_datetime, lock_chain
 from logs.ingest.bulk_insert import (
@@ -360,12 +361,16 @@ class EventLoader:
             elif first.content_hash != record.content_hash:
                 conflicts.append(Conflict(record, f"read earlier from {first.location}"))
         stored = _stored_content_hashes(list(by_id))
+        unhashed = [entra_id for entra_id, known in stored.items() if not known]
+        if unhashed:
+            stored.update(_content_hashes_from_originals(unhashed))
         fresh = []
         stored_conflicts = []
         for entra_id, record in by_id.items():
             earlier = not_yet_inserted.get(entra_id)
             if entra_id in stored:
-                # Events stored before content hashes were kept ("") cannot be compared.
+                # "": stored before content hashes were kept, and its original no longer reads
+                # (see _content_hashes_from_originals): it cannot be compared.
                 if stored[entra_id] and stored[entra_id] != record.content_hash:
                     stored_conflicts.append(record)
             elif earlier is not None:
@@ -553,6 +558,21 @@ def _stored_content_hashes(entra_ids: list[str]) -> dict[str, str]:
     and has no limit on the number of ids.
     """
     return dict(_select_in("entra_id, content_hash", "entra_id", entra_ids))
+
+
+def _content_hashes_from_originals(entra_ids: list[str]) -> dict[str, str]:
+    """Content hashes of stored events that have none (stored before they were kept),
+    computed from each one's original as the import normalised it, so that a record arriving
+    again with other content is a conflict for them too. The stored rows are not changed: they
+    are immutable, and this costs a parse only for ids that arrive again."""
+    hashes = {}
+    rows = _select_in("entra_id, source_format, original", "entra_id", entra_ids)
+    for entra_id, source_format, original in rows:
+        try:
+            hashes[entra_id] = content_hash(rederived_record(source_format, original))
+        except Underivable:
+            continue
+    return hashes
 
 
 def _stored_by_match_key(keys: list[str]) -> dict[str, list[tuple[int, str]]]:

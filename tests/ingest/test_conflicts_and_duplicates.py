@@ -11,6 +11,7 @@ from logs.models import Annotation, AuditEvent, ImportBatch
 from tests.factories import GraphDirectoryAuditFactory
 from tests.ingest.test_bad_input import graph_page, write_json
 from tests.support import FIXTURES_DIR
+from tests.tampering import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,42 @@ def test_an_identical_reimport_stays_a_plain_duplicate(tmp_path):
     import_file(path)
     again = import_file(path)
     assert (again.new, again.duplicate, again.conflict) == (0, 1, 0)
+
+
+@pytest.mark.parametrize("fixture", ["graph", "azure-monitor"])
+def test_events_stored_before_content_hashes_are_compared_from_their_originals(tmp_path, fixture):
+    """An event stored before content hashes were kept has none: its hash is computed from its
+    original when its id arrives again, so other content is a conflict and the same content a
+    duplicate, as for any event."""
+    first = GraphDirectoryAuditFactory(result="success")
+    page = graph_page if fixture == "graph" else monitor_page
+
+    def write(path, record):
+        return write_json(path, page(record))
+
+    import_file(write(tmp_path / "first.json", first))
+    tamper("UPDATE logs_auditevent SET content_hash = ''")  # as migration 0024 left them
+
+    same = import_file(write(tmp_path / "same.json", first))
+    assert (same.new, same.duplicate, same.conflict) == (0, 1, 0)
+    changed = import_file(write(tmp_path / "changed.json", {**first, "result": "failure"}))
+    assert (changed.new, changed.duplicate, changed.conflict) == (0, 0, 1)
+    assert AuditEvent.objects.get(entra_id=first["id"]).result == "success"
+
+
+def monitor_page(record: dict) -> dict:
+    """``record`` as an Azure Monitor export holds it (see fixtures/azure-monitor/)."""
+    return {
+        "records": [
+            {
+                "time": record["activityDateTime"],
+                "category": "AuditLogs",
+                "operationName": record["activityDisplayName"],
+                "correlationId": record["correlationId"],
+                "properties": record,
+            }
+        ]
+    }
 
 
 def test_a_conflict_within_one_file_names_both_locations(tmp_path):
