@@ -1,5 +1,5 @@
 """The collect metric: ``collect_source`` reading N events from a local Graph-compatible
-endpoint (another auditportal, served by ``manage.py runserver`` on a loopback port) into an
+endpoint (another auditportal, served by gunicorn on a loopback port, as deployed) into an
 empty database, timed from the first request to the last page's commit.
 
 The origin is an SQLite database holding the data file's events, built once and kept in
@@ -11,21 +11,24 @@ driver).
 """
 
 import os
-import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 
 from benchmarks.databases import OUT_DIR
+from benchmarks.served import HOST, Gunicorn
 from benchmarks.worker import ROOT, child_environment
 from logs.collection.collect import collect_source
 from logs.models import CollectionSource
 
 TOKEN_VARIABLE = "BENCHMARK_ORIGIN_TOKEN"
+ORIGIN_WORKERS = 1
 TOKEN_SCRIPT = (
     "from django.contrib.auth.models import Group, User\n"
     "from knox.models import AuthToken\n"
@@ -40,36 +43,25 @@ MANAGE = str(ROOT / "manage.py")
 def collect_rate(path: str) -> dict:
     """Events per second collected from an origin serving ``path``'s events."""
     origin_url, token = _origin(Path(path))
-    port = _free_port()
     environment = {
         **child_environment(origin_url),
         "AUDITPORTAL_THROTTLE_USER": "1000000/minute",
     }
-    server = subprocess.Popen(
-        [sys.executable, MANAGE, "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, server)
+    # One worker: the collector asks for one page at a time.
+    with Gunicorn(workers=ORIGIN_WORKERS, environment=environment) as port:
         os.environ[TOKEN_VARIABLE] = token
         settings.AUDITPORTAL_COLLECTION_PAGE_SIZE = 1000
         settings.AUDITPORTAL_COLLECTION_GRAPH_RATE = "1000000/1"
         source = CollectionSource.objects.create(
             name="benchmark-origin",
             kind="graph",
-            url=f"http://127.0.0.1:{port}/graph/v1.0",
+            url=f"http://{HOST}:{port}/graph/v1.0",
             token_env=TOKEN_VARIABLE,
         )
         started = time.perf_counter()
         result = collect_source(source, since=datetime(2000, 1, 1, tzinfo=UTC))
         seconds = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    if not result.ok or result.duplicate:
+    if not result.ok or result.duplicate or result.new != _origin_count(origin_url):
         raise RuntimeError(f"collection failed: {result.summary()} {result.errors[:3]}")
     return {"events": result.new, "seconds": seconds, "rate": result.new / seconds}
 
@@ -102,20 +94,7 @@ def _manage(database_url: str, *arguments: str) -> str:
     return done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the origin server did not start")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the origin server did not answer within a minute")
+def _origin_count(database_url: str) -> int:
+    """How many events the origin holds: the collector must store each of them once."""
+    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as origin:
+        return origin.execute("SELECT count(*) FROM logs_auditevent").fetchone()[0]

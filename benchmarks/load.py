@@ -14,11 +14,7 @@ process, beside the server, on the same cores: every figure includes what they c
 
 import http.client
 import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 
@@ -26,12 +22,11 @@ from django.conf import settings
 from django.test import Client
 
 from benchmarks.browse import _superuser, pages
+from benchmarks.served import HOST, Gunicorn
 from logs.models import AuditEvent
 
 WORKERS = 4
 CLIENTS = (1, 4, 16)
-HOST = "127.0.0.1"
-STARTUP_SECONDS = 60
 MIXES = {
     "changelist": [
         "changelist default",
@@ -49,7 +44,7 @@ def load_figures(path: str) -> dict:
     urls = dict(pages())
     cookie = f"{settings.SESSION_COOKIE_NAME}={_session_key()}"
     rows, units = {}, {}
-    with _server() as port:
+    with Gunicorn(workers=WORKERS) as port:
         for mix, names in MIXES.items():
             mix_urls = [urls[name] for name in names]
             # Every worker process warms its caches (and opens its connection) on every page.
@@ -121,55 +116,3 @@ def _get(port: int, url: str, cookie: str) -> bool:
         return False
     finally:
         connection.close()
-
-
-class _server:
-    """gunicorn serving this process's database on a free loopback port, stopped on exit."""
-
-    def __enter__(self) -> int:
-        with socket.socket() as probe:
-            probe.bind((HOST, 0))
-            self.port = probe.getsockname()[1]
-        # gunicorn's own log goes to a file: a pipe nobody reads could fill and stall it.
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "auditportal.wsgi",
-                "--workers",
-                str(WORKERS),
-                "--bind",
-                f"{HOST}:{self.port}",
-                "--timeout",
-                "600",
-            ],
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-        )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"gunicorn stopped:\n{self.log.read()[-4000:]}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=1):
-                    return self.port
-            except OSError:
-                time.sleep(0.2)
-        self._stop()
-        raise RuntimeError(f"gunicorn did not listen on {HOST}:{self.port} in time")
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
