@@ -77,17 +77,22 @@ def test_a_database_that_cannot_be_reached_is_one_line_and_exit_1(tmp_path):
 def long_file(tmp_path_factory):
     """A file whose import takes a few seconds, long enough to be caught running, and large
     enough to be parsed in a second process."""
-    return write_long_graph_file(tmp_path_factory.mktemp("long") / "long.json", 20_000)
+    # Large enough that a signal sent as soon as its batch is seen running lands mid-import
+    # even on a fast machine: the tests interrupt it early, so its size costs only the writing.
+    return write_long_graph_file(tmp_path_factory.mktemp("long") / "long.json", 100_000)
 
 
 def start_running_import(database: ProcessDatabase, path):
-    """An import process, returned once its batch is written and running."""
+    """An import process, returned once its own batch (of ``path``, newer than any before it)
+    is written and running."""
+    before = database.scalar("SELECT COALESCE(MAX(id), 0) FROM logs_importbatch")
     process = start_manage(database, "import_audit_logs", str(path))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         running = database.scalar(
-            "SELECT MAX(id) FROM logs_importbatch WHERE status = %s", [ImportBatch.Status.RUNNING]
+            "SELECT MAX(id) FROM logs_importbatch WHERE status = %s AND file_name = %s AND id > %s",
+            [ImportBatch.Status.RUNNING, str(path), before],
         )
         if running:
             return process, running
