@@ -77,10 +77,23 @@ def manage(database: ProcessDatabase, *arguments: str, timeout: float = 120, **e
     )
 
 
-def start_manage(database: ProcessDatabase, *arguments: str, **extra) -> subprocess.Popen:
-    """``manage.py`` with ``arguments`` started, not waited for; output to DEVNULL/pipes."""
+# Runs manage.py as a terminal's foreground command does: Ctrl-C (SIGINT) raises
+# KeyboardInterrupt. A child inherits an ignored SIGINT, and a test suite started in the
+# background of a non-interactive shell has it ignored: Python then installs no handler.
+INTERRUPTIBLE = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def start_manage(
+    database: ProcessDatabase, *arguments: str, interruptible: bool = False, **extra
+) -> subprocess.Popen:
+    """``manage.py`` with ``arguments`` started, not waited for; output to DEVNULL/pipes.
+    ``interruptible``: SIGINT interrupts it as Ctrl-C does, however the tests were started."""
+    prefix = [sys.executable, "-c", INTERRUPTIBLE] if interruptible else [sys.executable]
     return subprocess.Popen(
-        [sys.executable, MANAGE, *arguments],
+        [*prefix, MANAGE, *arguments],
         env=database.environment(**extra),
         cwd=ROOT,
         stdout=subprocess.PIPE,

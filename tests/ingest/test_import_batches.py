@@ -77,16 +77,14 @@ def test_a_database_that_cannot_be_reached_is_one_line_and_exit_1(tmp_path):
 def long_file(tmp_path_factory):
     """A file whose import takes a few seconds, long enough to be caught running, and large
     enough to be parsed in a second process."""
-    # Large enough that a signal sent as soon as its batch is seen running lands mid-import
-    # even on a fast machine: the tests interrupt it early, so its size costs only the writing.
-    return write_long_graph_file(tmp_path_factory.mktemp("long") / "long.json", 100_000)
+    return write_long_graph_file(tmp_path_factory.mktemp("long") / "long.json", 20_000)
 
 
-def start_running_import(database: ProcessDatabase, path):
+def start_running_import(database: ProcessDatabase, path, *, interruptible: bool = False):
     """An import process, returned once its own batch (of ``path``, newer than any before it)
     is written and running."""
     before = database.scalar("SELECT COALESCE(MAX(id), 0) FROM logs_importbatch")
-    process = start_manage(database, "import_audit_logs", str(path))
+    process = start_manage(database, "import_audit_logs", str(path), interruptible=interruptible)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
@@ -151,7 +149,7 @@ def test_a_killed_import_is_marked_interrupted_by_the_next_but_a_live_one_is_not
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_closes_the_batch_and_prints_one_line(tmp_path, long_file):
     database = ProcessDatabase.of_test_database(tmp_path)
-    process, batch = start_running_import(database, long_file)
+    process, batch = start_running_import(database, long_file, interruptible=True)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
 
