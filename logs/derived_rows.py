@@ -98,15 +98,7 @@ def rederiving():
 
 def _derive(source_format: str, original: str) -> tuple[list[TargetRecord], list]:
     """``derive`` without its context, entered once per chunk (see ``rederiving``)."""
-    normalise = NORMALISERS.get(source_format)
-    if normalise is None:
-        raise Underivable(f"no parser reads the source format {source_format!r}")
-    try:
-        # The parsers stored orjson's text of the item they parsed (json_stream.to_original), so
-        # reading it back gives that item: the same keys in the same order, the same numbers.
-        item = orjson.loads(original)
-    except orjson.JSONDecodeError as error:
-        raise Underivable(f"the original is not JSON ({error})") from None
+    normalise, item = _normaliser_and_item(source_format, original)
     try:
         if source_format in GRAPH_SHAPED:
             return graph_derived_rows(item)
@@ -119,18 +111,25 @@ def _derive(source_format: str, original: str) -> tuple[list[TargetRecord], list
 def rederived_record(source_format: str, original: str):
     """The whole record the import normalised from ``original``, as ``derive`` reads it: for
     the fingerprints (logs.ingest.fingerprints) of events stored before they were kept."""
-    normalise = NORMALISERS.get(source_format)
-    if normalise is None:
-        raise Underivable(f"no parser reads the source format {source_format!r}")
-    try:
-        item = orjson.loads(original)
-    except orjson.JSONDecodeError as error:
-        raise Underivable(f"the original is not JSON ({error})") from None
+    normalise, item = _normaliser_and_item(source_format, original)
     with rederiving():
         try:
             return normalise(item, original=original, location="the original record")
         except FieldError as error:
             raise Underivable(f"{error.field}: {error.message}") from None
+
+
+def _normaliser_and_item(source_format: str, original: str):
+    """The normaliser of ``source_format`` and the item ``original`` holds."""
+    normalise = NORMALISERS.get(source_format)
+    if normalise is None:
+        raise Underivable(f"no parser reads the source format {source_format!r}")
+    try:
+        # The parsers stored orjson's text of the item they parsed (json_stream.to_original), so
+        # reading it back gives that item: the same keys in the same order, the same numbers.
+        return normalise, orjson.loads(original)
+    except orjson.JSONDecodeError as error:
+        raise Underivable(f"the original is not JSON ({error})") from None
 
 
 @dataclass
