@@ -150,7 +150,7 @@ class AuditEventChangeList(ChangeList):
         self.clear_all_filters_qs = "?"
         if not self.applied_filters.valid:
             return queryset.none()
-        return self.applied_filters.filterset(queryset).qs
+        return self.applied_filters.selected(queryset)
 
     def get_filters_params(self, params=None):
         """Only the FilterSet's parameters reach the sidebar filters; any other name is
@@ -342,7 +342,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ],
             "columns_url": reverse("admin:logs_auditevent_columns"),
             "time_zone_url": reverse("admin:logs_auditevent_time_zone"),
-            "time_zones": choosable_time_zones(),
             "display_time_zone": zone.key if zone else "",
             "has_export_permission": self.has_export_permission(request),
             "view_column_count": len(chosen),
@@ -366,7 +365,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         applied = AppliedFilters.from_export(request.GET)
         if not applied.valid:
             return export_refused(self, request, applied)
-        events = applied.filterset(AuditEvent.objects.all()).qs
+        events = applied.selected(AuditEvent.objects.all())
         return self._export(
             request,
             events,
