@@ -305,9 +305,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return AuditEventChangeList
 
     def chosen_column_keys(self, request) -> list[str]:
-        preference = ColumnPreference.objects.filter(user=request.user).first()
-        keys = known_column_keys(preference.columns) if preference else []
-        return keys or DEFAULT_COLUMN_KEYS
+        """The reader's columns, read once per request: Django asks for the list's columns
+        several times while it builds a page (a choice made is saved by its own request)."""
+        chosen = getattr(request, "_chosen_column_keys", None)
+        if chosen is None:
+            preference = ColumnPreference.objects.filter(user=request.user).first()
+            keys = known_column_keys(preference.columns) if preference else []
+            chosen = request._chosen_column_keys = tuple(keys or DEFAULT_COLUMN_KEYS)
+        return list(chosen)
 
     def get_list_display(self, request):
         return [f"column_{key}" for key in self.chosen_column_keys(request)]
