@@ -59,20 +59,10 @@ def _lookup_groups(model, using: str) -> list[Group]:
 def _initiator_groups(using: str) -> list[Group]:
     """Every initiator by the name the "Initiated by" column shows, and the events without one
     (shown empty, so first)."""
-    fields = [
-        "pk",
-        "kind",
-        "user_object_id",
-        "user_display_name",
-        "user_principal_name",
-        "app_id",
-        "app_display_name",
-        "service_principal_id",
-        "service_principal_name",
-    ]
     groups = [Group(None, _name_key("", None))]
-    for initiator in Initiator.objects.using(using).only(*fields):
-        groups.append(Group(initiator.pk, _name_key(initiator.name, initiator.pk)))
+    rows = Initiator.objects.using(using).values_list("pk", *Initiator.SHOWN_NAME_FIELDS)
+    for pk, *fields in rows:
+        groups.append(Group(pk, _name_key(Initiator.shown_name(*fields), pk)))
     return groups
 
 

@@ -52,6 +52,9 @@ class AppliedFilters:
     data: QueryDict
     errors: dict[str, list[str]] = field(default_factory=dict)
     given: dict[str, list[str]] = field(default_factory=dict)
+    # The FilterSet that checked ``data``: its cleaned form selects the events, so a request
+    # builds and cleans the FilterSet (deep copies of every filter and form field) once.
+    checked: AuditEventFilterSet | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_changelist(cls, query, ordering: str | None = None) -> "AppliedFilters":
@@ -105,11 +108,19 @@ class AppliedFilters:
                 errors.update({name: list(messages) for name, messages in filterset.errors.items()})
             else:
                 errors.update(unapplied_values(filterset, data))
+            applied.checked = filterset
         return applied
 
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    def selected(self, queryset):
+        """The events of ``queryset`` these (valid) filters select, by the FilterSet that checked
+        them."""
+        if not self.valid or self.checked is None:
+            raise ValueError("Only valid filters select events.")
+        return self.checked.filter_queryset(queryset.all())
 
     def filterset(self, queryset=None) -> AuditEventFilterSet:
         from logs.models import AuditEvent

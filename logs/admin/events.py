@@ -150,7 +150,7 @@ class AuditEventChangeList(ChangeList):
         self.clear_all_filters_qs = "?"
         if not self.applied_filters.valid:
             return queryset.none()
-        return self.applied_filters.filterset(queryset).qs
+        return self.applied_filters.selected(queryset)
 
     def get_filters_params(self, params=None):
         """Only the FilterSet's parameters reach the sidebar filters; any other name is
@@ -305,9 +305,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return AuditEventChangeList
 
     def chosen_column_keys(self, request) -> list[str]:
-        preference = ColumnPreference.objects.filter(user=request.user).first()
-        keys = known_column_keys(preference.columns) if preference else []
-        return keys or DEFAULT_COLUMN_KEYS
+        """The reader's columns, read once per request: Django asks for the list's columns
+        several times while it builds a page (a choice made is saved by its own request)."""
+        chosen = getattr(request, "_chosen_column_keys", None)
+        if chosen is None:
+            preference = ColumnPreference.objects.filter(user=request.user).first()
+            keys = known_column_keys(preference.columns) if preference else []
+            chosen = request._chosen_column_keys = tuple(keys or DEFAULT_COLUMN_KEYS)
+        return list(chosen)
 
     def get_list_display(self, request):
         return [f"column_{key}" for key in self.chosen_column_keys(request)]
@@ -342,7 +347,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ],
             "columns_url": reverse("admin:logs_auditevent_columns"),
             "time_zone_url": reverse("admin:logs_auditevent_time_zone"),
-            "time_zones": choosable_time_zones(),
             "display_time_zone": zone.key if zone else "",
             "has_export_permission": self.has_export_permission(request),
             "view_column_count": len(chosen),
@@ -366,7 +370,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         applied = AppliedFilters.from_export(request.GET)
         if not applied.valid:
             return export_refused(self, request, applied)
-        events = applied.filterset(AuditEvent.objects.all()).qs
+        events = applied.selected(AuditEvent.objects.all())
         return self._export(
             request,
             events,

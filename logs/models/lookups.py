@@ -150,18 +150,41 @@ class Initiator(SealedLookup):
         names = dict.fromkeys(folded(get(name) or "") for name in cls.NAME_FIELDS)
         return "\n".join(name for name in names if name)
 
+    # What the shown name is made of (``shown_name``).
+    SHOWN_NAME_FIELDS = (
+        "kind",
+        "user_principal_name",
+        "user_display_name",
+        "user_object_id",
+        "app_display_name",
+        "service_principal_name",
+        "app_id",
+        "service_principal_id",
+    )
+
     @property
     def name(self) -> str:
         """What the portal shows in "Initiated by (actor)"."""
-        if self.kind == self.Kind.USER:
-            return self.user_principal_name or self.user_display_name or self.user_object_id
-        if self.kind == self.Kind.APP:
-            return (
-                self.app_display_name
-                or self.service_principal_name
-                or self.app_id
-                or self.service_principal_id
-            )
+        return self.shown_name(*(getattr(self, field) for field in self.SHOWN_NAME_FIELDS))
+
+    @classmethod
+    def shown_name(
+        cls,
+        kind,
+        user_principal_name,
+        user_display_name,
+        user_object_id,
+        app_display_name,
+        service_principal_name,
+        app_id,
+        service_principal_id,
+    ) -> str:
+        """``name`` from the ``SHOWN_NAME_FIELDS`` alone, in that order: for a sort that
+        reads every initiator's name as plain rows, without building an instance of each."""
+        if kind == cls.Kind.USER:
+            return user_principal_name or user_display_name or user_object_id
+        if kind == cls.Kind.APP:
+            return app_display_name or service_principal_name or app_id or service_principal_id
         return "System"
 
 
