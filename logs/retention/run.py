@@ -44,6 +44,7 @@ from logs.retention.holds import (
     without_held,
 )
 from logs.retention.ids import id_ranges
+from logs.retention.months import archive_month, drop_month, expired_months, purge_listed
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part, part_dates, part_key
@@ -123,8 +124,20 @@ def _apply_retention(
     # import's larger page cache saves as many page reads here.
     cache_to_restore = set_import_cache()
     try:
+        archive = _retire_whole_months(
+            policy, store, batch_size, part_size, now, result, on_progress, holds
+        )
         archive = _archive_and_purge(
-            policy, condition, store, batch_size, part_size, now, result, on_progress, holds
+            policy,
+            condition,
+            store,
+            batch_size,
+            part_size,
+            now,
+            result,
+            on_progress,
+            holds,
+            archive,
         )
     finally:
         restore_cache(cache_to_restore)
@@ -163,17 +176,55 @@ def _deletable(ids: list[int], holds: list) -> tuple[list[int], set[int]]:
     return ([pk for pk in ids if pk not in held] if held else ids), held
 
 
+def _new_archive(policy, store, now, result) -> ArchiveRun | None:
+    if store is None:
+        return None
+    archive = ArchiveRun.create(store, policy.describe(now), now)
+    result.run, result.archive = archive.name, archive.location
+    return archive
+
+
+def _retire_whole_months(
+    policy, store, batch_size, part_size, now, result, on_progress, holds
+) -> ArchiveRun | None:
+    """PostgreSQL with month partitions: each whole expired month that no hold reaches into
+    is archived, then its partition dropped (logs.retention.months); a month that cannot be
+    dropped after all is purged event by event. Returns the run's archive, if one was begun."""
+    archive = None
+    for month, name in expired_months(policy, now, holds.now()):
+        if archive is None:
+            archive = _new_archive(policy, store, now, result)
+        parts, listed = archive_month(archive, month, part_size)
+        if archive is not None:
+            halt_point("archived")
+            for entry in archive.files[-len(parts) :]:
+                result.archived_files.append(archive.file_location(entry))
+                result.archived_bytes += entry["bytes"]
+        if drop_month(name, listed, result.run, holds.now, store):
+            result.purged += len(listed)
+            held = set()
+        else:
+            purged, held = purge_listed(listed, result.run, batch_size, holds.now)
+            result.purged += purged
+            if held and archive is not None:
+                archive.note_held(held)
+        for part in parts:
+            if kept := [event for event in part if event[0] not in held]:
+                _add_to_summary(result, kept)
+        if on_progress:
+            on_progress(result.purged)
+    return archive
+
+
 def _archive_and_purge(
-    policy, condition, store, batch_size, part_size, now, result, on_progress, holds
+    policy, condition, store, batch_size, part_size, now, result, on_progress, holds, archive
 ) -> ArchiveRun | None:
     chosen_with = holds.now()
     part = next_part(without_held(condition, chosen_with), None, part_size)
     if not part:
-        return None
-    archive = None
-    if store is not None:
-        archive = ArchiveRun.create(store, policy.describe(now), now)
-        result.run, result.archive = archive.name, archive.location
+        return archive
+    if archive is None:
+        archive = _new_archive(policy, store, now, result)
     # The next part's file is written on a second thread while this part is deleted: its
     # records read, compressed, written and synced. The compressor and the database both work
     # without the GIL, so they share the two cores. A part is still deleted only once its own
