@@ -2,8 +2,9 @@
 
 When the event table is partitioned by month (logs.partitions), a month whose every event has
 expired under every category's cutoff, and that no active legal hold reaches into, is removed
-whole: its events are archived exactly as the event-by-event path archives them (the same
-files, listed in the same manifest), then, in one transaction under the chain lock, what
+whole: its events are archived with the run's other parts, in the same files and manifest
+as ever (logs.retention.run), and once the last of them is listed, in one transaction under
+the chain lock, what
 hangs off them (targets, modified properties, annotations) is deleted, one chain checkpoint
 records every chain position the month held, and the partition is detached and dropped. No
 dead rows are left in the event table and its indexes to be vacuumed, and the drop takes the
@@ -28,9 +29,7 @@ from logs.integrity import purged_ranges, record_checkpoint
 from logs.models import AuditEvent
 from logs.partitions import EVENT_TABLE, existing_months, month_bounds, partitioned
 from logs.retention.holds import held_among, holds_covering
-from logs.retention.ids import ids_of
 from logs.retention.purge import delete_dependents, purge_batch
-from logs.retention.selection import next_part, part_key
 
 # How long the drop waits for readers of the event table (detaching needs them gone); past it,
 # the month is purged event by event instead of making every new reader queue behind the drop.
@@ -57,23 +56,6 @@ def expired_months(policy, now, holds: list) -> list[tuple[date, str]]:
         if in_month.exists() and not holds_covering(start, end, holds):
             whole.append((month, name))
     return whole
-
-
-def archive_month(archive, month: date, part_size: int) -> tuple[list[list[tuple]], list[int]]:
-    """Write ``month``'s events to ``archive`` (None: nothing is archived) part by part, oldest
-    first; returns the parts (``next_part``'s rows) and the ids listed in the manifest."""
-    start, end = month_bounds(month)
-    in_month = _month_condition(start, end)
-    parts, listed, after = [], [], None
-    while part := next_part(in_month, after, part_size):
-        if archive is not None:
-            entry = archive.write_file(part)
-            listed += ids_of(entry["ids"])
-        else:
-            listed += [event[0] for event in part]
-        parts.append(part)
-        after = part_key(part)
-    return parts, listed
 
 
 def drop_month(name: str, listed: list[int], run: str, holds_now, store=None) -> bool:

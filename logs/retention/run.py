@@ -44,7 +44,7 @@ from logs.retention.holds import (
     without_held,
 )
 from logs.retention.ids import id_ranges
-from logs.retention.months import archive_month, drop_month, expired_months, purge_listed
+from logs.retention.months import drop_month, expired_months, purge_listed
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part, part_dates, part_key
@@ -97,19 +97,23 @@ def apply_retention(
     now: datetime | None = None,
     username: str = "",
     on_progress: Callable[[int], None] | None = None,
+    whole_months: bool = True,
 ) -> RetentionResult:
     """Archive and purge the events ``policy`` expires. ``archive`` is where to archive (an
     ArchiveStore, a folder or a container URL; ``archive_dir`` names a folder); with neither,
-    nothing is archived."""
+    nothing is archived. ``whole_months=False`` purges whole expired months event by event
+    too, as on an unpartitioned table (the benchmark compares the two)."""
     if archive is None and archive_dir is not None:
         archive = archive_dir
     store = open_store(archive) if archive is not None else None
     with _only_run_in(store):
-        return _apply_retention(policy, store, batch_size, part_size, now, username, on_progress)
+        return _apply_retention(
+            policy, store, batch_size, part_size, now, username, on_progress, whole_months
+        )
 
 
 def _apply_retention(
-    policy, store, batch_size, part_size, now, username, on_progress
+    policy, store, batch_size, part_size, now, username, on_progress, whole_months
 ) -> RetentionResult:
     started = time.perf_counter()
     now = now or timezone.now()
@@ -124,9 +128,6 @@ def _apply_retention(
     # import's larger page cache saves as many page reads here.
     cache_to_restore = set_import_cache()
     try:
-        archive = _retire_whole_months(
-            policy, store, batch_size, part_size, now, result, on_progress, holds
-        )
         archive = _archive_and_purge(
             policy,
             condition,
@@ -137,7 +138,7 @@ def _apply_retention(
             result,
             on_progress,
             holds,
-            archive,
+            whole_months,
         )
     finally:
         restore_cache(cache_to_restore)
@@ -184,47 +185,22 @@ def _new_archive(policy, store, now, result) -> ArchiveRun | None:
     return archive
 
 
-def _retire_whole_months(
-    policy, store, batch_size, part_size, now, result, on_progress, holds
-) -> ArchiveRun | None:
-    """PostgreSQL with month partitions: each whole expired month that no hold reaches into
-    is archived, then its partition dropped (logs.retention.months); a month that cannot be
-    dropped after all is purged event by event. Returns the run's archive, if one was begun."""
-    archive = None
-    for month, name in expired_months(policy, now, holds.now()):
-        if archive is None:
-            archive = _new_archive(policy, store, now, result)
-        parts, listed = archive_month(archive, month, part_size)
-        if archive is not None:
-            halt_point("archived")
-            for entry in archive.files[-len(parts) :]:
-                result.archived_files.append(archive.file_location(entry))
-                result.archived_bytes += entry["bytes"]
-        if drop_month(name, listed, result.run, holds.now, store):
-            result.purged += len(listed)
-            held = set()
-        else:
-            purged, held = purge_listed(listed, result.run, batch_size, holds.now)
-            result.purged += purged
-            if held and archive is not None:
-                archive.note_held(held)
-        for part in parts:
-            if kept := [event for event in part if event[0] not in held]:
-                _add_to_summary(result, kept)
-        if on_progress:
-            on_progress(result.purged)
-    return archive
-
-
 def _archive_and_purge(
-    policy, condition, store, batch_size, part_size, now, result, on_progress, holds, archive
+    policy, condition, store, batch_size, part_size, now, result, on_progress, holds, whole_months
 ) -> ArchiveRun | None:
     chosen_with = holds.now()
     part = next_part(without_held(condition, chosen_with), None, part_size)
     if not part:
-        return archive
-    if archive is None:
-        archive = _new_archive(policy, store, now, result)
+        return None
+    archive = _new_archive(policy, store, now, result)
+    months = _WholeMonths(
+        expired_months(policy, now, chosen_with) if whole_months else [],
+        archive,
+        result,
+        batch_size,
+        holds,
+        store,
+    )
     # The next part's file is written on a second thread while this part is deleted: its
     # records read, compressed, written and synced. The compressor and the database both work
     # without the GIL, so they share the two cores. A part is still deleted only once its own
@@ -250,6 +226,8 @@ def _archive_and_purge(
                     if archive is not None:
                         archived.result()
                         archive.note_held(held)
+                # Events of whole expired months wait for their month to be dropped.
+                part, ids = months.set_aside(part, ids)
                 for start in range(0, len(ids), batch_size):
                     if store is not None:
                         store.check_lock()
@@ -257,13 +235,69 @@ def _archive_and_purge(
                     halt_point("deleted")
                     if on_progress:
                         on_progress(result.purged)
-                _add_to_summary(result, part)
+                if part:
+                    _add_to_summary(result, part)
+                # Parts go in date order: a month before the following part's is archived whole.
+                months.finish(before=following[0][1] if following else None)
+                if on_progress:
+                    on_progress(result.purged)
                 part, chosen_with = following, current
             archived.result()
         finally:
             if read_beside:
                 writer.submit(_close_thread_connection).result()
     return archive
+
+
+class _WholeMonths:
+    """The whole expired months of a run (PostgreSQL month partitions): their events are
+    archived with the other parts, in the same files, then each month is dropped at once
+    (logs.retention.months) instead of purged event by event."""
+
+    def __init__(self, months, archive, result, batch_size, holds, store):
+        # "YYYY-MM" (how a part's date text begins) -> the month's partition.
+        self.partitions = {f"{month:%Y-%m}": name for month, name in months}
+        self.waiting: dict[str, list[tuple]] = {}
+        self.archive, self.result, self.batch_size = archive, result, batch_size
+        self.holds, self.store = holds, store
+
+    def set_aside(self, part: list[tuple], ids: list[int]) -> tuple[list[tuple], list[int]]:
+        """Keep the events of whole months until their month goes; returns the rest of the
+        part and of its ids (those to purge now)."""
+        if not self.partitions:
+            return part, ids
+        rest = []
+        for event in part:
+            month = event[1][:7]
+            if month in self.partitions:
+                self.waiting.setdefault(month, []).append(event)
+            else:
+                rest.append(event)
+        kept = {event[0] for event in rest}
+        return rest, [pk for pk in ids if pk in kept]
+
+    def finish(self, before: str | None) -> None:
+        """Drop every waiting month earlier than the date text ``before`` (all when None)."""
+        for month in sorted(self.waiting):
+            if before is not None and month >= before[:7]:
+                break
+            self._drop(month, self.waiting.pop(month))
+
+    def _drop(self, month: str, events: list[tuple]) -> None:
+        listed = [event[0] for event in events]
+        run = self.result.run
+        if drop_month(self.partitions[month], listed, run, self.holds.now, self.store):
+            self.result.purged += len(listed)
+        else:
+            purged, held = purge_listed(listed, run, self.batch_size, self.holds.now)
+            self.result.purged += purged
+            if held:
+                if self.archive is not None:
+                    self.archive.note_held(held)
+                events = [event for event in events if event[0] not in held]
+        if events:
+            _add_to_summary(self.result, events)
+        halt_point("deleted")
 
 
 def _archive_part(writer, archive, part, result, read_beside: bool) -> Future:

@@ -128,7 +128,7 @@ def test_a_longer_override_keeps_months_out_of_the_whole_month_path(archive_dir)
 
 @pytest.mark.postgres_only
 def test_a_month_is_not_dropped_unless_it_holds_exactly_what_was_archived():
-    store_at(at(2024, 1, 3), at(2024, 1, 4))
+    (first_id, _) = store_at(at(2024, 1, 3), at(2024, 1, 4))
     ids = sorted(AuditEvent.objects.values_list("pk", flat=True))
     (month, name) = expired_months(YEAR, NOW, [])[0], "logs_auditevent_p202401"
     assert month == (datetime(2024, 1, 1).date(), name)
@@ -136,6 +136,10 @@ def test_a_month_is_not_dropped_unless_it_holds_exactly_what_was_archived():
     # An event stored after the month was archived (an import of old records) is not lost.
     assert drop_month(name, ids[:1], "test run", list) is False
     assert "202401" in partitions()
+    assert AuditEvent.objects.count() == 2
+    # Nor one a hold placed since it was chosen reaches into.
+    hold = place_hold("late", reason="placed mid-run", event_ids=[first_id])
+    assert drop_month(name, ids, "test run", lambda: [hold]) is False
     assert AuditEvent.objects.count() == 2
     assert drop_month(name, ids, "test run", list) is True
     assert AuditEvent.objects.count() == 0
@@ -173,11 +177,14 @@ def test_the_database_refuses_a_second_row_with_the_same_id_and_date():
         if field.column not in ("id", "chain_seq", "chain_link")
     ]
     listed = ", ".join(columns)
-    with pytest.raises(DatabaseError, match="entra_id"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO logs_auditevent ({listed}) SELECT {listed} FROM logs_auditevent"
-            )
+    with (
+        pytest.raises(DatabaseError, match="entra_id"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"INSERT INTO logs_auditevent ({listed}) SELECT {listed} FROM logs_auditevent"
+        )
 
 
 @pytest.mark.postgres_only
@@ -187,7 +194,10 @@ def test_a_partition_refuses_deletes_and_updates_named_directly():
         "DELETE FROM logs_auditevent_p202401",
         "UPDATE logs_auditevent_p202401 SET result = 'failure'",
     ):
-        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
     assert AuditEvent.objects.count() == 1
