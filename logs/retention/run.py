@@ -210,12 +210,25 @@ def _archive_and_purge(
         try:
             archived = _archive_part(writer, archive, part, result, read_beside)
             while part:
+                lines = None
+                if archive is not None and months.holds_only_whole_months(part):
+                    # None of this part is purged event by event: this thread chooses and
+                    # reads the next part while the writer compresses this one.
+                    selected_with = holds.now()
+                    following = next_part(
+                        without_held(condition, selected_with), part_key(part), part_size
+                    )
+                    lines = archive.read_lines(following)
                 archived.result()
                 if archive is not None:
                     halt_point("archived")
                 current = holds.now()
-                following = next_part(without_held(condition, current), part_key(part), part_size)
-                archived = _archive_part(writer, archive, following, result, read_beside)
+                if lines is None:
+                    selected_with = current
+                    following = next_part(
+                        without_held(condition, current), part_key(part), part_size
+                    )
+                archived = _archive_part(writer, archive, following, result, read_beside, lines)
                 # The part was chosen without what the holds then active cover: only a hold
                 # placed since can cover some of it.
                 placed_since = [hold for hold in current if hold not in chosen_with]
@@ -241,7 +254,7 @@ def _archive_and_purge(
                 months.finish(before=following[0][1] if following else None)
                 if on_progress:
                     on_progress(result.purged)
-                part, chosen_with = following, current
+                part, chosen_with = following, selected_with
             archived.result()
         finally:
             if read_beside:
@@ -276,6 +289,10 @@ class _WholeMonths:
         kept = {event[0] for event in rest}
         return rest, [pk for pk in ids if pk in kept]
 
+    def holds_only_whole_months(self, part: list[tuple]) -> bool:
+        """Whether every event of ``part`` waits for its month's drop."""
+        return bool(self.partitions) and all(event[1][:7] in self.partitions for event in part)
+
     def finish(self, before: str | None) -> None:
         """Drop every waiting month earlier than the date text ``before`` (all when None)."""
         for month in sorted(self.waiting):
@@ -300,18 +317,22 @@ class _WholeMonths:
         halt_point("deleted")
 
 
-def _archive_part(writer, archive, part, result, read_beside: bool) -> Future:
+def _archive_part(writer, archive, part, result, read_beside: bool, lines=None) -> Future:
     """Have ``writer`` write ``part``'s file; done at once when there is nothing to archive.
 
     With ``read_beside`` the writer reads the records too, on its thread's own database
     connection, so that reading them overlaps the deletes as well. Not when this runs inside
     a caller's transaction: another connection would not see the rows it has not committed.
+    ``lines``: the part's records, read already.
     """
     if archive is None or not part:
         done = Future()
         done.set_result(None)
         return done
-    lines = None if read_beside else archive.read_lines(part)
+    if lines is not None:
+        read_beside = False
+    elif not read_beside:
+        lines = archive.read_lines(part)
 
     def write():
         entry = archive.write_lines(part, archive.read_lines(part) if read_beside else lines)
