@@ -53,7 +53,13 @@ def date_access_times(path: str) -> dict:
 
 
 def _measure(cursor, kind, newest, rows, units, index="event_date_idx") -> None:
-    cursor.execute("SELECT pg_relation_size(%s::regclass)", [index])
+    # A partitioned index (the events' month partitions, migration 0026) has no storage of its
+    # own: its size is its partitions' indexes'.
+    cursor.execute(
+        "SELECT coalesce((SELECT sum(pg_relation_size(relid)) "
+        "FROM pg_partition_tree(%s::regclass)), pg_relation_size(%s::regclass))",
+        [index, index],
+    )
     rows[f"{kind} size"] = cursor.fetchone()[0] / 2**20
     units[f"{kind} size"] = "MiB"
     for name, sql in QUERIES.items():

@@ -80,6 +80,23 @@ METRICS = {
             raw_limit=None,
             database="populated copy",
         ),
+        # Every month before the newest event's archived and purged: on PostgreSQL whole
+        # months, each partition dropped (logs.retention.months); and the same purge event by
+        # event, as before partitions, on another copy.
+        Metric(
+            "retention-months",
+            "events/s",
+            measure="retention.whole_months_rate",
+            raw_limit=None,
+            database="populated copy",
+        ),
+        Metric(
+            "retention-months-event-by-event",
+            "events/s",
+            measure="retention.whole_months_rate_event_by_event",
+            raw_limit=None,
+            database="populated copy",
+        ),
         # The same with three legal holds active in the quarter (a date range, a correlation
         # id, a list of ids): what skipping held events costs.
         Metric(

@@ -14,7 +14,7 @@ only reads.
 import shutil
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from logs.integrity import verify_chain
@@ -64,6 +64,24 @@ def purge_rate_with_holds(path: str) -> dict:
     return figures
 
 
+def whole_months_rate(path: str) -> dict:
+    """Events per second for archiving and purging every month before the newest event's:
+    on PostgreSQL each is a whole expired month, archived and its partition dropped."""
+    return _purge(path, _newest_month_start())
+
+
+def whole_months_rate_event_by_event(path: str) -> dict:
+    """``whole_months_rate``'s purge done event by event, as before month partitions."""
+    return _purge(path, _newest_month_start(), whole_months=False)
+
+
+def _newest_month_start():
+    newest = AuditEvent.objects.order_by("-activity_datetime").values_list(
+        "activity_datetime", flat=True
+    )[0]
+    return newest.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def _quarter_boundary():
     stored = AuditEvent.objects.count()
     return AuditEvent.objects.order_by("activity_datetime", "id").values_list(
@@ -71,13 +89,15 @@ def _quarter_boundary():
     )[int(stored * PURGED_SHARE)]
 
 
-def _purge(path: str, boundary) -> dict:
+def _purge(path: str, boundary, whole_months: bool = True) -> dict:
     # "Now" is chosen so that the retention cutoff falls on the quarter's boundary.
     now = boundary + timedelta(days=DAYS)
     archive_dir = Path(tempfile.mkdtemp(prefix="retention-", dir=Path(path).parent))
     try:
         started = time.perf_counter()
-        result = apply_retention(RetentionPolicy(DAYS), archive_dir=archive_dir, now=now)
+        result = apply_retention(
+            RetentionPolicy(DAYS), archive_dir=archive_dir, now=now, whole_months=whole_months
+        )
         seconds = time.perf_counter() - started
         archive_bytes = result.archived_bytes
     finally:

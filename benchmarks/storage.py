@@ -211,14 +211,19 @@ def _largest_first(tables, sizes, schema) -> list[str]:
 
 _TABLES = """
     SELECT c.oid, n.nspname, c.relname, pg_total_relation_size(c.oid), pg_table_size(c.oid),
-           CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END
+           CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END,
+           (SELECT p.relname FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent
+             WHERE h.inhrelid = c.oid)
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'm', 'p')
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND n.nspname NOT LIKE 'pg\\_toast%%'
 """
+# A partition's index is named after the parent's index it belongs to.
 _INDEXES = """
-    SELECT i.relname, pg_total_relation_size(i.oid)
+    SELECT coalesce((SELECT p.relname FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent
+                      WHERE h.inhrelid = i.oid), i.relname),
+           pg_total_relation_size(i.oid)
       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
      WHERE x.indrelid = %s
 """
@@ -226,23 +231,34 @@ _INDEXES = """
 
 def measure_postgres() -> Storage:
     """Every table's total size; the portal's tables holding rows split into the table (its
-    heap, free space map and visibility map), TOAST (table and index) and each index."""
+    heap, free space map and visibility map), TOAST (table and index) and each index. A
+    partitioned table (the events' month partitions, migration 0026) counts as one table: its
+    partitions' sizes added up, each index under the parent index's name."""
     wanted = app_tables()
     owners, rest, total, broken_down = [], 0, 0, []
+    groups: dict[tuple[str, str], list[tuple]] = {}
     with connection.cursor() as cursor:
         cursor.execute(_TABLES)
-        for oid, schema, table, table_total, table_size, toast in cursor.fetchall():
+        for oid, schema, table, table_total, table_size, toast, parent in cursor.fetchall():
             total += table_total
+            owner = parent if parent in wanted else table
+            groups.setdefault((schema, owner), []).append((oid, table_total, table_size, toast))
+        for (schema, table), members in groups.items():
+            group_total = sum(member[1] for member in members)
             if table in wanted and _has_rows(cursor, schema, table):
-                broken_down.append((table_total, table, oid, table_size, toast))
+                broken_down.append((group_total, table, members))
             else:
-                rest += table_total
-        for _, table, oid, table_size, toast in sorted(broken_down, key=lambda t: (-t[0], t[1])):
-            owners.append((table, table_size - (toast or 0)))
-            if toast is not None:
-                owners.append((f"{table} TOAST", toast))
-            cursor.execute(_INDEXES, [oid])
-            for index, size in sorted(cursor.fetchall(), key=lambda row: (-row[1], row[0])):
+                rest += group_total
+        for _, table, members in sorted(broken_down, key=lambda t: (-t[0], t[1])):
+            owners.append((table, sum(size - (toast or 0) for _, _, size, toast in members)))
+            if any(toast is not None for *_, toast in members):
+                owners.append((f"{table} TOAST", sum(toast or 0 for *_, toast in members)))
+            indexes: dict[str, int] = {}
+            for oid, *_ in members:
+                cursor.execute(_INDEXES, [oid])
+                for index, size in cursor.fetchall():
+                    indexes[index] = indexes.get(index, 0) + size
+            for index, size in sorted(indexes.items(), key=lambda row: (-row[1], row[0])):
                 owners.append((f"{table} {index}", size))
     owners.append((REST, rest))
     return Storage(total, owners).check()

@@ -29,12 +29,13 @@ Links are computed before the rows are inserted (events are never updated), unde
 serialises appends: a transaction-level advisory lock on PostgreSQL, the write lock every
 SQLite transaction takes at BEGIN IMMEDIATE. So two imports cannot fork the chain.
 
-Retention deletes events legitimately. For each batch it purges it stores one
-``logs.models.ChainCheckpoint`` listing every run of consecutive positions purged and the
-link of each run's last event, so the next surviving event still verifies. Checkpoints form a
-chain of their own, each link an HMAC keyed by ``SECRET_KEY`` (a checkpoint signed with a key
-since rotated into ``SECRET_KEY_FALLBACKS`` still verifies): someone who can write to the
-database but does not know the key cannot make a deletion look like retention.
+Retention deletes events legitimately. For each batch it purges (and each month partition it
+drops, logs.retention.months) it stores one ``logs.models.ChainCheckpoint`` listing every run
+of consecutive positions purged and the link of each run's last event, so the next surviving
+event still verifies. Checkpoints form a chain of their own, each link an HMAC keyed by
+``SECRET_KEY`` (a checkpoint signed with a key since rotated into ``SECRET_KEY_FALLBACKS``
+still verifies): someone who can write to the database but does not know the key cannot make
+a deletion look like retention.
 
 The migration that introduced the chain linked the events stored before it, in id order.
 """

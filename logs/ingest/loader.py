@@ -39,6 +39,7 @@ from logs.models import (
     Target,
     TargetName,
 )
+from logs.partitions import ensure_partitions
 
 # Large enough that round trips no longer count (larger batches were no faster), small enough
 # for memory: three batches are in memory at once (one being inserted, one built, one
@@ -448,6 +449,8 @@ class EventLoader:
             for name in (target.display_name, target.user_principal_name)
         )
         event_ids = reserve(AuditEvent, len(records))
+        # Their months' partitions (PostgreSQL), in this transaction, under the chain lock.
+        ensure_partitions({record.activity_datetime for record in records})
         self._find_cross_format_duplicates(records, event_ids)
         return ReservedBatch(
             records=records,

@@ -1,6 +1,6 @@
 """Audit events, their targets and the properties each change modified."""
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef
 
 from logs.display_time import utc_text
@@ -8,6 +8,7 @@ from logs.hash_chain import ChainAppender, chain_datetime, event_appended
 from logs.models.annotations import Annotation
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 from logs.models.lookups import TargetName
+from logs.partitions import ensure_partitions
 
 
 class AuditEventQuerySet(ImmutableQuerySet):
@@ -160,6 +161,9 @@ class AuditEvent(ImmutableModel):
             return super().save(*args, **kwargs)
         with transaction.atomic(using=kwargs.get("using")):
             self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
+            # Its month's partition (PostgreSQL), under the chain lock just taken.
+            using = kwargs.get("using") or router.db_for_write(AuditEvent, instance=self)
+            ensure_partitions([self.activity_datetime], connections[using])
             super().save(*args, **kwargs)
             event_appended.send(sender=AuditEvent, event=self)
 

@@ -26,9 +26,6 @@ def purge_batch(ids: list[int], run: str) -> int:
     if not ids:
         return 0
     events = AuditEvent._meta.db_table
-    targets = Target._meta.db_table
-    properties = ModifiedProperty._meta.db_table
-    annotations = Annotation._meta.db_table
     postgres = connection.vendor == "postgresql"
     with _zeroing_only_pages_written_anyway(), retention_purge(), connection.cursor() as cursor:
         lock_chain()
@@ -39,18 +36,7 @@ def purge_batch(ids: list[int], run: str) -> int:
             # the commit, would then name a purge the database forgot.
             cursor.execute("SET LOCAL synchronous_commit = off")
         condition, parameters = id_condition("id", ids)
-        event_condition, event_parameters = id_condition("event_id", ids)
-        # The targets' own ids, so that their properties are found by ranges of target ids
-        # too: joined to the targets, PostgreSQL read every stored property for each batch.
-        # No target can be added meanwhile: targets are stored only with their event.
-        cursor.execute(f"SELECT id FROM {targets} WHERE {event_condition}", event_parameters)
-        target_ids = [row[0] for row in cursor.fetchall()]
-        if target_ids:
-            owned_condition, owned_parameters = id_condition("target_id", target_ids)
-            cursor.execute(f"DELETE FROM {properties} WHERE {owned_condition}", owned_parameters)
-            target_condition, target_parameters = id_condition("id", target_ids)
-            cursor.execute(f"DELETE FROM {targets} WHERE {target_condition}", target_parameters)
-        cursor.execute(f"DELETE FROM {annotations} WHERE {event_condition}", event_parameters)
+        delete_dependents(cursor, ids)
         if postgres:
             # The chain positions come back from the delete itself: no second pass.
             cursor.execute(
@@ -72,6 +58,26 @@ def purge_batch(ids: list[int], run: str) -> int:
         # The batch's checkpoint, signed and written outside the database with the purge.
         seal_chain()
     return deleted
+
+
+def delete_dependents(cursor, ids: list[int]) -> None:
+    """Delete what hangs off the events ``ids``: their targets' modified properties, their
+    targets and their annotations. Call inside ``retention_purge()``, before the events go."""
+    targets = Target._meta.db_table
+    properties = ModifiedProperty._meta.db_table
+    annotations = Annotation._meta.db_table
+    event_condition, event_parameters = id_condition("event_id", ids)
+    # The targets' own ids, so that their properties are found by ranges of target ids
+    # too: joined to the targets, PostgreSQL read every stored property for each batch.
+    # No target can be added meanwhile: targets are stored only with their event.
+    cursor.execute(f"SELECT id FROM {targets} WHERE {event_condition}", event_parameters)
+    target_ids = [row[0] for row in cursor.fetchall()]
+    if target_ids:
+        owned_condition, owned_parameters = id_condition("target_id", target_ids)
+        cursor.execute(f"DELETE FROM {properties} WHERE {owned_condition}", owned_parameters)
+        target_condition, target_parameters = id_condition("id", target_ids)
+        cursor.execute(f"DELETE FROM {targets} WHERE {target_condition}", target_parameters)
+    cursor.execute(f"DELETE FROM {annotations} WHERE {event_condition}", event_parameters)
 
 
 # What ``PRAGMA secure_delete`` reads as, in the words it takes ("2" would set it on).

@@ -44,6 +44,7 @@ from logs.retention.holds import (
     without_held,
 )
 from logs.retention.ids import id_ranges
+from logs.retention.months import drop_month, expired_months, purge_listed
 from logs.retention.policy import RetentionPolicy
 from logs.retention.purge import purge_batch
 from logs.retention.selection import next_part, part_dates, part_key
@@ -96,19 +97,23 @@ def apply_retention(
     now: datetime | None = None,
     username: str = "",
     on_progress: Callable[[int], None] | None = None,
+    whole_months: bool = True,
 ) -> RetentionResult:
     """Archive and purge the events ``policy`` expires. ``archive`` is where to archive (an
     ArchiveStore, a folder or a container URL; ``archive_dir`` names a folder); with neither,
-    nothing is archived."""
+    nothing is archived. ``whole_months=False`` purges whole expired months event by event
+    too, as on an unpartitioned table (the benchmark compares the two)."""
     if archive is None and archive_dir is not None:
         archive = archive_dir
     store = open_store(archive) if archive is not None else None
     with _only_run_in(store):
-        return _apply_retention(policy, store, batch_size, part_size, now, username, on_progress)
+        return _apply_retention(
+            policy, store, batch_size, part_size, now, username, on_progress, whole_months
+        )
 
 
 def _apply_retention(
-    policy, store, batch_size, part_size, now, username, on_progress
+    policy, store, batch_size, part_size, now, username, on_progress, whole_months
 ) -> RetentionResult:
     started = time.perf_counter()
     now = now or timezone.now()
@@ -124,7 +129,16 @@ def _apply_retention(
     cache_to_restore = set_import_cache()
     try:
         archive = _archive_and_purge(
-            policy, condition, store, batch_size, part_size, now, result, on_progress, holds
+            policy,
+            condition,
+            store,
+            batch_size,
+            part_size,
+            now,
+            result,
+            on_progress,
+            holds,
+            whole_months,
         )
     finally:
         restore_cache(cache_to_restore)
@@ -163,17 +177,30 @@ def _deletable(ids: list[int], holds: list) -> tuple[list[int], set[int]]:
     return ([pk for pk in ids if pk not in held] if held else ids), held
 
 
+def _new_archive(policy, store, now, result) -> ArchiveRun | None:
+    if store is None:
+        return None
+    archive = ArchiveRun.create(store, policy.describe(now), now)
+    result.run, result.archive = archive.name, archive.location
+    return archive
+
+
 def _archive_and_purge(
-    policy, condition, store, batch_size, part_size, now, result, on_progress, holds
+    policy, condition, store, batch_size, part_size, now, result, on_progress, holds, whole_months
 ) -> ArchiveRun | None:
     chosen_with = holds.now()
     part = next_part(without_held(condition, chosen_with), None, part_size)
     if not part:
         return None
-    archive = None
-    if store is not None:
-        archive = ArchiveRun.create(store, policy.describe(now), now)
-        result.run, result.archive = archive.name, archive.location
+    archive = _new_archive(policy, store, now, result)
+    months = _WholeMonths(
+        expired_months(policy, now, chosen_with) if whole_months else [],
+        archive,
+        result,
+        batch_size,
+        holds,
+        store,
+    )
     # The next part's file is written on a second thread while this part is deleted: its
     # records read, compressed, written and synced. The compressor and the database both work
     # without the GIL, so they share the two cores. A part is still deleted only once its own
@@ -183,12 +210,25 @@ def _archive_and_purge(
         try:
             archived = _archive_part(writer, archive, part, result, read_beside)
             while part:
+                lines = None
+                if archive is not None and months.holds_only_whole_months(part):
+                    # None of this part is purged event by event: this thread chooses and
+                    # reads the next part while the writer compresses this one.
+                    selected_with = holds.now()
+                    following = next_part(
+                        without_held(condition, selected_with), part_key(part), part_size
+                    )
+                    lines = archive.read_lines(following)
                 archived.result()
                 if archive is not None:
                     halt_point("archived")
                 current = holds.now()
-                following = next_part(without_held(condition, current), part_key(part), part_size)
-                archived = _archive_part(writer, archive, following, result, read_beside)
+                if lines is None:
+                    selected_with = current
+                    following = next_part(
+                        without_held(condition, current), part_key(part), part_size
+                    )
+                archived = _archive_part(writer, archive, following, result, read_beside, lines)
                 # The part was chosen without what the holds then active cover: only a hold
                 # placed since can cover some of it.
                 placed_since = [hold for hold in current if hold not in chosen_with]
@@ -199,6 +239,8 @@ def _archive_and_purge(
                     if archive is not None:
                         archived.result()
                         archive.note_held(held)
+                # Events of whole expired months wait for their month to be dropped.
+                part, ids = months.set_aside(part, ids)
                 for start in range(0, len(ids), batch_size):
                     if store is not None:
                         store.check_lock()
@@ -206,8 +248,13 @@ def _archive_and_purge(
                     halt_point("deleted")
                     if on_progress:
                         on_progress(result.purged)
-                _add_to_summary(result, part)
-                part, chosen_with = following, current
+                if part:
+                    _add_to_summary(result, part)
+                # Parts go in date order: a month before the following part's is archived whole.
+                months.finish(before=following[0][1] if following else None)
+                if on_progress:
+                    on_progress(result.purged)
+                part, chosen_with = following, selected_with
             archived.result()
         finally:
             if read_beside:
@@ -215,18 +262,77 @@ def _archive_and_purge(
     return archive
 
 
-def _archive_part(writer, archive, part, result, read_beside: bool) -> Future:
+class _WholeMonths:
+    """The whole expired months of a run (PostgreSQL month partitions): their events are
+    archived with the other parts, in the same files, then each month is dropped at once
+    (logs.retention.months) instead of purged event by event."""
+
+    def __init__(self, months, archive, result, batch_size, holds, store):
+        # "YYYY-MM" (how a part's date text begins) -> the month's partition.
+        self.partitions = {f"{month:%Y-%m}": name for month, name in months}
+        self.waiting: dict[str, list[tuple]] = {}
+        self.archive, self.result, self.batch_size = archive, result, batch_size
+        self.holds, self.store = holds, store
+
+    def set_aside(self, part: list[tuple], ids: list[int]) -> tuple[list[tuple], list[int]]:
+        """Keep the events of whole months until their month goes; returns the rest of the
+        part and of its ids (those to purge now)."""
+        if not self.partitions:
+            return part, ids
+        rest = []
+        for event in part:
+            month = event[1][:7]
+            if month in self.partitions:
+                self.waiting.setdefault(month, []).append(event)
+            else:
+                rest.append(event)
+        kept = {event[0] for event in rest}
+        return rest, [pk for pk in ids if pk in kept]
+
+    def holds_only_whole_months(self, part: list[tuple]) -> bool:
+        """Whether every event of ``part`` waits for its month's drop."""
+        return bool(self.partitions) and all(event[1][:7] in self.partitions for event in part)
+
+    def finish(self, before: str | None) -> None:
+        """Drop every waiting month earlier than the date text ``before`` (all when None)."""
+        for month in sorted(self.waiting):
+            if before is not None and month >= before[:7]:
+                break
+            self._drop(month, self.waiting.pop(month))
+
+    def _drop(self, month: str, events: list[tuple]) -> None:
+        listed = [event[0] for event in events]
+        run = self.result.run
+        if drop_month(self.partitions[month], listed, run, self.holds.now, self.store):
+            self.result.purged += len(listed)
+        else:
+            purged, held = purge_listed(listed, run, self.batch_size, self.holds.now)
+            self.result.purged += purged
+            if held:
+                if self.archive is not None:
+                    self.archive.note_held(held)
+                events = [event for event in events if event[0] not in held]
+        if events:
+            _add_to_summary(self.result, events)
+        halt_point("deleted")
+
+
+def _archive_part(writer, archive, part, result, read_beside: bool, lines=None) -> Future:
     """Have ``writer`` write ``part``'s file; done at once when there is nothing to archive.
 
     With ``read_beside`` the writer reads the records too, on its thread's own database
     connection, so that reading them overlaps the deletes as well. Not when this runs inside
     a caller's transaction: another connection would not see the rows it has not committed.
+    ``lines``: the part's records, read already.
     """
     if archive is None or not part:
         done = Future()
         done.set_result(None)
         return done
-    lines = None if read_beside else archive.read_lines(part)
+    if lines is not None:
+        read_beside = False
+    elif not read_beside:
+        lines = archive.read_lines(part)
 
     def write():
         entry = archive.write_lines(part, archive.read_lines(part) if read_beside else lines)

@@ -88,7 +88,9 @@ class Container:
         )
 
 
-@pytest.mark.parametrize("step", ["written:1", "archived:1", "deleted:4"])
+# "deleted:2": after the second delete step, a batch of 7 on SQLite; on PostgreSQL the second
+# of the old events' months dropped whole (logs.retention.months), the third still stored.
+@pytest.mark.parametrize("step", ["written:1", "archived:1", "deleted:2"])
 def test_a_killed_run_loses_nothing_and_a_second_run_finishes_it(
     database,  # noqa: F811
     azurite,

@@ -130,7 +130,9 @@ def killed_at(database: Database, step: str, archive_dir: Path) -> None:
         process.wait(timeout=30)
 
 
-@pytest.mark.parametrize("step", ["written:1", "archived:1", "deleted:4"])
+# "deleted:2": after the second delete step, a batch of 7 on SQLite; on PostgreSQL the second
+# of the old events' months dropped whole (logs.retention.months), the third still stored.
+@pytest.mark.parametrize("step", ["written:1", "archived:1", "deleted:2"])
 def test_a_killed_run_loses_nothing_and_a_second_run_finishes_it(database, tmp_path, step):
     old = seed(database)
     old_and_recent = database.entra_ids()
