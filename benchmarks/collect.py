@@ -8,6 +8,10 @@ largest ($top=1000), and the rate limit is raised: Microsoft Graph's own limit (
 10 seconds per app and tenant) would cap any collector at 500 events/s, which says nothing of
 this one. The raw limit beside it is the ingest metric's (the same rows inserted by the plain
 driver).
+
+``fetch_rate`` (the collect-fetch metric) reads the same pages from the same origin with the
+same client and stores nothing: what the origin and the client alone allow, so that a collect
+figure below it is the collector's storing, and one close to it the endpoint's serving.
 """
 
 import os
@@ -19,16 +23,20 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from django.conf import settings
 
 from benchmarks.databases import OUT_DIR
 from benchmarks.served import HOST, Gunicorn
 from benchmarks.worker import ROOT, child_environment
 from logs.collection.collect import collect_source
+from logs.collection.graph_source import GraphPages, next_link_of
 from logs.models import CollectionSource
 
 TOKEN_VARIABLE = "BENCHMARK_ORIGIN_TOKEN"
 ORIGIN_WORKERS = 1
+# Graph's largest page for directoryAudits.
+PAGE_SIZE = 1000
 TOKEN_SCRIPT = (
     "from django.contrib.auth.models import Group, User\n"
     "from knox.models import AuthToken\n"
@@ -50,7 +58,7 @@ def collect_rate(path: str) -> dict:
     # One worker: the collector asks for one page at a time.
     with Gunicorn(workers=ORIGIN_WORKERS, environment=environment) as port:
         os.environ[TOKEN_VARIABLE] = token
-        settings.AUDITPORTAL_COLLECTION_PAGE_SIZE = 1000
+        settings.AUDITPORTAL_COLLECTION_PAGE_SIZE = PAGE_SIZE
         settings.AUDITPORTAL_COLLECTION_GRAPH_RATE = "1000000/1"
         source = CollectionSource.objects.create(
             name="benchmark-origin",
@@ -64,6 +72,42 @@ def collect_rate(path: str) -> dict:
     if not result.ok or result.duplicate or result.new != _origin_count(origin_url):
         raise RuntimeError(f"collection failed: {result.summary()} {result.errors[:3]}")
     return {"events": result.new, "seconds": seconds, "rate": result.new / seconds}
+
+
+def fetch_rate(path: str) -> dict:
+    """Events per second read from an origin serving ``path``'s events, nothing stored: every
+    page requested in turn by the collector's client (GraphPages), its nextLink followed."""
+    origin_url, token = _origin(Path(path))
+    environment = {
+        **child_environment(origin_url),
+        "AUDITPORTAL_THROTTLE_USER": "1000000/minute",
+    }
+    with Gunicorn(workers=ORIGIN_WORKERS, environment=environment) as port:
+        os.environ[TOKEN_VARIABLE] = token
+        settings.AUDITPORTAL_COLLECTION_GRAPH_RATE = "1000000/1"
+        source = CollectionSource.objects.create(
+            name="benchmark-origin-fetch",
+            kind="graph",
+            url=f"http://{HOST}:{port}/graph/v1.0",
+            token_env=TOKEN_VARIABLE,
+        )
+        pages = GraphPages(source)
+        events = 0
+        try:
+            started = time.perf_counter()
+            content = pages.first(datetime(2000, 1, 1, tzinfo=UTC), PAGE_SIZE)
+            while True:
+                events += len(orjson.loads(content)["value"])
+                link = next_link_of(content)
+                if link is None:
+                    break
+                content = pages.following(link)
+            seconds = time.perf_counter() - started
+        finally:
+            pages.close()
+    if events != _origin_count(origin_url):
+        raise RuntimeError(f"read {events} events, the origin holds {_origin_count(origin_url)}")
+    return {"events": events, "seconds": seconds, "rate": events / seconds}
 
 
 def _origin(path: Path) -> tuple[str, str]:

@@ -134,6 +134,14 @@ METRICS = {
             measure="collect.collect_rate",
             raw_limit="ingest.raw_insert_rate",
         ),
+        # The same origin's pages read by the same client, nothing stored: what the endpoint
+        # and the client allow, to tell the collector's storing from the origin's serving.
+        Metric(
+            "collect-fetch",
+            "events/s",
+            measure="collect.fetch_rate",
+            raw_limit=None,
+        ),
         # Seconds for verify_audit_log over every event (target: under 60 s at 1,000,000).
         Metric(
             "verify", "s", measure="retention.verify_seconds", raw_limit=None, database="populated"

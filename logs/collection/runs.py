@@ -19,6 +19,7 @@ from django.utils import timezone
 from logs.access_trail import record_access
 from logs.ingest.batches import open_batch, release_claim
 from logs.ingest.importer import describe_failure
+from logs.ingest.loader import LookupCache
 from logs.ingest.pushed import store_in_batch
 from logs.ingest.records import AuditRecord
 from logs.models import AccessRecord, CollectionSource, ImportBatch
@@ -86,6 +87,9 @@ class CollectionRun:
         # Graph: the activity date the run asked from (watermark - overlap, or --since).
         self.requested_start: datetime | None = None
         self.on_stored: Callable[[int], None] | None = None
+        # The lookup rows (services, initiators, target names...) the run's committed pages
+        # found or created, so that each page does not look them all up again.
+        self.lookups = LookupCache()
         self.batch = self.result.batch = open_batch(
             file_name=f"collect {source.name}: {source.where()}"[:1024],
             format=source_format,
@@ -109,7 +113,11 @@ class CollectionRun:
             # its one writer); the second finds the first one's records stored.
             locked = CollectionSource.objects.select_for_update().get(pk=self.source.pk)
             loader = store_in_batch(
-                records, self.batch, source_format=self.source_format, shared=True
+                records,
+                self.batch,
+                source_format=self.source_format,
+                shared=True,
+                lookups=self.lookups,
             )
             changed = advance(locked)
             if newest is not None and (
@@ -119,6 +127,7 @@ class CollectionRun:
                 changed.append("newest_event_at")
             if changed:
                 locked.save(update_fields=changed)
+        self.lookups = loader.lookups  # committed: what it found or created is stored
         self.source.watermark = locked.watermark
         self.source.newest_event_at = locked.newest_event_at
         if newest is not None:

@@ -147,20 +147,23 @@ def directory_audit(event: EventRow, version: str = BETA) -> dict:
     record = source_graph_record(event)
     served = {
         "id": event.entra_id,
-        "category": _text(_get(record, "category")),
-        "correlationId": _text(_get(record, "correlationId")),
+        "category": string_value(property_value(record, "category")),
+        "correlationId": string_value(property_value(record, "correlationId")),
         "result": event.result or None,
-        "resultReason": _text(_get(record, "resultReason")),
-        "activityDisplayName": _text(_get(record, "activityDisplayName")),
+        "resultReason": string_value(property_value(record, "resultReason")),
+        "activityDisplayName": string_value(property_value(record, "activityDisplayName")),
         "activityDateTime": served_datetime(
-            _get(record, "activityDateTime"), event.activity_datetime
+            property_value(record, "activityDateTime"), event.activity_datetime
         ),
-        "loggedByService": _text(_get(record, "loggedByService")),
-        "operationType": _text(_get(record, "operationType")),
-        "initiatedBy": _initiated_by(_get(record, "initiatedBy")),
+        "loggedByService": string_value(property_value(record, "loggedByService")),
+        "operationType": string_value(property_value(record, "operationType")),
+        "initiatedBy": _initiated_by(property_value(record, "initiatedBy")),
         "targetResources": [_target(target) for target in _objects(record, "targetResources")],
         "additionalDetails": [
-            {"key": _text(_get(detail, "key")), "value": _text(_get(detail, "value"))}
+            {
+                "key": string_value(property_value(detail, "key")),
+                "value": string_value(property_value(detail, "value")),
+            }
             for detail in _objects(record, "additionalDetails")
         ],
     }
@@ -213,29 +216,29 @@ def _initiated_by(value) -> dict | None:
     if not isinstance(value, dict):
         return None
     return {
-        "app": _identity(_get(value, "app"), APP_IDENTITY_KEYS),
-        "user": _identity(_get(value, "user"), USER_IDENTITY_KEYS),
+        "app": _identity(property_value(value, "app"), APP_IDENTITY_KEYS),
+        "user": _identity(property_value(value, "user"), USER_IDENTITY_KEYS),
     }
 
 
 def _identity(value, keys: tuple[str, ...]) -> dict | None:
     if not isinstance(value, dict):
         return None
-    return {key: _text(_get(value, key)) for key in keys}
+    return {key: string_value(property_value(value, key)) for key in keys}
 
 
 def _target(target: dict) -> dict:
     return {
-        "id": _text(_get(target, "id")),
-        "displayName": _text(_get(target, "displayName")),
-        "type": _text(_get(target, "type")),
-        "userPrincipalName": _text(_get(target, "userPrincipalName")),
-        "groupType": _text(_get(target, "groupType")),
+        "id": string_value(property_value(target, "id")),
+        "displayName": string_value(property_value(target, "displayName")),
+        "type": string_value(property_value(target, "type")),
+        "userPrincipalName": string_value(property_value(target, "userPrincipalName")),
+        "groupType": string_value(property_value(target, "groupType")),
         "modifiedProperties": [
             {
-                "displayName": _text(_get(prop, "displayName")),
-                "oldValue": _text(_get(prop, "oldValue")),
-                "newValue": _text(_get(prop, "newValue")),
+                "displayName": string_value(property_value(prop, "displayName")),
+                "oldValue": string_value(property_value(prop, "oldValue")),
+                "newValue": string_value(property_value(prop, "newValue")),
             }
             for prop in _objects(target, "modifiedProperties")
         ],
@@ -245,7 +248,7 @@ def _target(target: dict) -> dict:
 _ABSENT = object()
 
 
-def _get(record: dict, key: str):
+def property_value(record: dict, key: str):
     """``record[key]``, the key in any case (as the importer reads it: ``"Type"`` is ``type``);
     None when absent."""
     value = record.get(key, _ABSENT)
@@ -259,13 +262,13 @@ def _get(record: dict, key: str):
 
 
 def _objects(record: dict, key: str) -> list[dict]:
-    value = _get(record, key)
+    value = property_value(record, key)
     if not isinstance(value, list):
         return []
     return [item for item in value if isinstance(item, dict)]
 
 
-def _text(value) -> str | None:
+def string_value(value) -> str | None:
     """A string property: the source's string, or null. The importer refuses any other type in
     the properties served; should one be stored all the same, its JSON text is served rather
     than a value Graph's clients cannot read."""

@@ -331,7 +331,7 @@ def targets_by_event(
         return by_event
     wanted = set(event_ids)
     targets: dict[int, list[tuple]] = {}
-    rows = Target.objects.using(using).filter(_ids_condition("event_id", event_ids))
+    rows = Target.objects.using(using).filter(ids_condition("event_id", event_ids))
     rows = _values(rows.order_by("event_id", "position"), ["id", "event_id"], target_columns)
     for target_id, event_id, *values in rows:
         if event_id in wanted:
@@ -341,9 +341,9 @@ def targets_by_event(
         return by_event
     target_ids = list(targets)
     if _dense(target_ids):
-        condition = _ids_condition("target_id", target_ids)
+        condition = ids_condition("target_id", target_ids)
     else:
-        condition = _ids_condition("target__event_id", event_ids)
+        condition = ids_condition("target__event_id", event_ids)
     rows = ModifiedProperty.objects.using(using).filter(condition)
     rows = _values(rows.order_by("target_id", "position"), ["target_id"], property_columns)
     for target_id, *values in rows:
@@ -362,7 +362,7 @@ def _dense(ids: list[int]) -> bool:
     return len(ids) >= DENSE_SHARE * (max(ids) - min(ids) + 1)
 
 
-def _ids_condition(field: str, ids: list[int]) -> Q:
+def ids_condition(field: str, ids: list[int]) -> Q:
     """Rows whose ``field`` is one of ``ids``, or lies in their range if they are dense (the
     caller then skips the others)."""
     if _dense(ids):

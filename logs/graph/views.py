@@ -3,8 +3,9 @@
 The API's rules apply (logs/api/): the Audit Reader permission (tokens carry their user's),
 rates counted before permissions, GET answered by the read replica where there is one; each
 request that passes the permission check is in the access trail (``query``, via ``graph``).
-Records come from the function JSON exports use (logs.exports.graph_records.directory_audit),
-events from the shared FilterSet (logs/filters.py), pages from the (date, id) index.
+Records are those JSON exports hold (logs.exports.graph_records.directory_audit; a list page is
+built by logs/graph/page.py, byte for byte the same), events come from the shared FilterSet
+(logs/filters.py), pages from the (date, id) index.
 """
 
 from django.utils.decorators import method_decorator
@@ -29,6 +30,7 @@ from logs.graph.errors import (
     graph_exception_handler,
     request_ids,
 )
+from logs.graph.page import page_bytes, page_records
 from logs.graph.pagination import after, next_link, ordered
 from logs.graph.query import options, parse_query
 from logs.models import AccessRecord, AuditEvent
@@ -43,6 +45,18 @@ TRAIL_VALUE_LENGTH = 2000
 
 class GraphJSONRenderer(JSONRenderer):
     media_type = "application/json"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, RenderedPage):
+            return data.content
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+class RenderedPage:
+    """A list page already written as JSON (logs/graph/page.py): the renderer sends it as is."""
+
+    def __init__(self, content: bytes):
+        self.content = content
 
 
 class JSONOnly(BaseContentNegotiation):
@@ -121,12 +135,9 @@ class DirectoryAuditList(GraphView):
         # of date order (SQLite gathers an actor's events from the actor's index and sorts
         # them) then sorts narrow keys, not whole records with their originals.
         keys = list(page.values_list("activity_datetime", "pk")[: query.top + 1])
-        rows = events_in_order([pk for _, pk in keys[: query.top]], events.db)
+        records = page_records([pk for _, pk in keys[: query.top]], events.db, version)
         base = self.base_url(request, version)
-        body = {
-            "@odata.context": f"{base}/$metadata#{COLLECTION}",
-            "value": [directory_audit(row, version) for row in rows],
-        }
+        body = {"@odata.context": f"{base}/$metadata#{COLLECTION}", "value": records}
         if len(keys) > query.top:
             body["@odata.nextLink"] = next_link(
                 f"{base}/{COLLECTION}",
@@ -134,8 +145,8 @@ class DirectoryAuditList(GraphView):
                 keys[query.top - 1],
                 query.oldest_first,
             )
-        request.graph_rows = len(rows)
-        return Response(body)
+        request.graph_rows = len(records)
+        return Response(RenderedPage(page_bytes(body)))
 
 
 class DirectoryAuditDetail(GraphView):
@@ -164,17 +175,6 @@ class DirectoryAuditDetail(GraphView):
                 **directory_audit(rows[0], version),
             }
         )
-
-
-def events_in_order(ids: list[int], using: str) -> list:
-    """The EventRows of ``ids``, in that order (an event purged by retention in between is
-    left out)."""
-    matching = AuditEvent.objects.using(using).filter(pk__in=ids)
-    loaded = event_rows(
-        event_values(matching, with_original=True), using, with_targets=needs_targets
-    )
-    by_id = {row.pk: row for row in loaded}
-    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def storable(text: str) -> str:

@@ -113,21 +113,25 @@ def _record_format(keys_or_record, default: str) -> str:
     return default
 
 
-def _json_keys(sample: str, prefix: str) -> list[str]:
-    """Map keys at ``prefix`` found in the sample (which may end mid-document)."""
+def _json_keys(sample: str, prefix: str, until: str | None = None) -> list[str]:
+    """Map keys at ``prefix`` found in the sample (which may end mid-document), up to ``until``
+    if it is met (the keys after it would not change the caller's answer)."""
     keys = []
     reader = GuardedReader(io.BytesIO(_sample_bytes(sample)))
     try:
         for event_prefix, event, value in ijson.parse(reader, use_float=True):
             if event == "map_key" and event_prefix == prefix:
                 keys.append(value)
+                if value == until:
+                    break
     except (ijson.JSONError, JsonLimitError):
         pass  # the sample may end mid-document; the parser reports what is wrong, and where
     return keys
 
 
 def _detect_json_object(input_file: InputFile, sample: str) -> Detected:
-    keys = _json_keys(sample, "")
+    # A Graph response whatever else it holds: its records, after "value", need not be read.
+    keys = _json_keys(sample, "", until="value")
     if "value" in keys:
         return Detected("graph", "envelope")
     if "records" in keys:

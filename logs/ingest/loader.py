@@ -125,12 +125,27 @@ class Conflict:
 
 class LookupCache:
     """Name → id for the small lookup tables, filled on first use, creating what is missing;
-    and the target names stored (TargetName), added as new ones arrive."""
+    and the target names stored (TargetName), added as new ones arrive.
+
+    Lookup rows and target names are never changed or removed (retention purges events, their
+    targets and annotations only), so what a committed transaction found or created stays
+    true: a caller storing many short transactions (collection pages) carries a ``copy()`` of
+    the cache from one to the next, adopting it only once its transaction has committed.
+    """
 
     def __init__(self):
         self._names = {Service: {}, Category: {}, Activity: {}}
         self._initiators = {}
         self._target_names: set[str] = set()
+
+    def copy(self) -> "LookupCache":
+        """A cache holding what this one holds, filled independently from now on (what a
+        transaction rolled back created must not reach the original)."""
+        copied = LookupCache()
+        copied._names = {model: dict(known) for model, known in self._names.items()}
+        copied._initiators = dict(self._initiators)
+        copied._target_names = set(self._target_names)
+        return copied
 
     def add_target_names(self, names) -> None:
         """Store the target names not stored yet (one query per batch holding new names)."""
@@ -201,12 +216,20 @@ class EventLoader:
     """
 
     def __init__(
-        self, *, source_format: str, import_batch=None, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        *,
+        source_format: str,
+        import_batch=None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        lookups: LookupCache | None = None,
     ):
         self.source_format = source_format
         self.import_batch = import_batch
         self.batch_size = batch_size
-        self.lookups = LookupCache()
+        # ``lookups``: a cache this loader may fill (see LookupCache); a new one by default.
+        self.lookups = lookups if lookups is not None else LookupCache()
+        # The ids of the events this loader inserts, in the order reserved.
+        self.new_event_ids: list[int] = []
         self.counts = LoadCounts()
         self.conflicts: list[Conflict] = []
         # (duplicate event id, id of the event it duplicates), written at the end.
@@ -451,6 +474,7 @@ class EventLoader:
         event_ids = reserve(AuditEvent, len(records))
         # Their months' partitions (PostgreSQL), in this transaction, under the chain lock.
         ensure_partitions({record.activity_datetime for record in records})
+        self.new_event_ids.extend(event_ids)
         self._find_cross_format_duplicates(records, event_ids)
         return ReservedBatch(
             records=records,

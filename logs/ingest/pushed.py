@@ -22,7 +22,7 @@ from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.formats import graph
 from logs.ingest.importer import ImportResult, finish_batch
 from logs.ingest.json_limits import GuardedReader, JsonLimitError
-from logs.ingest.loader import EventLoader
+from logs.ingest.loader import EventLoader, LookupCache
 from logs.ingest.records import AuditRecord
 from logs.ingest.sources import SAMPLE_BYTES
 from logs.models import AuditEvent, ImportBatch
@@ -186,7 +186,12 @@ def store_records(records: list[AuditRecord], *, content: bytes, user) -> Import
 
 
 def store_in_batch(
-    records: list[AuditRecord], batch: ImportBatch, *, source_format: str, shared: bool = False
+    records: list[AuditRecord],
+    batch: ImportBatch,
+    *,
+    source_format: str,
+    shared: bool = False,
+    lookups: LookupCache | None = None,
 ) -> EventLoader:
     """Store ``records`` under ``batch``; the loader returned counts what happened (new,
     duplicate, conflicting, with notes) and lists the conflicts. Parsed records from a push or a
@@ -199,12 +204,16 @@ def store_in_batch(
 
     ``shared``: the batch receives many calls (a collection run, page after page), so only
     this call's events are looked at for write-backs to annotate, not all of the batch's.
+
+    ``lookups``: what the caller's committed transactions found of the lookup tables; each
+    attempt fills a copy of it (``loader.lookups``, to adopt once the caller has committed).
     """
-    written = AuditEvent.objects.filter(import_batch=batch)
-    if shared:
-        written = written.filter(entra_id__in=[record.entra_id for record in records])
     for attempt in (1, 2):
-        loader = EventLoader(source_format=source_format, import_batch=batch)
+        loader = EventLoader(
+            source_format=source_format,
+            import_batch=batch,
+            lookups=lookups.copy() if lookups is not None else None,
+        )
         try:
             # As a file import does: the loader writes inside the transaction, and write-backs
             # are annotated in it, so no reader sees one unannotated.
@@ -212,13 +221,28 @@ def store_in_batch(
                 for record in records:
                     loader.add(record)
                 loader.flush()
-                annotate_substrate(written, source="import")
+                if not shared:
+                    annotate_substrate(
+                        AuditEvent.objects.filter(import_batch=batch), source="import"
+                    )
+                elif loader.new_event_ids:
+                    annotate_substrate(_inserted(loader.new_event_ids, batch), source="import")
         except IntegrityError:
             if attempt == 2:
                 raise
             continue
         break
     return loader
+
+
+def _inserted(event_ids: list[int], batch: ImportBatch):
+    """The events a loader inserted under ``batch`` (``event_ids``, reserved in increasing
+    order): the batch's events in their id range, one range scan where ``entra_id IN`` a whole
+    page's ids took a lookup each. The batch's earlier events have lower ids; another writer's,
+    numbered in between on PostgreSQL, belong to another batch."""
+    return AuditEvent.objects.filter(
+        import_batch=batch, id__gte=min(event_ids), id__lte=max(event_ids)
+    )
 
 
 def record_refused(parsed: ParsedBody, *, content: bytes, user) -> ImportBatch:
