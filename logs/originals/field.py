@@ -56,4 +56,3 @@ class PackedTextField(models.BinaryField):
 
     def get_transform(self, lookup_name):
         return None
-

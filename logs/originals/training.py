@@ -29,8 +29,7 @@ def train(samples: list[bytes], size: int = DICTIONARY_BYTES) -> bytes:
     """A zstandard dictionary of at most ``size`` bytes trained on ``samples``."""
     if len(samples) < MIN_SAMPLES:
         raise ValueError(
-            f"{len(samples)} records are too few to train a dictionary on (at least "
-            f"{MIN_SAMPLES})"
+            f"{len(samples)} records are too few to train a dictionary on (at least {MIN_SAMPLES})"
         )
     return zstandard.train_dictionary(size, samples, level=LEVEL).as_bytes()
 

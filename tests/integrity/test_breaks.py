@@ -31,7 +31,7 @@ from logs.integrity import (
 from logs.models import AuditEvent, ChainCheckpoint
 from tests.factories import AuditEventFactory
 from tests.retention.support import store_events
-from tests.tampering import switch_off_immutability_triggers
+from tests.tampering import packed_original, switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -290,7 +290,10 @@ def test_a_changed_original_record_is_reported_by_the_command():
     event = at(2)
     changed = event.original.replace('"success"', '"failure"')
     assert changed != event.original
-    tamper("UPDATE logs_auditevent SET original = %s WHERE id = %s", [changed, event.pk])
+    tamper(
+        "UPDATE logs_auditevent SET original = %s WHERE id = %s",
+        [packed_original(changed), event.pk],
+    )
 
     with pytest.raises(CommandError) as raised:
         call_command("verify_audit_log", stdout=StringIO())
