@@ -3,11 +3,13 @@ through the ORM, raw SQL and verification; a newer dictionary leaves older value
 the dictionaries are immutable; the database cannot filter on the text, and says so."""
 
 import hashlib
+import json
 import uuid
 from io import StringIO
 
 import pytest
 import zstandard
+from django.core import serializers
 from django.core.exceptions import FieldError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -191,3 +193,15 @@ def test_the_dictionary_written_with_is_the_newest_stored():
     newer = store_dictionary(connection, train(samples), origin="test")
     assert first.pk < newer
     assert writing_dictionary(connection).pk == newer
+
+
+def test_serialised_as_the_text_and_loaded_back_as_it():
+    event = AuditEventFactory(original='{"id":"x","displayName":"Zoë 東京"}')
+    data = serializers.serialize("json", AuditEvent.objects.filter(pk=event.pk))
+    (loaded,) = serializers.deserialize("json", data)
+    assert json.loads(data)[0]["fields"]["original"] == event.original
+    assert loaded.object.original == event.original
+
+
+def test_a_new_event_without_an_original_holds_empty_text():
+    assert AuditEvent().original == ""
