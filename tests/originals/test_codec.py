@@ -246,3 +246,21 @@ def test_each_thread_compresses_with_its_own_compressor():
 def test_training_needs_enough_samples():
     with pytest.raises(ValueError, match="too few"):
         train([RECORD.encode()] * 3)
+
+
+def test_frames_carry_a_checksum_and_no_zstandard_dictionary_id():
+    frame = pack(RECORD, SHIPPED)[len(SHIPPED.prefix) :]
+    parameters = zstandard.get_frame_parameters(frame)
+    assert parameters.has_checksum
+    assert parameters.dict_id == 0
+    assert parameters.content_size == len(RECORD.encode())
+
+
+def test_a_frame_of_no_content_reads_as_nothing():
+    assert SHIPPED.decompress(SHIPPED.compress(b"")) == b""
+
+
+def test_a_frame_claiming_the_largest_size_allowed_is_decompressed():
+    # Not refused for its size: it fails only because the block it holds is not that long.
+    with pytest.raises(zstandard.ZstdError):
+        SHIPPED.decompress(_frame_claiming(MAX_TEXT_BYTES))

@@ -28,6 +28,7 @@ from logs.originals.dictionaries import (
     store_dictionary,
     writing_dictionary,
 )
+from logs.originals.field import PackedTextField
 from logs.originals.training import train
 from tests.factories import AuditEventFactory
 from tests.support import SIX_EVENTS_FILE
@@ -205,3 +206,28 @@ def test_serialised_as_the_text_and_loaded_back_as_it():
 
 def test_a_new_event_without_an_original_holds_empty_text():
     assert AuditEvent().original == ""
+
+
+def test_a_value_naming_a_dictionary_not_stored_is_refused():
+    value = bytes([ZSTD]) + encode_id(999) + b"\x28\xb5\x2f\xfd"
+    with pytest.raises(UnreadableOriginal, match="compression dictionary 999 is not stored"):
+        original_text(value, connection)
+
+
+def test_dictionaries_are_read_once_and_kept(django_assert_num_queries):
+    dictionaries.forget()
+    first = writing_dictionary(connection)
+    with django_assert_num_queries(1):  # which one is newest: asked at every write
+        assert writing_dictionary(connection) is first
+    with django_assert_num_queries(0):
+        assert dictionaries.reader(connection)(first.pk) is first
+    with pytest.raises(UnreadableOriginal):
+        dictionaries.reader(connection)(first.pk + 1)  # reads every stored dictionary again
+    assert writing_dictionary(connection) is first
+
+
+def test_defaults_of_the_field():
+    assert PackedTextField(default="x").get_default() == "x"
+    assert PackedTextField(null=True).get_default() is None
+    assert PackedTextField().get_default() == ""
+    assert PackedTextField().to_python("text") == "text"
