@@ -2,7 +2,8 @@
 the chain still verifies, and the originals and the exports are the same bytes before and
 after, on both databases."""
 
-from django.db import connection
+import pytest
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from logs.exports import Export
@@ -54,3 +55,11 @@ def test_stored_originals_are_packed_and_unpacked_byte_for_byte(transactional_db
     assert dict(AuditEvent.objects.values_list("pk", "original")) == texts
     assert verify_chain().ok
     assert ndjson_export() == export
+    # The immutability triggers are back (SQLite's were dropped for the rewrite).
+    for table in ("logs_auditevent", "logs_compressiondictionary"):
+        with (
+            pytest.raises(DatabaseError, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"UPDATE {table} SET id = id")
