@@ -249,7 +249,8 @@ def test_training_needs_enough_samples():
 
 
 def test_frames_carry_a_checksum_and_no_zstandard_dictionary_id():
-    frame = pack(RECORD, SHIPPED)[len(SHIPPED.prefix) :]
+    dictionary = Dictionary(1, shipped_data())  # its own compressor, made here
+    frame = pack(RECORD, dictionary)[len(dictionary.prefix) :]
     parameters = zstandard.get_frame_parameters(frame)
     assert parameters.has_checksum
     assert parameters.dict_id == 0
