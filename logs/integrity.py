@@ -59,9 +59,15 @@ from logs.hash_chain import (
     chain_head,
 )
 from logs.lookup_seals import verify_lookups
+from logs.originals.codec import UnreadableOriginal
+from logs.originals.dictionaries import text_reader
 
 CHECKPOINT_SALT = "auditportal.integrity.ChainCheckpoint"
 VERIFY_CHUNK = 10_000
+# Where the original is among the chained fields that follow the entra id in a walked row
+# (date, service, category, activity, operation type, result, result reason, correlation id,
+# initiator, IP address, user agent, source format, original): stored packed, hashed as text.
+ORIGINAL = 12
 
 
 # Checkpoints -------------------------------------------------------------------------------
@@ -290,6 +296,7 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
     sql = _event_rows_sql()
     expected, previous, previous_id = 1, GENESIS, 0
     sha256, dumps = hashlib.sha256, orjson.dumps
+    original_text = text_reader(connection)
     lookups = StoredLookups()
     derived = DerivedRowsCheck()
     chunk = []  # the events of the chunk being walked that verified
@@ -353,6 +360,18 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                         "missing",
                         f"the event shows {gone[0]} {gone[1]}, which is not stored: it was deleted "
                         "outside retention",
+                        seq,
+                        pk,
+                        entra_id,
+                    )
+                )
+            try:
+                fields[ORIGINAL] = original_text(fields[ORIGINAL])
+            except UnreadableOriginal as error:
+                return stop(
+                    ChainBreak(
+                        "modified",
+                        f"the stored original record cannot be read back: {error}",
                         seq,
                         pk,
                         entra_id,

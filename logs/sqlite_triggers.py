@@ -5,7 +5,7 @@ The ORM refuses such changes already, but raw SQL (``QuerySet._raw_delete()``, a
 These triggers give SQLite the same rule:
 
 - UPDATE of an audit record, a retention checkpoint, a lookup row or its seal, a signed
-  digest, or a legal hold: always refused.
+  digest, a compression dictionary, or a legal hold: always refused.
 - DELETE of those: refused unless the triggers' function, ``auditportal_delete_allowed(kind)``
   (logs.immutability), says this thread is inside retention's window (audit rows) or emptying
   the whole database (Django's ``flush``). A connection opened around auditportal has no such
@@ -33,6 +33,8 @@ AUDIT_TABLES = [
     *LOOKUPS,
     SEAL_TABLE,
     "logs_chaindigest",
+    # Every original packed with a dictionary names it (logs.originals).
+    "logs_compressiondictionary",
 ]
 HOLD_TABLES = ["logs_legalhold", "logs_legalholdrelease"]
 

@@ -35,3 +35,12 @@ def tamper(sql: str, parameters=()) -> None:
         switch_off_immutability_triggers()
         with connection.cursor() as cursor:
             cursor.execute(sql, parameters)
+
+
+def packed_original(text: str) -> bytes:
+    """``text`` as the database stores an original (logs.originals): what someone writing an
+    original of their own would store, so that it reads back as ``text``."""
+    from logs.originals.codec import pack
+    from logs.originals.dictionaries import writing_dictionary
+
+    return pack(text, writing_dictionary(connection))

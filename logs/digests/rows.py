@@ -6,7 +6,8 @@ from django.db import connection
 
 from auditportal_verify.chain import hashed_fields
 from logs.hash_chain import EVENT_TABLE
-from logs.integrity import VERIFY_CHUNK, _event_rows_sql
+from logs.integrity import ORIGINAL, VERIFY_CHUNK, _event_rows_sql
+from logs.originals.dictionaries import text_reader
 
 
 def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes, tuple]]:
@@ -14,6 +15,7 @@ def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes
     the fields are those of auditportal_verify.chain.CHAIN_FIELDS, then the notes if any, as
     the link hashes them (auditportal_verify.chain.hashed_fields)."""
     sql = _event_rows_sql()
+    original_text = text_reader(connection)
     after = 0
     while True:
         with connection.cursor() as cursor:
@@ -21,8 +23,10 @@ def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes
             rows = cursor.fetchall()
         if not rows:
             return
-        for seq, pk, link, *fields, notes in rows:
-            yield seq, pk, bytes(link), hashed_fields(fields, notes)
+        for seq, pk, link, entra_id, *fields, notes in rows:
+            # Stored packed, chained as text (logs.originals); unreadable, it raises.
+            fields[ORIGINAL] = original_text(fields[ORIGINAL])
+            yield seq, pk, bytes(link), hashed_fields((entra_id, *fields), notes)
         after = rows[-1][0]
 
 

@@ -39,6 +39,8 @@ from logs.models import (
     Target,
     TargetName,
 )
+from logs.originals.codec import Dictionary, UnreadableOriginal, pack
+from logs.originals.dictionaries import text_reader, writing_dictionary
 from logs.partitions import ensure_partitions
 
 # Large enough that round trips no longer count (larger batches were no faster), small enough
@@ -203,6 +205,9 @@ class ReservedBatch:
     initiators: dict
     event_ids: list[int]
     target_ids: list[int]
+    # What the originals are packed with (logs.originals): asked of the database with each
+    # batch, in its transaction, so that the dictionary a row names is stored with it.
+    dictionary: Dictionary
 
 
 class EventLoader:
@@ -484,6 +489,7 @@ class EventLoader:
             initiators=self.lookups.initiator_ids([r.initiator for r in records if r.initiator]),
             event_ids=event_ids,
             target_ids=reserve(Target, sum(len(r.targets) for r in records)),
+            dictionary=writing_dictionary(connection),
         )
 
     def build_rows(self, batch: ReservedBatch, chain: ChainAppender) -> BatchRows:
@@ -495,6 +501,7 @@ class EventLoader:
         event_rows = []
         targets = []  # (event id, position, TargetRecord, the event's copies)
         source_format = self.source_format
+        dictionary = batch.dictionary
         for event_id, r in zip(batch.event_ids, batch.records, strict=True):
             service_id = services[r.service]
             category_id = categories[r.category]
@@ -537,7 +544,7 @@ class EventLoader:
                     r.initiator_ip_address,
                     r.initiator_user_agent,
                     orjson.dumps(r.additional_details).decode() if r.additional_details else "[]",
-                    r.original,
+                    pack(r.original, dictionary),
                     source_format,
                     batch_id,
                     seq,
@@ -594,10 +601,13 @@ def _content_hashes_from_originals(entra_ids: list[str]) -> dict[str, str]:
     are immutable, and this costs a parse only for ids that arrive again."""
     hashes = {}
     rows = _select_in("entra_id, source_format, original", "entra_id", entra_ids)
+    original_text = text_reader(connection)
     for entra_id, source_format, original in rows:
         try:
-            hashes[entra_id] = content_hash(rederived_record(source_format, original))
-        except Underivable:
+            hashes[entra_id] = content_hash(
+                rederived_record(source_format, original_text(original))
+            )
+        except (Underivable, UnreadableOriginal):
             continue
     return hashes
 

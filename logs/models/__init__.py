@@ -3,6 +3,7 @@
 from logs.models.access_trail import AccessRecord
 from logs.models.annotations import Annotation
 from logs.models.collection import CollectedBlob, CollectionSource
+from logs.models.compression import CompressionDictionary
 from logs.models.digests import ChainDigest
 from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.holds import LegalHold, LegalHoldRelease
@@ -22,6 +23,7 @@ __all__ = [
     "CollectedBlob",
     "CollectionSource",
     "ColumnPreference",
+    "CompressionDictionary",
     "ImportBatch",
     "Initiator",
     "LegalHold",

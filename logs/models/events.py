@@ -8,6 +8,7 @@ from logs.hash_chain import ChainAppender, chain_datetime, event_appended
 from logs.models.annotations import Annotation
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 from logs.models.lookups import TargetName
+from logs.originals.field import PackedTextField
 from logs.partitions import ensure_partitions
 
 
@@ -84,7 +85,8 @@ class AuditEvent(ImmutableModel):
     initiator_ip_address = models.CharField("initiator IP address", max_length=64, blank=True)
     initiator_user_agent = models.TextField("user agent", blank=True)
     additional_details = models.JSONField(default=list, blank=True)
-    original = models.TextField(help_text="The record as the source sent it (JSON).")
+    # Stored compressed, read back as the same text (logs.originals).
+    original = PackedTextField(help_text="The record as the source sent it (JSON).")
     source_format = models.CharField(max_length=32)
     import_batch = models.ForeignKey(
         "logs.ImportBatch",

@@ -28,6 +28,7 @@ from logs.exports.graph_records import (
 )
 from logs.exports.selection import iter_event_rows
 from logs.models import AuditEvent
+from logs.originals.dictionaries import text_reader
 from logs.retention.faults import halt_point
 from logs.retention.ids import id_condition, id_ranges, ids_of
 from logs.retention.selection import part_dates
@@ -88,7 +89,10 @@ def _originals(ids: list[int]):
         cursor.execute(
             f"SELECT id, source_format, original FROM {table} WHERE {condition}", parameters
         )
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    # Stored packed (logs.originals): archived as the text.
+    original_text = text_reader(connection)
+    return [(pk, source_format, original_text(original)) for pk, source_format, original in rows]
 
 
 class ArchiveRun:

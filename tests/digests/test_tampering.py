@@ -15,6 +15,7 @@ from tests.digests.support import (
     run_verify,
 )
 from tests.retention.support import store_events
+from tests.tampering import packed_original
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_an_original_rewritten_and_every_later_link_recomputed(signing):
         ).digest()
         raw(
             "UPDATE logs_auditevent SET original = %s, chain_link = %s WHERE id = %s",
-            [event.original, link, event.pk],
+            [packed_original(event.original), link, event.pk],
         )
         previous = link
 

@@ -33,7 +33,7 @@ from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 from tests.factories import AuditEventFactory
 from tests.retention.support import store_events
-from tests.tampering import switch_off_immutability_triggers
+from tests.tampering import packed_original, switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -292,7 +292,10 @@ def test_a_changed_original_record_is_reported_by_the_command():
     event = at(2)
     changed = event.original.replace('"success"', '"failure"')
     assert changed != event.original
-    tamper("UPDATE logs_auditevent SET original = %s WHERE id = %s", [changed, event.pk])
+    tamper(
+        "UPDATE logs_auditevent SET original = %s WHERE id = %s",
+        [packed_original(changed), event.pk],
+    )
 
     with pytest.raises(CommandError) as raised:
         call_command("verify_audit_log", stdout=StringIO())

@@ -12,7 +12,7 @@ from logs.integrity import checkpoint_link, pack_ranges, verify_chain
 from logs.models import AuditEvent
 from tests.factories import AuditEventFactory
 from tests.retention.support import store_events
-from tests.tampering import switch_off_immutability_triggers
+from tests.tampering import packed_original, switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,10 @@ class TestTamperingIsDetected:
         store_events(3, 2, 1)
         event = AuditEvent.objects.get(chain_seq=3)
         changed = event.original.replace('"success"', '"failure"')
-        raw("UPDATE logs_auditevent SET original = %s WHERE id = %s", [changed, event.pk])
+        raw(
+            "UPDATE logs_auditevent SET original = %s WHERE id = %s",
+            [packed_original(changed), event.pk],
+        )
         assert verify_chain().broken.kind == "modified"
 
     def test_a_deleted_row(self):

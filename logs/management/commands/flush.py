@@ -10,9 +10,15 @@ flushes the database after each transactional test.
 from django.core.management.commands.flush import Command as DjangoFlush
 
 from logs.immutability import emptying_database
+from logs.originals import dictionaries
 
 
 class Command(DjangoFlush):
     def handle(self, **options):
         with emptying_database():
-            return super().handle(**options)
+            try:
+                return super().handle(**options)
+            finally:
+                # The compression dictionaries went with everything else: a dictionary stored
+                # after this under the same id may hold other bytes (logs.originals).
+                dictionaries.forget()
