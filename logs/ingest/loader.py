@@ -10,6 +10,7 @@ one batch while the caller builds the next one's rows and parses what follows.
 import json
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import timedelta
 
 import orjson
 from django.db import connection, transaction
@@ -393,10 +394,10 @@ class EventLoader:
         record (logs.ingest.fingerprints.match_key)."""
         for record in records:
             record.match_key = match_key(record)
-        stored = _stored_by_match_key([record.match_key for record in records])
+        from_csv = self.source_format == CSV_FORMAT
+        stored = _stored_id_bearing_twins(records) if from_csv else _stored_csv_twins(records)
         if not stored:
             return
-        from_csv = self.source_format == CSV_FORMAT
         already = (
             set()
             if from_csv
@@ -575,12 +576,74 @@ def _content_hashes_from_originals(entra_ids: list[str]) -> dict[str, str]:
     return hashes
 
 
-def _stored_by_match_key(keys: list[str]) -> dict[str, list[tuple[int, str]]]:
-    """match key → [(event id, source format)] of stored events, oldest first."""
+def _stored_csv_twins(records) -> dict[str, list[tuple[int, str]]]:
+    """match key → [(event id, source format)] of stored portal CSV rows sharing a key with
+    ``records``, oldest first.
+
+    Only CSV rows have their match key indexed (``event_csv_match_key_idx``): the condition is
+    written out, not bound, so that both databases see the query fits the partial index.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    keys = [record.match_key for record in records]
+    csv_only = f"source_format = '{CSV_FORMAT}'"
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT match_key, id, source_format FROM {table} "
+            f"WHERE {csv_only} AND match_key = ANY(%s)"
+        )
+        parameter = keys
+    else:
+        sql = (
+            f"SELECT match_key, id, source_format FROM {table} "
+            f"WHERE {csv_only} AND match_key IN (SELECT value FROM json_each(%s))"
+        )
+        parameter = json.dumps(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [parameter])
+        return _by_match_key(cursor.fetchall())
+
+
+def _stored_id_bearing_twins(records) -> dict[str, list[tuple[int, str]]]:
+    """match key → [(event id, source format)] of stored id-bearing events sharing a key with
+    ``records`` (portal CSV rows), oldest first.
+
+    The match key holds the date to the second, so a twin lies in the same second as the row:
+    the date index finds the events of each row's second, and their stored keys are compared
+    here, with no index of every event's key. The keys are compared in Python, not in the
+    query: given them, PostgreSQL's planner expects one row per key and scans the whole table.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    seconds = sorted({record.activity_datetime.replace(microsecond=0) for record in records})
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT event.match_key, event.id, event.source_format FROM {table} AS event "
+            "JOIN unnest(%s::timestamptz[]) AS second (start) "
+            "ON event.activity_datetime >= second.start "
+            "AND event.activity_datetime < second.start + interval '1 second' "
+            f"WHERE event.source_format <> '{CSV_FORMAT}'"
+        )
+        parameter = seconds
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        sql = (
+            f"SELECT event.match_key, event.id, event.source_format FROM {table} AS event "
+            "JOIN json_each(%s) AS second "
+            "ON event.activity_datetime >= json_extract(second.value, '$[0]') "
+            "AND event.activity_datetime < json_extract(second.value, '$[1]') "
+            f"WHERE event.source_format <> '{CSV_FORMAT}'"
+        )
+        one_second = timedelta(seconds=1)
+        parameter = json.dumps([[adapt(start), adapt(start + one_second)] for start in seconds])
+    keys = {record.match_key for record in records}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [parameter])
+        return _by_match_key(row for row in cursor.fetchall() if row[0] in keys)
+
+
+def _by_match_key(rows) -> dict[str, list[tuple[int, str]]]:
+    """(match key, event id, source format) rows grouped by key, oldest event first."""
     found: dict[str, list[tuple[int, str]]] = {}
-    for key, pk, source in sorted(
-        _select_in("match_key, id, source_format", "match_key", keys), key=lambda row: row[1]
-    ):
+    for key, pk, source in sorted(rows, key=lambda row: row[1]):
         found.setdefault(key, []).append((pk, source))
     return found
 
