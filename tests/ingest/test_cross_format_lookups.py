@@ -28,8 +28,8 @@ def records_of(path) -> list:
     return records
 
 
-def statement_of(lookup, records) -> tuple[str, list]:
-    """The one statement ``lookup(records)`` runs, with its parameters."""
+def statements_of(lookup, records) -> list[tuple[str, list]]:
+    """The statements ``lookup(records)`` runs, with their parameters."""
     statements = []
 
     def capture(execute, sql, params, many, context):
@@ -38,8 +38,7 @@ def statement_of(lookup, records) -> tuple[str, list]:
 
     with connection.execute_wrapper(capture):
         lookup(records)
-    [statement] = statements
-    return statement
+    return statements
 
 
 def plan(sql: str, params) -> str:
@@ -75,13 +74,25 @@ def test_only_portal_csv_rows_have_their_match_key_indexed():
 def test_an_id_bearing_record_finds_csv_rows_through_the_csv_only_index():
     import_file(SIX_EVENTS_CSV)
     records = records_of(SIX_EVENTS_JSON)
-    assert "event_csv_match_key_idx" in plan(*statement_of(loader._stored_csv_twins, records))
+    probe, lookup = statements_of(loader._stored_csv_twins, records)
+    assert "event_csv_match_key_idx" in plan(*probe)
+    assert "event_csv_match_key_idx" in plan(*lookup)
+    assert set(loader._stored_csv_twins(records)) == {record.match_key for record in records}
+
+
+def test_without_csv_rows_stored_one_probe_of_the_index_answers():
+    import_file(SIX_EVENTS_JSON)
+    records = records_of(SIX_EVENTS_JSON)
+    [probe] = statements_of(loader._stored_csv_twins, records)
+    assert "event_csv_match_key_idx" in plan(*probe)
+    assert loader._stored_csv_twins(records) == {}
 
 
 def test_a_csv_row_finds_id_bearing_events_of_its_second_through_the_date_index():
     import_file(SIX_EVENTS_JSON)
     records = records_of(SIX_EVENTS_CSV)
-    found = plan(*statement_of(loader._stored_id_bearing_twins, records))
+    [statement] = statements_of(loader._stored_id_bearing_twins, records)
+    found = plan(*statement)
     assert "event_date_idx" in found
     assert "event_csv_match_key_idx" not in found
 
