@@ -355,7 +355,8 @@ class EventLoader:
         by_id: dict[str, AuditRecord] = {}
         conflicts = []
         for record in records:
-            record.content_hash = content_hash(record)
+            # A large file's parsing process has computed it already (logs.ingest.parallel).
+            record.content_hash = record.content_hash or content_hash(record)
             first = by_id.get(record.entra_id)
             if first is None:
                 by_id[record.entra_id] = record
@@ -393,7 +394,7 @@ class EventLoader:
         portal CSV row (no id) to an id-bearing event, or stored CSV rows to a new id-bearing
         record (logs.ingest.fingerprints.match_key)."""
         for record in records:
-            record.match_key = match_key(record)
+            record.match_key = record.match_key or match_key(record)
         from_csv = self.source_format == CSV_FORMAT
         stored = _stored_id_bearing_twins(records) if from_csv else _stored_csv_twins(records)
         if not stored:

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from logs.ingest.activity_dates import activity_date_bounds, fix_bounds
 from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.fingerprints import content_hash, match_key
 from logs.ingest.notes import is_strict, strictness
 from logs.ingest.records import (
     AuditRecord,
@@ -244,6 +245,10 @@ class _Flattener:
             record.original,
             record.location,
             record.notes,
+            # Both fingerprints are the loader's to check, but are computed here, in the
+            # parsing process: in the importing one they would hold the GIL that storing needs.
+            content_hash(record),
+            match_key(record),
         )
 
 
@@ -283,6 +288,8 @@ def _record(flat: tuple, initiators: list[InitiatorRecord]) -> AuditRecord:
         original=flat[14],
         location=flat[15],
         notes=flat[16],
+        content_hash=flat[17],
+        match_key=flat[18],
     )
 
 
