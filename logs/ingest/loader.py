@@ -1,10 +1,13 @@
 """Storing normalised records in batches: lookups resolved once, duplicates skipped by id.
 
-One batch costs a handful of queries whatever its size: one to find ids already stored, one
-bulk insert per table, and lookups (services, categories, activities, initiators) only for
-names not seen before in this run. Used as a context manager, the loader stores batches in a
-pipeline on a background thread (see EventLoader and BackgroundWriter): the database inserts
-one batch while the caller builds the next one's rows and parses what follows.
+One batch costs a handful of queries whatever its size: one to find ids already stored (with
+their content hashes, by the unique id index), one or two to find the same events stored from
+another format (see _stored_csv_twins and _stored_id_bearing_twins), one bulk insert per table,
+and lookups (services, categories, activities, initiators) only for names not seen before in
+this run. No query reads or writes an index of every event's match key. Used as a context
+manager, the loader stores batches in a pipeline on a background thread (see EventLoader and
+BackgroundWriter): the database inserts one batch while the caller builds the next one's rows
+and parses what follows.
 """
 
 import json
