@@ -5,8 +5,9 @@ threads cannot share that work; a child process can. The child opens the file it
 same parser the serial path uses, and sends records back in chunks, flattened to plain tuples
 (which pickle in C, unlike dataclasses with slots), with each record's fingerprints
 (logs.ingest.fingerprints) computed there rather than in the parent. The parent rebuilds the
-records and yields exactly what the serial parser would have yielded, in the same order:
-records, RecordErrors, and at the end, if the file is damaged, the same ImportFileError.
+records and yields what the serial parser would have yielded (with the fingerprints filled
+in), in the same order: records, RecordErrors, and at the end, if the file is damaged, the
+same ImportFileError.
 
 The child is a fresh interpreter (``python -m logs.ingest.parallel``) that shares no database
 connection with the parent and never imports Django models; messages are length-prefixed
