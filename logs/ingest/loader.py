@@ -1,15 +1,19 @@
 """Storing normalised records in batches: lookups resolved once, duplicates skipped by id.
 
-One batch costs a handful of queries whatever its size: one to find ids already stored, one
-bulk insert per table, and lookups (services, categories, activities, initiators) only for
-names not seen before in this run. Used as a context manager, the loader stores batches in a
-pipeline on a background thread (see EventLoader and BackgroundWriter): the database inserts
-one batch while the caller builds the next one's rows and parses what follows.
+One batch costs a handful of queries whatever its size: one to find ids already stored (with
+their content hashes, by the unique id index), one or two to find the same events stored from
+another format (see _stored_csv_twins and _stored_id_bearing_twins), one bulk insert per table,
+and lookups (services, categories, activities, initiators) only for names not seen before in
+this run. No query reads or writes an index of every event's match key. Used as a context
+manager, the loader stores batches in a pipeline on a background thread (see EventLoader and
+BackgroundWriter): the database inserts one batch while the caller builds the next one's rows
+and parses what follows.
 """
 
 import json
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import timedelta
 
 import orjson
 from django.db import connection, transaction
@@ -383,7 +387,8 @@ class EventLoader:
         by_id: dict[str, AuditRecord] = {}
         conflicts = []
         for record in records:
-            record.content_hash = content_hash(record)
+            # A large file's parsing process has computed it already (logs.ingest.parallel).
+            record.content_hash = record.content_hash or content_hash(record)
             first = by_id.get(record.entra_id)
             if first is None:
                 by_id[record.entra_id] = record
@@ -421,11 +426,11 @@ class EventLoader:
         portal CSV row (no id) to an id-bearing event, or stored CSV rows to a new id-bearing
         record (logs.ingest.fingerprints.match_key)."""
         for record in records:
-            record.match_key = match_key(record)
-        stored = _stored_by_match_key([record.match_key for record in records])
+            record.match_key = record.match_key or match_key(record)
+        from_csv = self.source_format == CSV_FORMAT
+        stored = _stored_id_bearing_twins(records) if from_csv else _stored_csv_twins(records)
         if not stored:
             return
-        from_csv = self.source_format == CSV_FORMAT
         already = (
             set()
             if from_csv
@@ -612,12 +617,80 @@ def _content_hashes_from_originals(entra_ids: list[str]) -> dict[str, str]:
     return hashes
 
 
-def _stored_by_match_key(keys: list[str]) -> dict[str, list[tuple[int, str]]]:
-    """match key → [(event id, source format)] of stored events, oldest first."""
+def _stored_csv_twins(records) -> dict[str, list[tuple[int, str]]]:
+    """match key → [(event id, source format)] of stored portal CSV rows sharing a key with
+    ``records``, oldest first.
+
+    Only CSV rows have their match key indexed (``event_csv_match_key_idx``): the condition is
+    written out, not bound, so that both databases see the queries fit the partial index. Most
+    databases hold no CSV rows: one probe of the index says so, for less than the database
+    takes to sort and look up a batch of keys.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    csv_only = f"source_format = '{CSV_FORMAT}'"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {csv_only} LIMIT 1")
+        if cursor.fetchone() is None:
+            return {}
+    keys = [record.match_key for record in records]
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT match_key, id, source_format FROM {table} "
+            f"WHERE {csv_only} AND match_key = ANY(%s)"
+        )
+        parameter = keys
+    else:
+        sql = (
+            f"SELECT match_key, id, source_format FROM {table} "
+            f"WHERE {csv_only} AND match_key IN (SELECT value FROM json_each(%s))"
+        )
+        parameter = json.dumps(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [parameter])
+        return _by_match_key(cursor.fetchall())
+
+
+def _stored_id_bearing_twins(records) -> dict[str, list[tuple[int, str]]]:
+    """match key → [(event id, source format)] of stored id-bearing events sharing a key with
+    ``records`` (portal CSV rows), oldest first.
+
+    The match key holds the date to the second, so a twin lies in the same second as the row:
+    the date index finds the events of each row's second, and their stored keys are compared
+    here, with no index of every event's key. The keys are compared in Python, not in the
+    query: given them, PostgreSQL's planner expects one row per key and scans the whole table.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    seconds = sorted({record.activity_datetime.replace(microsecond=0) for record in records})
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT event.match_key, event.id, event.source_format FROM {table} AS event "
+            "JOIN unnest(%s::timestamptz[]) AS second (start) "
+            "ON event.activity_datetime >= second.start "
+            "AND event.activity_datetime < second.start + interval '1 second' "
+            f"WHERE event.source_format <> '{CSV_FORMAT}'"
+        )
+        parameter = seconds
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        sql = (
+            f"SELECT event.match_key, event.id, event.source_format FROM {table} AS event "
+            "JOIN json_each(%s) AS second "
+            "ON event.activity_datetime >= json_extract(second.value, '$[0]') "
+            "AND event.activity_datetime < json_extract(second.value, '$[1]') "
+            f"WHERE event.source_format <> '{CSV_FORMAT}'"
+        )
+        one_second = timedelta(seconds=1)
+        parameter = json.dumps([[adapt(start), adapt(start + one_second)] for start in seconds])
+    keys = {record.match_key for record in records}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [parameter])
+        return _by_match_key(row for row in cursor.fetchall() if row[0] in keys)
+
+
+def _by_match_key(rows) -> dict[str, list[tuple[int, str]]]:
+    """(match key, event id, source format) rows grouped by key, oldest event first."""
     found: dict[str, list[tuple[int, str]]] = {}
-    for key, pk, source in sorted(
-        _select_in("match_key, id, source_format", "match_key", keys), key=lambda row: row[1]
-    ):
+    for key, pk, source in sorted(rows, key=lambda row: row[1]):
         found.setdefault(key, []).append((pk, source))
     return found
 

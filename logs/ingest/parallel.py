@@ -3,9 +3,11 @@
 Parsing and checking a record costs about as much as storing it, and both hold Python's GIL, so
 threads cannot share that work; a child process can. The child opens the file itself, runs the
 same parser the serial path uses, and sends records back in chunks, flattened to plain tuples
-(which pickle in C, unlike dataclasses with slots). The parent rebuilds the records and yields
-exactly what the serial parser would have yielded, in the same order: records, RecordErrors,
-and at the end, if the file is damaged, the same ImportFileError.
+(which pickle in C, unlike dataclasses with slots), with each record's fingerprints
+(logs.ingest.fingerprints) computed there rather than in the parent. The parent rebuilds the
+records and yields what the serial parser would have yielded (with the fingerprints filled
+in), in the same order: records, RecordErrors, and at the end, if the file is damaged, the
+same ImportFileError.
 
 The child is a fresh interpreter (``python -m logs.ingest.parallel``) that shares no database
 connection with the parent and never imports Django models; messages are length-prefixed
@@ -26,6 +28,7 @@ from datetime import datetime
 
 from logs.ingest.activity_dates import activity_date_bounds, fix_bounds
 from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.fingerprints import content_hash, match_key
 from logs.ingest.notes import is_strict, strictness
 from logs.ingest.records import (
     AuditRecord,
@@ -244,6 +247,10 @@ class _Flattener:
             record.original,
             record.location,
             record.notes,
+            # Both fingerprints are the loader's to check, but are computed here, in the
+            # parsing process: in the importing one they would hold the GIL that storing needs.
+            content_hash(record),
+            match_key(record),
         )
 
 
@@ -283,6 +290,8 @@ def _record(flat: tuple, initiators: list[InitiatorRecord]) -> AuditRecord:
         original=flat[14],
         location=flat[15],
         notes=flat[16],
+        content_hash=flat[17],
+        match_key=flat[18],
     )
 
 

@@ -78,6 +78,7 @@ class AuditRecord:
     location: str  # e.g. "record 12" or "line 40", for messages
     # What did not fit the fields above (logs.ingest.notes): {"field", "note", "raw"} each.
     notes: list = field(default_factory=list)
-    # Set by the loader (logs.ingest.fingerprints) when it checks the record.
+    # Set by the loader (logs.ingest.fingerprints) when it checks the record, unless the
+    # parsing process of a large file (logs.ingest.parallel) has set them already.
     content_hash: str = ""
     match_key: str = ""

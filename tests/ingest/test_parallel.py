@@ -10,9 +10,11 @@ import pytest
 from logs.ingest import parallel
 from logs.ingest.detect import detect
 from logs.ingest.errors import ImportFileError, RecordError
+from logs.ingest.fingerprints import content_hash, match_key
 from logs.ingest.formats import PARSERS
 from logs.ingest.importer import import_file
 from logs.ingest.parallel import CHUNK_RECORDS, ParallelParse
+from logs.ingest.records import AuditRecord
 from logs.ingest.sources import open_input
 from logs.models import AuditEvent
 from tests.factories import GraphDirectoryAuditFactory
@@ -25,9 +27,15 @@ FIXTURE_FILES = sorted(
 
 
 def both_ways(path):
+    """The items of ``path`` parsed here and in a parsing process. The parsing process also
+    computes each record's fingerprints, which the loader computes for the serial parser's
+    records: they are computed here for those, so that the two must agree."""
     input_file = open_input(path)
     detected = detect(input_file)
     serial = list(PARSERS[detected.format](input_file, detected.layout))
+    for item in serial:
+        if isinstance(item, AuditRecord):
+            item.content_hash, item.match_key = content_hash(item), match_key(item)
     parallel = list(ParallelParse(input_file, detected.format, detected.layout))
     return serial, parallel
 
@@ -98,6 +106,25 @@ def test_import_in_parallel_stores_the_same_events(tmp_path):
     stored = json.loads(AuditEvent.objects.order_by("id").first().original)
     assert stored == json.loads(path.read_text())["value"][0]
     assert progress[-1][0] == progress[-1][1] == path.stat().st_size
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_both_ways_store_the_fingerprints_the_loader_computes(tmp_path, parallel):
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(12)])
+    )
+    assert import_file(path, parallel=parallel, batch_size=5).new == 12
+    serial, _ = both_ways(path)
+    expected = {record.entra_id: (record.content_hash, record.match_key) for record in serial}
+    stored = {
+        entra_id: (stored_hash, stored_key)
+        for entra_id, stored_hash, stored_key in AuditEvent.objects.values_list(
+            "entra_id", "content_hash", "match_key"
+        )
+    }
+    assert stored == expected
+    assert all(len(value) == 64 for pair in stored.values() for value in pair)
 
 
 @pytest.mark.django_db
