@@ -1,6 +1,7 @@
 """Helpers the tests share: the sample files, the API's and the changelist's addresses, and
 what a list response shows. Plain functions and constants; the fixtures are in conftest.py."""
 
+import re
 from pathlib import Path
 
 from django.contrib.auth.models import Permission
@@ -38,3 +39,23 @@ def activities(response) -> list[str]:
         return [event.activity.name for event in listed(response)]
     assert response.status_code == 200, response.content
     return [event["activity"] for event in response.json()["results"]]
+
+
+def with_parent_indexes(cursor, plan: str) -> str:
+    """A PostgreSQL plan with, after it, the name of the index each partition's index used in
+    it belongs to: on the month partitions (migration 0026) a plan names each partition's share
+    of an index ("logs_auditevent_p202401_match_key_idx"), not the index the model declares."""
+    used = re.findall(
+        r"(?:Index (?:Only )?Scan(?: Backward)? using|Bitmap Index Scan on) (\S+)", plan
+    )
+    if not used:
+        return plan
+    cursor.execute(
+        "SELECT parent.relname FROM pg_class child "
+        "JOIN pg_inherits link ON link.inhrelid = child.oid "
+        "JOIN pg_class parent ON parent.oid = link.inhparent "
+        "WHERE child.relname = ANY(%s)",
+        [used],
+    )
+    parents = sorted({name for (name,) in cursor.fetchall()})
+    return f"{plan} (partition indexes of: {', '.join(parents)})" if parents else plan

@@ -15,6 +15,7 @@ from logs.ingest.importer import import_file
 from logs.ingest.sources import open_input
 from logs.models import Annotation, AuditEvent
 from tests.ingest.test_conflicts_and_duplicates import SIX_EVENTS_CSV, SIX_EVENTS_JSON
+from tests.support import with_parent_indexes
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def plan(sql: str, params) -> str:
         # would take instead.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
-        return " ".join(row[0] for row in cursor.fetchall())
+        return with_parent_indexes(cursor, " ".join(row[0] for row in cursor.fetchall()))
 
 
 def test_only_portal_csv_rows_have_their_match_key_indexed():
