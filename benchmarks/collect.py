@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 from django.conf import settings
 
-from benchmarks.databases import OUT_DIR
+from benchmarks.databases import OUT_DIR, schema_tag
 from benchmarks.served import HOST, Gunicorn
 from benchmarks.worker import ROOT, child_environment
 from logs.collection.collect import collect_source
@@ -111,8 +111,10 @@ def fetch_rate(path: str) -> dict:
 
 
 def _origin(path: Path) -> tuple[str, str]:
-    """The origin database for ``path`` (built if missing) and its token."""
-    database = OUT_DIR / f"collect-origin-{path.stem}.sqlite3"
+    """The origin database for ``path`` (built if missing) and its token. Named by the
+    schema's latest migration, as the populated databases are: one built by an older schema is
+    not what the code being measured serves."""
+    database = OUT_DIR / f"collect-origin-{path.stem}_{schema_tag()}.sqlite3"
     token_file = database.with_suffix(".token")
     url = f"sqlite:///{database}"
     if not token_file.exists():
