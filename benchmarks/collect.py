@@ -19,7 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,22 +50,8 @@ MANAGE = str(ROOT / "manage.py")
 
 def collect_rate(path: str) -> dict:
     """Events per second collected from an origin serving ``path``'s events."""
-    origin_url, token = _origin(Path(path))
-    environment = {
-        **child_environment(origin_url),
-        "AUDITPORTAL_THROTTLE_USER": "1000000/minute",
-    }
-    # One worker: the collector asks for one page at a time.
-    with Gunicorn(workers=ORIGIN_WORKERS, environment=environment) as port:
-        os.environ[TOKEN_VARIABLE] = token
+    with _served_origin(Path(path), "benchmark-origin") as (source, origin_url):
         settings.AUDITPORTAL_COLLECTION_PAGE_SIZE = PAGE_SIZE
-        settings.AUDITPORTAL_COLLECTION_GRAPH_RATE = "1000000/1"
-        source = CollectionSource.objects.create(
-            name="benchmark-origin",
-            kind="graph",
-            url=f"http://{HOST}:{port}/graph/v1.0",
-            token_env=TOKEN_VARIABLE,
-        )
         started = time.perf_counter()
         result = collect_source(source, since=datetime(2000, 1, 1, tzinfo=UTC))
         seconds = time.perf_counter() - started
@@ -77,20 +63,7 @@ def collect_rate(path: str) -> dict:
 def fetch_rate(path: str) -> dict:
     """Events per second read from an origin serving ``path``'s events, nothing stored: every
     page requested in turn by the collector's client (GraphPages), its nextLink followed."""
-    origin_url, token = _origin(Path(path))
-    environment = {
-        **child_environment(origin_url),
-        "AUDITPORTAL_THROTTLE_USER": "1000000/minute",
-    }
-    with Gunicorn(workers=ORIGIN_WORKERS, environment=environment) as port:
-        os.environ[TOKEN_VARIABLE] = token
-        settings.AUDITPORTAL_COLLECTION_GRAPH_RATE = "1000000/1"
-        source = CollectionSource.objects.create(
-            name="benchmark-origin-fetch",
-            kind="graph",
-            url=f"http://{HOST}:{port}/graph/v1.0",
-            token_env=TOKEN_VARIABLE,
-        )
+    with _served_origin(Path(path), "benchmark-origin-fetch") as (source, origin_url):
         pages = GraphPages(source)
         events = 0
         try:
@@ -108,6 +81,30 @@ def fetch_rate(path: str) -> dict:
     if events != _origin_count(origin_url):
         raise RuntimeError(f"read {events} events, the origin holds {_origin_count(origin_url)}")
     return {"events": events, "seconds": seconds, "rate": events / seconds}
+
+
+@contextmanager
+def _served_origin(path: Path, name: str):
+    """The origin for ``path`` served by gunicorn, and a Graph collection source named
+    ``name`` pointing at it with its token; yields (source, the origin's database URL).
+    Both metrics go through here, so the collector and the bare client meet the same origin
+    under the same rate limits."""
+    origin_url, token = _origin(path)
+    environment = {
+        **child_environment(origin_url),
+        "AUDITPORTAL_THROTTLE_USER": "1000000/minute",
+    }
+    # One worker: the collector asks for one page at a time.
+    with Gunicorn(workers=ORIGIN_WORKERS, environment=environment) as port:
+        os.environ[TOKEN_VARIABLE] = token
+        settings.AUDITPORTAL_COLLECTION_GRAPH_RATE = "1000000/1"
+        source = CollectionSource.objects.create(
+            name=name,
+            kind="graph",
+            url=f"http://{HOST}:{port}/graph/v1.0",
+            token_env=TOKEN_VARIABLE,
+        )
+        yield source, origin_url
 
 
 def _origin(path: Path) -> tuple[str, str]:

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from django.contrib.auth.models import Permission
+from django.db import connection, transaction
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -59,3 +60,17 @@ def with_parent_indexes(cursor, plan: str) -> str:
     )
     parents = sorted({name for (name,) in cursor.fetchall()})
     return f"{plan} (partition indexes of: {', '.join(parents)})" if parents else plan
+
+
+def query_plan(sql: str, params=()) -> str:
+    """The plan the database would follow for ``sql``: SQLite's query plan, or PostgreSQL's
+    with the indexes its partitions' shares belong to named (``with_parent_indexes``). On
+    PostgreSQL sequential scans are turned off for the question: a test's small table is
+    cheapest to read whole, and the test asks which index the planner would take instead."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            return " ".join(row[3] for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return with_parent_indexes(cursor, " ".join(row[0] for row in cursor.fetchall()))

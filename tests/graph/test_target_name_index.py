@@ -3,9 +3,9 @@ displayName) are served by migration 0016's index on both databases, rather than
 every target."""
 
 import pytest
-from django.db import connection, transaction
 
 from logs.models import Target
+from tests.support import query_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -13,16 +13,7 @@ INDEX = "target_name_any_case_idx"
 
 
 def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            return " ".join(row[3] for row in cursor.fetchall())
-        # An empty table is cheapest to read whole; make the planner say which index it
-        # would take instead.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return " ".join(row[0] for row in cursor.fetchall())
+    return query_plan(*queryset.query.sql_with_params())
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ through the date index."""
 import json
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from logs.ingest import loader
 from logs.ingest.detect import detect
@@ -15,7 +15,7 @@ from logs.ingest.importer import import_file
 from logs.ingest.sources import open_input
 from logs.models import Annotation, AuditEvent
 from tests.ingest.test_conflicts_and_duplicates import SIX_EVENTS_CSV, SIX_EVENTS_JSON
-from tests.support import with_parent_indexes
+from tests.support import query_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -42,18 +42,6 @@ def statements_of(lookup, records) -> list[tuple[str, list]]:
     return statements
 
 
-def plan(sql: str, params) -> str:
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            return " ".join(row[3] for row in cursor.fetchall())
-        # A small table is cheapest to read whole; make the planner say which index it
-        # would take instead.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return with_parent_indexes(cursor, " ".join(row[0] for row in cursor.fetchall()))
-
-
 def test_only_portal_csv_rows_have_their_match_key_indexed():
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -76,8 +64,8 @@ def test_an_id_bearing_record_finds_csv_rows_through_the_csv_only_index():
     import_file(SIX_EVENTS_CSV)
     records = records_of(SIX_EVENTS_JSON)
     probe, lookup = statements_of(loader._stored_csv_twins, records)
-    assert "event_csv_match_key_idx" in plan(*probe)
-    assert "event_csv_match_key_idx" in plan(*lookup)
+    assert "event_csv_match_key_idx" in query_plan(*probe)
+    assert "event_csv_match_key_idx" in query_plan(*lookup)
     assert set(loader._stored_csv_twins(records)) == {record.match_key for record in records}
 
 
@@ -85,7 +73,7 @@ def test_without_csv_rows_stored_one_probe_of_the_index_answers():
     import_file(SIX_EVENTS_JSON)
     records = records_of(SIX_EVENTS_JSON)
     [probe] = statements_of(loader._stored_csv_twins, records)
-    assert "event_csv_match_key_idx" in plan(*probe)
+    assert "event_csv_match_key_idx" in query_plan(*probe)
     assert loader._stored_csv_twins(records) == {}
 
 
@@ -93,7 +81,7 @@ def test_a_csv_row_finds_id_bearing_events_of_its_second_through_the_date_index(
     import_file(SIX_EVENTS_JSON)
     records = records_of(SIX_EVENTS_CSV)
     [statement] = statements_of(loader._stored_id_bearing_twins, records)
-    found = plan(*statement)
+    found = query_plan(*statement)
     assert "event_date_idx" in found
     assert "event_csv_match_key_idx" not in found
 

@@ -20,7 +20,7 @@ from tests.factories import (
     ServiceFactory,
     TargetFactory,
 )
-from tests.support import FIXTURES_DIR
+from tests.support import FIXTURES_DIR, query_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -346,7 +346,5 @@ def test_target_answers_read_the_targets_index_without_joining_events(known):
     for sql in target_queries:
         assert 'JOIN "logs_auditevent"' not in sql
     if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN QUERY PLAN " + target_queries[0])
-            plan = " ".join(row[3] for row in cursor.fetchall())
+        plan = query_plan(target_queries[0])
         assert "COVERING INDEX target_activity_date_idx" in plan
