@@ -347,6 +347,13 @@ AUDITPORTAL_RETENTION_OVERRIDES = env_str("AUDITPORTAL_RETENTION_OVERRIDES", def
 AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV = env_str(
     "AUDITPORTAL_ARCHIVE_CREDENTIAL_ENV", default="AUDITPORTAL_ARCHIVE_CREDENTIAL"
 )
+# How new retention archive files are compressed: "zstd" (smaller and faster) or "gzip", for
+# a regulator whose tools read only gzip (logs/retention/compression.py).
+AUDITPORTAL_ARCHIVE_COMPRESSION = env_str("AUDITPORTAL_ARCHIVE_COMPRESSION", default="zstd")
+if AUDITPORTAL_ARCHIVE_COMPRESSION not in ("zstd", "gzip"):
+    raise ImproperlyConfigured(
+        f"AUDITPORTAL_ARCHIVE_COMPRESSION is {AUDITPORTAL_ARCHIVE_COMPRESSION!r}: use zstd or gzip"
+    )
 
 # Signed digests of the hash chain (logs/digests/).
 AUDITPORTAL_SIGNING_KEY = env_str("AUDITPORTAL_SIGNING_KEY", default="")

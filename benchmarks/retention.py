@@ -1,7 +1,7 @@
 """Retention and verification speed (run by ``benchmarks.worker``).
 
 ``purge_rate`` runs on a throwaway copy of the populated database: it purges the oldest quarter
-of the events through ``apply_retention`` with an archive (gzip NDJSON and manifest, written
+of the events through ``apply_retention`` with an archive (compressed NDJSON and manifest, written
 and synced under the output directory), the path of ``apply_retention --archive-dir``, and
 reports events per second for the whole run, archive included. ``purge_rate_with_holds`` does
 the same with three legal holds active (a date range, a correlation id and a list of ids, all

@@ -1,7 +1,8 @@
 """Opening an input file: decompression, text encoding, and refusing what is not text.
 
 Real exports arrive as UTF-8 (with or without a byte-order mark), as UTF-16 when Excel saves
-"Unicode text", gzip-compressed (archives), or by mistake as something else entirely. Everything
+"Unicode text", gzip- or zstandard-compressed (exports, retention archives), or by mistake as
+something else entirely. Everything
 is streamed: nothing here reads more than a small sample into memory.
 """
 
@@ -12,11 +13,16 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import zstandard
+
 from logs.ingest.errors import ImportFileError
 
 SAMPLE_BYTES = 64 * 1024
 _NOT_UTF8 = "not-utf-8"
 _GZIP_MAGIC = b"\x1f\x8b"
+# A zstandard frame's magic number (RFC 8878, little-endian 0xFD2FB528).
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+GZIP, ZSTD = "gzip", "zstd"
 _BOMS = [
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -26,10 +32,11 @@ _BOMS = [
 
 @dataclass
 class InputFile:
-    """A readable input: its path, whether it is gzip, its text encoding and a text sample."""
+    """A readable input: its path, its compression (None, GZIP or ZSTD), its text encoding
+    and a text sample."""
 
     path: Path
-    compressed: bool
+    compression: str | None
     encoding: str
     sample: str
     _raw = None
@@ -53,7 +60,7 @@ class InputFile:
         """The decompressed bytes, as written (any byte-order mark included)."""
         raw = open(self.path, "rb")  # noqa: SIM115 - the caller closes it
         self._raw = raw
-        return _ClosingGzipFile(raw) if self.compressed else raw
+        return _decompressing(raw, self.compression)
 
     def open_text(self):
         """The text, decoded, with universal newlines left to the caller (CSV wants newline='')."""
@@ -68,6 +75,17 @@ class InputFile:
             stream.read(len(codecs.BOM_UTF8))
             return stream
         return _Utf8Reader(self.open_text())
+
+
+def _decompressing(raw, compression: str | None):
+    """``raw``'s bytes decompressed as ``compression`` says, streamed; closing it closes
+    ``raw``."""
+    if compression == GZIP:
+        return _ClosingGzipFile(raw)
+    if compression == ZSTD:
+        # Every frame in turn: a file of several frames (zstd tools append them) is one text.
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return raw
 
 
 class _ClosingGzipFile(gzip.GzipFile):
@@ -128,16 +146,15 @@ def open_input(path) -> InputFile:
         raise ImportFileError(name, "is a directory, not a file")
     try:
         with open(path, "rb") as stream:
-            head = stream.read(2)
+            head = stream.read(len(_ZSTD_MAGIC))
     except OSError as error:
         raise ImportFileError(name, f"cannot be read ({error.strerror})") from None
-    compressed = head == _GZIP_MAGIC
+    compression = GZIP if head.startswith(_GZIP_MAGIC) else ZSTD if head == _ZSTD_MAGIC else None
     try:
-        opener = gzip.open if compressed else open
-        with opener(path, "rb") as stream:
+        with _decompressing(open(path, "rb"), compression) as stream:
             raw = stream.read(SAMPLE_BYTES)
-    except (OSError, EOFError) as error:
-        raise ImportFileError(name, f"is not a readable gzip file ({error})") from None
+    except (OSError, EOFError, zstandard.ZstdError) as error:
+        raise ImportFileError(name, f"is not a readable {compression} file ({error})") from None
     if not raw.strip():
         raise ImportFileError(name, "is empty: there are no records to import")
     encoding = _detect_encoding(raw)
@@ -159,7 +176,7 @@ def open_input(path) -> InputFile:
         )
     if not sample.strip():
         raise ImportFileError(name, "is empty: there are no records to import")
-    return InputFile(path=path, compressed=compressed, encoding=encoding, sample=sample)
+    return InputFile(path=path, compression=compression, encoding=encoding, sample=sample)
 
 
 def _detect_encoding(raw: bytes) -> str | None:

@@ -1,7 +1,8 @@
-"""The retention archive: gzip-compressed NDJSON of Graph-shaped records, and its manifest.
+"""The retention archive: compressed NDJSON of Graph-shaped records, and its manifest.
 
-One directory per run (``retention-<UTC time>``) holds ``events-0001.ndjson.gz``, ... and
-``manifest.json``. Each line is the record as ``export_audit_logs --format ndjson`` writes it
+One directory per run (``retention-<UTC time>``) holds ``events-0001.ndjson.zst``, ... and
+``manifest.json`` (zstandard; or gzip and ``.ndjson.gz``, see logs.retention.compression).
+Each line is the record as ``export_audit_logs --format ndjson`` writes it
 (logs.exports.graph_records), so ``import_audit_logs`` reads an archive file back as it is.
 
 The manifest is the contract with the purge: it lists every finished file with its SHA-256,
@@ -12,7 +13,6 @@ either listed whole or not listed at all (an unlisted file is removed and its ev
 deleted, are archived again).
 """
 
-import gzip
 import hashlib
 
 import orjson
@@ -29,6 +29,7 @@ from logs.exports.graph_records import (
 from logs.exports.selection import iter_event_rows
 from logs.models import AuditEvent
 from logs.originals.dictionaries import text_reader
+from logs.retention.compression import configured, of_manifest
 from logs.retention.faults import halt_point
 from logs.retention.ids import id_condition, id_ranges, ids_of
 from logs.retention.selection import part_dates
@@ -36,9 +37,6 @@ from logs.retention.stores import ArchiveStore, open_store
 
 ARCHIVE_FORMAT = "auditportal-retention-archive"
 ARCHIVING, COMPLETE = "archiving", "complete"
-# Level 1: several times faster than the default 9 and most of its gain on JSON text, so
-# compressing never holds a purge back.
-COMPRESS_LEVEL = 1
 READ_CHUNK = 5_000
 
 
@@ -122,12 +120,15 @@ class ArchiveRun:
     def create(cls, archive, policy: dict, now) -> "ArchiveRun":
         """A new run in ``archive`` (a store, or a folder)."""
         store = open_store(archive)
+        compression = configured()
 
         def first_manifest(name: str) -> dict:
             return {
                 "format": ARCHIVE_FORMAT,
-                "version": 1,
+                # 2: the files' compression is named (1, without it: gzip).
+                "version": 2,
                 "run": name,
+                "compression": compression.name,
                 "status": ARCHIVING,
                 "started_at": now.isoformat(),
                 "finished_at": None,
@@ -185,12 +186,11 @@ class ArchiveRun:
     def write_lines(self, events: list[tuple], lines: list[bytes]) -> dict:
         """Compress ``lines`` (those of ``events``) into the next file, make it durable and list
         it in the manifest: no database work, so it can run beside a delete."""
-        name = f"events-{len(self.files) + 1:04d}.ndjson.gz"
+        compression = of_manifest(self.manifest)
+        name = f"events-{len(self.files) + 1:04d}{compression.suffix}"
         with self.store.open_writer(self.name, name) as raw:
             hashing = _HashingFile(raw)
-            with gzip.GzipFile(
-                filename="", mode="wb", fileobj=hashing, compresslevel=COMPRESS_LEVEL, mtime=0
-            ) as stream:
+            with compression.writer(hashing) as stream:
                 for start in range(0, len(lines), READ_CHUNK):
                     stream.write(b"".join(lines[start : start + READ_CHUNK]))
         halt_point("written")

@@ -1,7 +1,7 @@
 """Retention archives in an Azure Storage container (azure-storage-blob).
 
 ``https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX`` holds the same runs as a folder:
-``PREFIX/retention-<UTC time>/events-0001.ndjson.gz``, ... and ``manifest.json``. Every blob is
+``PREFIX/retention-<UTC time>/events-0001.ndjson.zst``, ... and ``manifest.json``. Every blob is
 written once and never overwritten or deleted once listed, so a container with a time-based
 immutability policy (write once, read many) takes the archive as it is:
 
@@ -44,6 +44,7 @@ from azure.core.exceptions import (
 from azure.storage.blob import BlobBlock, BlobLeaseClient, BlobServiceClient, ContentSettings
 from django.conf import settings
 
+from logs.retention.compression import base_name, of_file_name
 from logs.retention.stores import (
     LOCK_NAME,
     MANIFEST_NAME,
@@ -358,7 +359,7 @@ class BlobStore(ArchiveStore):
 
 
 def _entry_name(file_name: str) -> str:
-    return file_name.removesuffix(".ndjson.gz") + ENTRY_SUFFIX
+    return base_name(file_name) + ENTRY_SUFFIX
 
 
 def _first_line(error: Exception) -> str:
@@ -400,7 +401,9 @@ class _BlockWriter:
         self.store._call(
             lambda: self.blob.commit_block_list(
                 self.blocks,
-                content_settings=ContentSettings(content_type="application/gzip"),
+                content_settings=ContentSettings(
+                    content_type=of_file_name(self.blob.blob_name).content_type
+                ),
                 match_condition=MatchConditions.IfMissing,
             ),
             f"commit {self.blob.blob_name}",

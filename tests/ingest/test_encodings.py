@@ -1,12 +1,16 @@
-"""Real exports come UTF-8 with or without a BOM, UTF-16, gzip-compressed, as a list or lines."""
+"""Real exports come UTF-8 with or without a BOM, UTF-16, gzip- or zstd-compressed, as a list or
+lines."""
 
 import codecs
 import gzip
 import json
 
 import pytest
+import zstandard
 
+from logs.ingest.errors import ImportFileError
 from logs.ingest.importer import import_file
+from logs.ingest.sources import open_input
 from logs.models import AuditEvent
 from tests.factories import GraphDirectoryAuditFactory
 
@@ -71,6 +75,42 @@ def test_gzip_ndjson(tmp_path, records):
     result = import_file(path)
     assert (result.format, result.new) == ("ndjson", 3)
     assert stored_names() == sorted(UNICODE_NAMES)
+
+
+def test_zstd_ndjson_of_several_frames(tmp_path, records):
+    """zstandard-compressed NDJSON (retention archives); frames appended one after another
+    (as zstd tools append files) read as one text."""
+    path = tmp_path / "archive.ndjson.zst"
+    lines = [json.dumps(record, ensure_ascii=False).encode() + b"\n" for record in records]
+    compressor = zstandard.ZstdCompressor(write_checksum=True)
+    path.write_bytes(compressor.compress(lines[0]) + compressor.compress(b"".join(lines[1:])))
+    result = import_file(path)
+    assert (result.format, result.new) == ("ndjson", 3)
+    assert stored_names() == sorted(UNICODE_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("compress", "name"),
+    [(gzip.compress, "archive.ndjson.gz"), (zstandard.compress, "archive.ndjson.zst")],
+    ids=["gzip", "zstd"],
+)
+def test_a_compressed_file_cut_short_stores_nothing(tmp_path, compress, name):
+    """A file whose first records read but whose end is missing fails whole, with its name."""
+    records = [GraphDirectoryAuditFactory() for _ in range(400)]
+    data = compress(b"".join(json.dumps(record).encode() + b"\n" for record in records))
+    path = tmp_path / name
+    path.write_bytes(data[: len(data) * 3 // 4])
+    result = import_file(path)
+    assert result.failed
+    assert str(path) in result.errors[0]
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_file_that_only_begins_like_zstd_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "archive.ndjson.zst"
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + b"not a frame" * 10)
+    with pytest.raises(ImportFileError, match="is not a readable zstd file"):
+        open_input(path)
 
 
 def test_ndjson_bad_line_is_named(tmp_path, records):

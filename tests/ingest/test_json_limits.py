@@ -13,6 +13,7 @@ import io
 import json
 
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,15 +122,20 @@ def test_the_chunked_scan_agrees_with_a_byte_by_byte_walk(value, depth, ascii_on
 def graph_file(tmp_path, records, name="page.json", compress=False):
     data = json.dumps({"value": records}).encode()
     path = tmp_path / name
-    path.write_bytes(gzip.compress(data, compresslevel=1) if compress else data)
+    if compress is True:
+        data = gzip.compress(data, compresslevel=1)
+    elif compress:
+        data = compress(data)
+    path.write_bytes(data)
     return path
 
 
 @pytest.mark.django_db
-def test_a_compressed_file_unpacking_to_a_string_beyond_the_limit_is_refused(tmp_path):
+@pytest.mark.parametrize("compress", [True, zstandard.compress], ids=["gzip", "zstd"])
+def test_a_compressed_file_unpacking_to_a_string_beyond_the_limit_is_refused(tmp_path, compress):
     """17 MiB of one character compresses to a few kilobytes: a file's size says nothing."""
     record = GraphDirectoryAuditFactory(resultReason="a" * (17 * 1024 * 1024))
-    path = graph_file(tmp_path, [GraphDirectoryAuditFactory(), record], "bomb.json", True)
+    path = graph_file(tmp_path, [GraphDirectoryAuditFactory(), record], "bomb.json", compress)
     assert path.stat().st_size < 100_000
     result = import_file(path)
     assert result.failed

@@ -1,12 +1,12 @@
 """Retention test data: events imported the way files are, dated relative to now."""
 
-import gzip
 import json
 from datetime import timedelta
 
 from django.utils import timezone
 
 from logs.ingest.generated import store_generated_records
+from logs.retention.compression import of_file_name
 from tests.factories import GraphDirectoryAuditFactory
 
 
@@ -26,9 +26,9 @@ def store_events(*ages_in_days, category=None) -> list[str]:
 def archive_records(directory) -> list[dict]:
     """Every record in every archive file under ``directory``, file by file, line by line."""
     records = []
-    for path in sorted(directory.rglob("events-*.ndjson.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as stream:
-            records.extend(json.loads(line) for line in stream)
+    for path in sorted(directory.rglob("events-*.ndjson.*")):
+        text = of_file_name(path.name).decompress(path.read_bytes())
+        records.extend(json.loads(line) for line in text.splitlines())
     return records
 
 

@@ -135,7 +135,7 @@ def test_importing_the_archive_reproduces_the_purged_events(archive_dir):
     run("--archive-dir", str(archive_dir))
     assert not AuditEvent.objects.exists()
 
-    for path in sorted(archive_dir.rglob("events-*.ndjson.gz")):
+    for path in sorted(archive_dir.rglob("events-*.ndjson.zst")):
         assert import_file(path).ok
 
     assert normalised_events() == purged

@@ -2,7 +2,6 @@
 ndjson`` writes it, whatever format it was imported from: the archive and the export are two
 paths to one record, so they must agree for every sample file."""
 
-import gzip
 import json
 from datetime import timedelta
 from io import StringIO
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
+from logs.retention.compression import ZSTD
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 from tests.factories import AuditEventFactory, GraphDirectoryAuditFactory
@@ -56,7 +56,7 @@ def test_every_format_is_archived_as_the_export_writes_it(tmp_path):
 
     assert result.purged == stored
     archived = []
-    for path in sorted((tmp_path / "archive").rglob("events-*.ndjson.gz")):
-        archived += gzip.decompress(path.read_bytes()).splitlines()
+    for path in sorted((tmp_path / "archive").rglob("events-*.ndjson.zst")):
+        archived += ZSTD.decompress(path.read_bytes()).splitlines()
     assert len(archived) == stored
     assert sorted(archived) == sorted(export_lines)

@@ -2,18 +2,19 @@
 manifest as a folder gets, written once each, two runs kept apart by a lease, and
 ``import_audit_logs`` reads the archive back."""
 
-import gzip
 import hashlib
 import json
 from io import StringIO
 
 import pytest
+import zstandard
 from azure.storage.blob import BlobLeaseClient
 from django.core.management import CommandError, call_command
 
 from logs.integrity import verify_chain
 from logs.models import AccessRecord, AuditEvent, ImportBatch
 from logs.retention.blob_store import parse_archive_url
+from logs.retention.compression import ZSTD
 from logs.retention.holds import place_hold
 from logs.retention.stores import LOCK_NAME, ArchiveStoreError
 from tests.azurite import KEY
@@ -60,7 +61,7 @@ def test_the_container_gets_the_files_and_manifest_a_folder_gets(azurite, blob_c
     data = stored[f"archive/{run_name}/{entry['name']}"]
     assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     assert len(data) == entry["bytes"]
-    records = [json.loads(line) for line in gzip.decompress(data).splitlines()]
+    records = [json.loads(line) for line in ZSTD.decompress(data).splitlines()]
     assert sorted(record["id"] for record in records) == sorted(old)
     for record in records:
         assert record == json.loads(originals[record["id"]])
@@ -69,7 +70,7 @@ def test_the_container_gets_the_files_and_manifest_a_folder_gets(azurite, blob_c
     assert json.loads(stored[f"archive/{run_name}/run.json"])["status"] == "archiving"
     record = AccessRecord.objects.get(action=AccessRecord.Action.RETENTION)
     assert record.detail["archive"] == f"{url}/{run_name}"
-    assert record.detail["files"] == ["events-0001.ndjson.gz"]
+    assert record.detail["files"] == ["events-0001.ndjson.zst"]
     assert KEY not in json.dumps(record.detail)
 
 
@@ -90,7 +91,7 @@ def test_archived_purged_and_imported_back_the_same_events(azurite, blob_contain
     assert [event for event in normalised_events() if event[0] not in held] == purged
     result = verify_chain()
     assert result.ok, result.broken
-    batch = ImportBatch.objects.get(file_name__endswith=".ndjson.gz")
+    batch = ImportBatch.objects.get(file_name__endswith=".ndjson.zst")
     assert batch.file_name.startswith(url + "/retention-")
 
 
@@ -114,9 +115,11 @@ def test_a_file_that_differs_from_its_manifest_is_not_imported(azurite, blob_con
     url = azurite.url(blob_container)
     run("--archive-url", url)
     client = azurite.service().get_container_client(blob_container)
-    (name,) = [blob.name for blob in client.list_blobs() if blob.name.endswith(".ndjson.gz")]
+    (name,) = [blob.name for blob in client.list_blobs() if blob.name.endswith(".ndjson.zst")]
     data = client.download_blob(name).readall()
-    client.upload_blob(name, gzip.compress(gzip.decompress(data) + b"\n"), overwrite=True)
+    # Still a readable file of the same records, one blank line more: not what was listed.
+    tampered = zstandard.ZstdCompressor().compress(ZSTD.decompress(data) + b"\n")
+    client.upload_blob(name, tampered, overwrite=True)
 
     with pytest.raises(CommandError, match="1 file\\(s\\) failed"):
         call_command("import_audit_logs", url, stdout=StringIO(), stderr=StringIO())

@@ -6,7 +6,6 @@ The run is a real ``manage.py apply_retention --archive-url`` process, stopped a
 helpers this uses.
 """
 
-import gzip
 import json
 import signal
 import subprocess
@@ -15,6 +14,7 @@ import sys
 import pytest
 from azure.storage.blob import BlobLeaseClient
 
+from logs.retention.compression import ZSTD
 from logs.retention.faults import HALT_VARIABLE
 from logs.retention.stores import LOCK_NAME
 from tests.retention.test_crash_recovery import (
@@ -72,8 +72,8 @@ class Container:
         ids = []
         for name in sorted(self.etags()):
             if name.rsplit("/", 1)[1].startswith("events-") and name.endswith(".json"):
-                data = self.client.download_blob(name.replace(".json", ".ndjson.gz")).readall()
-                ids += [json.loads(line)["id"] for line in gzip.decompress(data).splitlines()]
+                data = self.client.download_blob(name.replace(".json", ".ndjson.zst")).readall()
+                ids += [json.loads(line)["id"] for line in ZSTD.decompress(data).splitlines()]
         return ids
 
     def manifests(self) -> list[dict]:
@@ -132,7 +132,7 @@ def test_a_killed_run_loses_nothing_and_a_second_run_finishes_it(
         # The file the killed run committed but never listed is gone; its events were
         # archived again by the second run.
         assert [name for name in before if name not in after] == [
-            name for name in before if name.endswith("events-0001.ndjson.gz")
+            name for name in before if name.endswith("events-0001.ndjson.zst")
         ]
     verified = manage(database.url, "verify_audit_log")
     assert verified.returncode == 0, verified.stderr

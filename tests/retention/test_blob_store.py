@@ -43,14 +43,14 @@ def store_at(url: str) -> BlobStore:
 def test_a_file_is_staged_in_blocks_of_4_mib(azurite, blob_container, writes, blocks):
     store = store_at(azurite.url(blob_container, "archive"))
     content = b"".join(bytes([number]) * size for number, size in enumerate(writes))
-    with store.open_writer("retention-x", "events-0001.ndjson.gz") as writer:
+    with store.open_writer("retention-x", "events-0001.ndjson.zst") as writer:
         start = 0
         for size in writes:
             assert writer.write(content[start : start + size]) == size
             start += size
 
     blob = azurite.service().get_blob_client(
-        blob_container, "archive/retention-x/events-0001.ndjson.gz"
+        blob_container, "archive/retention-x/events-0001.ndjson.zst"
     )
     committed, _ = blob.get_block_list("committed")
     assert [block.size for block in committed] == blocks
@@ -88,7 +88,7 @@ def test_a_stopped_run_counts_what_it_listed_and_loses_its_stray_files(azurite, 
     stopped = ArchiveRun.create(store_at(url), policy.describe(now), now)
     stopped.write_file(next_part(policy.expired(now), None, 2))
     # A file committed but never listed, as a run stopped between the two leaves it.
-    with stopped.store.open_writer(stopped.name, "events-0002.ndjson.gz") as writer:
+    with stopped.store.open_writer(stopped.name, "events-0002.ndjson.zst") as writer:
         writer.write(b"never listed")
 
     loaded = ArchiveRun.load(store_at(url), stopped.name)
@@ -107,7 +107,7 @@ def test_a_stopped_run_counts_what_it_listed_and_loses_its_stray_files(azurite, 
     )
     assert names == [
         f"archive/{stopped.name}/{name}"
-        for name in ("events-0001.json", "events-0001.ndjson.gz", "manifest.json", "run.json")
+        for name in ("events-0001.json", "events-0001.ndjson.zst", "manifest.json", "run.json")
     ]
 
 
@@ -181,15 +181,15 @@ def test_a_file_that_cannot_be_downloaded_does_not_stop_the_others(azurite, blob
     url = azurite.url(blob_container, "archive")
     result = apply_retention(RetentionPolicy(365), archive=url, part_size=1)
     client = azurite.service().get_container_client(blob_container)
-    client.delete_blob(f"archive/{result.run}/events-0001.ndjson.gz")
+    client.delete_blob(f"archive/{result.run}/events-0001.ndjson.zst")
 
     with archive_files(url) as files:
         read = [(file.location.rsplit("/", 1)[1], file.path is not None) for file in files]
 
     assert read == [
-        ("events-0001.ndjson.gz", False),
-        ("events-0002.ndjson.gz", True),
-        ("events-0003.ndjson.gz", True),
+        ("events-0001.ndjson.zst", False),
+        ("events-0002.ndjson.zst", True),
+        ("events-0003.ndjson.zst", True),
     ]
 
 

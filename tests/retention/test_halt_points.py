@@ -117,7 +117,7 @@ def test_a_run_halts_exactly_at_its_step(
 
     assert AuditEvent.objects.count() == stored
     (run_folder,) = archive_dir.glob("retention-*")
-    assert len(list(run_folder.glob("events-*.ndjson.gz"))) == 1
+    assert len(list(run_folder.glob("events-*.ndjson.zst"))) == 1
     assert not list(run_folder.glob("*.partial"))
     # The manifest on disk is the last one written before the halt.
     (manifest,) = manifests(archive_dir)

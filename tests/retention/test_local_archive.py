@@ -9,16 +9,20 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import zstandard
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from logs.models import AuditEvent
 from logs.retention import stores
 from logs.retention.archive import ArchiveRun
+from logs.retention.compression import GZIP, ZSTD, of_file_name, of_manifest
 from logs.retention.policy import RetentionPolicy
 from logs.retention.restore import archive_files
 from logs.retention.run import apply_retention
 from logs.retention.stores import ArchiveStore, ArchiveStoreError, LocalStore
+from tests.processes import ProcessDatabase, manage
 from tests.retention.support import store_events
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +63,7 @@ def test_each_file_is_whole_and_synced_before_it_takes_its_name(archive_dir, mon
     # The first manifest, the file, the manifest listing it, the complete manifest.
     assert [Path(steps[position][2]).name for position in renames] == [
         "manifest.json",
-        "events-0001.ndjson.gz",
+        "events-0001.ndjson.zst",
         "manifest.json",
         "manifest.json",
     ]
@@ -77,14 +81,14 @@ def test_each_file_is_whole_and_synced_before_it_takes_its_name(archive_dir, mon
         ("begin_run", ("retention-x", dict)),
         ("run_names", ()),
         ("load_manifest", ("retention-x",)),
-        ("open_writer", ("retention-x", "events-0001.ndjson.gz")),
+        ("open_writer", ("retention-x", "events-0001.ndjson.zst")),
         ("list_file", ("retention-x", {}, {})),
         ("update_manifest", ("retention-x", {})),
         ("finish_run", ("retention-x", {})),
         ("remove_unlisted", ("retention-x", set())),
-        ("file_location", ("retention-x", "events-0001.ndjson.gz")),
+        ("file_location", ("retention-x", "events-0001.ndjson.zst")),
         ("run_location", ("retention-x",)),
-        ("download", ("retention-x", "events-0001.ndjson.gz", Path("copy"))),
+        ("download", ("retention-x", "events-0001.ndjson.zst", Path("copy"))),
     ],
 )
 def test_a_store_that_leaves_an_operation_out_refuses_it(operation, arguments):
@@ -118,7 +122,7 @@ def test_a_run_may_archive_into_a_folder_whose_parents_are_missing(tmp_path):
     archive = tmp_path / "a" / "b" / "archive"
     result = apply_retention(RetentionPolicy(365), archive=archive)
     assert result.purged == 1
-    assert (archive / result.run / "events-0001.ndjson.gz").exists()
+    assert (archive / result.run / "events-0001.ndjson.zst").exists()
 
 
 @pytest.mark.parametrize(
@@ -148,16 +152,46 @@ def test_held_events_are_written_into_the_stored_manifest_at_once(archive_dir):
     assert on_disk["held"] == [[5, 7], [9, 9]]
 
 
-def test_archive_files_are_compressed_fast_and_without_name_or_time(archive_dir):
-    """The fastest gzip level (compressing never holds a purge back); no file name or time in
-    the header, so the same events always archive to the same bytes."""
+def test_archive_files_are_zstandard_frames_with_a_checksum(archive_dir):
+    """New runs compress with zstandard (logs.retention.compression): one frame per file with
+    its content checksum, so a damaged file fails to read; the run's manifest names it."""
+    store_events(400, 401)
+    result = apply_retention(RetentionPolicy(365), archive=archive_dir)
+    data = (archive_dir / result.run / "events-0001.ndjson.zst").read_bytes()
+    frame = zstandard.get_frame_parameters(data)
+    assert (frame.has_checksum, frame.dict_id) == (True, 0)
+    assert ZSTD.decompress(data).count(b"\n") == 2
+    manifest = json.loads((archive_dir / result.run / "manifest.json").read_text())
+    assert (manifest["format"], manifest["version"]) == ("auditportal-retention-archive", 2)
+    assert manifest["compression"] == "zstd"
+    # A damaged byte in the middle fails the checksum, rather than reading as other records.
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0xFF
+    with pytest.raises(zstandard.ZstdError):
+        ZSTD.decompress(bytes(damaged))
+
+
+@override_settings(AUDITPORTAL_ARCHIVE_COMPRESSION="gzip")
+def test_gzip_archives_at_the_fastest_level_without_name_or_time(archive_dir):
+    """For tools that read only gzip: the fastest level, no file name or time in the header,
+    so the same events always archive to the same bytes."""
     store_events(400, 401)
     result = apply_retention(RetentionPolicy(365), archive=archive_dir)
     data = (archive_dir / result.run / "events-0001.ndjson.gz").read_bytes()
     assert data[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\xff"
     assert gzip.decompress(data).count(b"\n") == 2
     manifest = json.loads((archive_dir / result.run / "manifest.json").read_text())
-    assert (manifest["format"], manifest["version"]) == ("auditportal-retention-archive", 1)
+    assert (manifest["version"], manifest["compression"]) == (2, "gzip")
+
+
+def test_a_manifest_without_compression_is_a_gzip_run():
+    """Runs written before zstandard was the default name no compression: their files are
+    gzip, and an unfinished one goes on in gzip."""
+    assert of_manifest({"format": "auditportal-retention-archive", "version": 1}) is GZIP
+    assert of_file_name("events-0003.ndjson.gz") is GZIP
+    assert of_file_name("events-0003.ndjson.zst") is ZSTD
+    with pytest.raises(ValueError, match="not an archive file name"):
+        of_file_name("events-0003.json")
 
 
 def test_an_archive_in_a_folder_is_read_back_file_by_file(archive_dir):
@@ -201,3 +235,11 @@ def test_an_archive_with_no_runs_has_no_files_and_a_missing_run_is_named(archive
         archive_files(str(archive_dir / "retention-x")),
     ):
         pass
+
+
+def test_an_unknown_archive_compression_stops_the_portal_from_starting(tmp_path):
+    """A misspelt setting is refused at start, not when a run first archives."""
+    database = ProcessDatabase(f"sqlite:///{tmp_path / 'unused.sqlite3'}")
+    completed = manage(database, "check", AUDITPORTAL_ARCHIVE_COMPRESSION="lzma", timeout=60)
+    assert completed.returncode != 0
+    assert "AUDITPORTAL_ARCHIVE_COMPRESSION is 'lzma': use zstd or gzip" in completed.stderr

@@ -38,7 +38,7 @@ def test_a_run_over_several_parts_reports_all_of_them(archive_dir):
     assert result.purged == 5
     assert (result.oldest, result.newest) == (dates[0][0], dates[-1][0])
     assert result.categories == {"UserManagement": 2, "GroupManagement": 3}
-    files = sorted((archive_dir / result.run).glob("events-*.ndjson.gz"))
+    files = sorted((archive_dir / result.run).glob("events-*.ndjson.zst"))
     assert len(files) == 3
     assert result.archived_bytes == sum(path.stat().st_size for path in files)
     assert 0 < result.seconds <= elapsed
@@ -105,7 +105,7 @@ def test_a_stopped_run_is_finished_first_to_the_event(archive_dir):
     part = next_part(policy.expired(now), None, 3)
     stopped.write_file(part)  # listed, none of its events deleted yet
     # What a run stopped after writing its next file, before listing it, leaves.
-    with stopped.store.open_writer(stopped.name, "events-0002.ndjson.gz") as raw:
+    with stopped.store.open_writer(stopped.name, "events-0002.ndjson.zst") as raw:
         raw.write(b"never listed")
     listed = sorted(event[0] for event in part)
 
@@ -113,7 +113,7 @@ def test_a_stopped_run_is_finished_first_to_the_event(archive_dir):
 
     assert (result.resumed, result.resumed_purged) == ([stopped.name], 3)
     assert sorted(path.name for path in (archive_dir / stopped.name).iterdir()) == [
-        "events-0001.ndjson.gz",
+        "events-0001.ndjson.zst",
         "manifest.json",
     ]
     finished = ArchiveRun.load(archive_dir, stopped.name)

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import zstandard
+
 from tests.factories import GraphDirectoryAuditFactory
 
 SLOT = "@@hostile@@"
@@ -32,11 +34,25 @@ class HostileFile:
     location: str  # where the error must point: "record 2", "line 3", "row 2"
     field: str  # the field the error must name
 
-    def write(self, directory: Path, compressed: bool = False) -> Path:
-        path = directory / (self.name + (".gz" if compressed else ""))
+    def write(self, directory: Path, compression: str | None = None) -> Path:
+        """The file in ``directory``, plain or compressed ("gzip", "zstd") as archives are."""
         data = self.text.encode("utf-8")
-        path.write_bytes(gzip.compress(data) if compressed else data)
+        suffix, data = compressed(data, compression)
+        path = directory / (self.name + suffix)
+        path.write_bytes(data)
         return path
+
+
+COMPRESSIONS = (None, "gzip", "zstd")
+
+
+def compressed(data: bytes, compression: str | None) -> tuple[str, bytes]:
+    """The file name's suffix and the bytes of ``data`` compressed as ``compression`` says."""
+    if compression == "gzip":
+        return ".gz", gzip.compress(data)
+    if compression == "zstd":
+        return ".zst", zstandard.ZstdCompressor().compress(data)
+    return "", data
 
 
 def graph_records(count: int = 2) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Hostile files through ``import_audit_logs``: every format, plain and gzip-compressed.
+"""Hostile files through ``import_audit_logs``: every format, plain, gzip- and zstd-compressed.
 
 A 5,000-digit number crashed the process (ijson's C backend), 5,000 nested lists raised
 RecursionError, and a date-time with no UTC equivalent raised OverflowError, each with a
@@ -12,6 +12,7 @@ import pytest
 from logs.models import ImportBatch
 from tests.processes import ProcessDatabase, manage
 from tests.security.hostile import (
+    COMPRESSIONS,
     DEEP_NESTING,
     HUGE_INTEGER,
     OVERFLOWING_DATE,
@@ -27,14 +28,14 @@ DATE_MESSAGE = "lies outside the range of dates"
 
 
 def import_every_file(tmp_path, files) -> tuple[list[str], str, ProcessDatabase]:
-    """Write each file plain and gzip-compressed, import them all in one process; the paths,
+    """Write each file plain, gzip- and zstd-compressed, import them all in one process; the paths,
     the process's standard error and its database (after checking it exited cleanly)."""
     directory = tmp_path / "input"
     directory.mkdir()
     paths = []
-    for compressed in (False, True):
+    for compression in COMPRESSIONS:
         for hostile in files:
-            paths.append(str(hostile.write(directory, compressed)))
+            paths.append(str(hostile.write(directory, compression)))
     database = ProcessDatabase.of_test_database(tmp_path)
     completed = manage(database, "import_audit_logs", *paths, timeout=120)
     assert completed.returncode == 1, (completed.returncode, completed.stderr[-3000:])
@@ -56,7 +57,7 @@ def test_every_json_layout_names_file_record_and_field(tmp_path, raw, message):
     files = json_number_or_nesting_files(raw)
     paths, stderr, database = import_every_file(tmp_path, files)
 
-    for path, hostile in zip(paths, files + files, strict=True):
+    for path, hostile in zip(paths, files * len(COMPRESSIONS), strict=True):
         line = error_line(stderr, path)
         assert line.startswith(f"{path}, {hostile.location}, field {hostile.field}"), line
         assert line.endswith(message) or message in line, line
@@ -68,7 +69,7 @@ def test_a_date_without_a_utc_equivalent_names_file_record_and_field(tmp_path):
     files = date_files(OVERFLOWING_DATE)
     paths, stderr, database = import_every_file(tmp_path, files)
 
-    for path, hostile in zip(paths, files + files, strict=True):
+    for path, hostile in zip(paths, files * len(COMPRESSIONS), strict=True):
         line = error_line(stderr, path)
         assert line.startswith(f"{path}, {hostile.location}, field {hostile.field}"), line
         assert DATE_MESSAGE in line and OVERFLOWING_DATE in line, line

@@ -13,7 +13,6 @@ AUDITPORTAL_HOSTILE_EXAMPLES to throw more.
 """
 
 import copy
-import gzip
 import itertools
 import json
 import os
@@ -27,6 +26,7 @@ from hypothesis import strategies as st
 
 from logs.models import ImportBatch
 from tests.processes import ProcessDatabase, ServedPortal, ingestion_token, manage
+from tests.security.hostile import COMPRESSIONS, compressed
 from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -315,8 +315,8 @@ def hostile_files(draw) -> list[tuple[str, bytes]]:
     for number in range(draw(st.integers(1, 3))):
         name = draw(st.sampled_from(sorted(LAYOUTS)))
         data = LAYOUTS[name](draw(hostile_records())).encode("utf-8", "surrogatepass")
-        if draw(st.booleans()):
-            name, data = name + ".gz", gzip.compress(data)
+        suffix, data = compressed(data, draw(st.sampled_from(COMPRESSIONS)))
+        name += suffix
         files.append((f"{number}-{name}", data))
     return files
 
