@@ -5,6 +5,7 @@ event; the chain verifies after either."""
 from datetime import UTC, datetime
 
 import pytest
+from azure.storage.blob import BlobLeaseClient
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
@@ -16,6 +17,7 @@ from logs.retention.holds import place_hold
 from logs.retention.months import drop_month, expired_months
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
+from logs.retention.stores import LOCK_NAME, ArchiveBusyError
 from tests.factories import GraphDirectoryAuditFactory
 from tests.retention.support import archive_records, manifests
 
@@ -201,3 +203,48 @@ def test_a_partition_refuses_deletes_and_updates_named_directly():
         ):
             cursor.execute(statement)
     assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.postgres_only
+def test_a_run_that_loses_its_lease_just_before_a_month_drop_drops_nothing(azurite, blob_container):
+    """The lease on a container archive is checked under the chain lock, after the month's
+    rows are compared with what was archived and before anything is deleted: lost there, the
+    partition, its events and what hangs off them all stay; the next run finishes the month
+    from the listed files, and the chain verifies."""
+    january = store_at(at(2024, 1, 3), at(2024, 1, 17))
+    kept = store_at(at(2025, 3, 1))
+    url = azurite.url(blob_container, "archive")
+    lock = azurite.service().get_blob_client(blob_container, f"archive/{LOCK_NAME}")
+    january_pks = list(AuditEvent.objects.filter(entra_id__in=january).values_list("pk", flat=True))
+    targets_before = Target.objects.filter(event_id__in=january_pks).count()
+    broken = []
+
+    def break_the_lease_at_the_drop(execute, sql, params, many, context):
+        # The drop's first statement reads the partition's ids; the lease is checked next.
+        if sql.startswith("SELECT id FROM logs_auditevent_p202401") and not broken:
+            BlobLeaseClient(lock).break_lease(lease_break_period=0)
+            broken.append(sql)
+        return execute(sql, params, many, context)
+
+    with (
+        connection.execute_wrapper(break_the_lease_at_the_drop),
+        pytest.raises(ArchiveBusyError, match="lost its lease"),
+    ):
+        apply_retention(YEAR, archive=url, now=NOW)
+
+    assert broken, "the run never reached the month's drop"
+    assert "202401" in partitions()
+    assert stored_ids() == set(january + kept)
+    assert Target.objects.filter(event_id__in=january_pks).count() == targets_before
+    assert not ChainCheckpoint.objects.exists()
+    assert verify_chain().ok
+
+    # The next run takes the lease, finishes the stopped run from its listed file, and the
+    # month's events go; nothing is archived twice.
+    result = apply_retention(YEAR, archive=url, now=NOW)
+    assert result.resumed and result.resumed_purged == 2
+    assert stored_ids() == set(kept)
+    assert not Target.objects.filter(event_id__in=january_pks).exists()
+    verification = verify_chain()
+    assert verification.ok, verification.broken or verification.derived
+    assert verification.purged == 2
