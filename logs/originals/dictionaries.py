@@ -42,6 +42,24 @@ def text_reader(connection):
     return lambda value: unpack(value, dictionary_for)
 
 
+def detached_text_reader(connection):
+    """``value -> text`` for originals read already, usable on another thread: every stored
+    dictionary is read now, so it never queries the database (another thread's connection may
+    be another database, an in-memory SQLite one); a value naming a dictionary that was not
+    stored by now is unreadable. Call it after reading the values."""
+    cached = _cache.setdefault(_database(connection), {})
+    _load(connection, cached)
+    dictionaries = dict(cached)
+
+    def dictionary_for(pk: int) -> Dictionary:
+        entry = dictionaries.get(pk)
+        if entry is None:
+            raise UnreadableOriginal(f"compression dictionary {pk} is not stored")
+        return entry[1]
+
+    return lambda value: unpack(value, dictionary_for)
+
+
 def reader(connection):
     """``id -> Dictionary`` for values read from ``connection``'s database."""
     cached = _cache.setdefault(_database(connection), {})

@@ -28,7 +28,7 @@ from logs.exports.graph_records import (
 )
 from logs.exports.selection import iter_event_rows
 from logs.models import AuditEvent
-from logs.originals.dictionaries import text_reader
+from logs.originals.dictionaries import detached_text_reader
 from logs.retention.compression import configured, of_manifest
 from logs.retention.faults import halt_point
 from logs.retention.ids import id_condition, id_ranges, ids_of
@@ -57,40 +57,71 @@ class _HashingFile:
         self.stream.flush()
 
 
-def graph_lines(ids: list[int]) -> list[bytes]:
-    """Each event's Graph-shaped record as one NDJSON line, in the order of ``ids``."""
-    texts = {}
-    rebuilt = []
-    for pk, source_format, original in _originals(ids):
-        if source_format in VERBATIM_FORMATS and "\n" not in original:
-            texts[pk] = original
-        elif source_format == AZURE_MONITOR:
-            texts[pk] = orjson.dumps(azure_monitor_graph_record(original)).decode()
-        else:
-            rebuilt.append(pk)
-    if rebuilt:
-        # Records rebuilt from their normalised fields (portal CSV, Log Analytics rows), or an
-        # original spread over lines: the export's own path, targets read only where needed.
-        events = AuditEvent.objects.filter(id__in=rebuilt)
-        for chunk in iter_event_rows(
-            events, oldest_first=True, with_original=True, with_targets=needs_targets
-        ):
-            for event in chunk:
-                texts[event.pk] = graph_record_text(event)
-    return [texts[pk].encode() + b"\n" for pk in ids]
+class PartRecords:
+    """A part's records as read from the database, not yet lines of the archive.
+
+    Reading is split from making the lines so that the database work (on the thread that also
+    deletes) and the work of unpacking the originals and formatting them (on the writer's
+    thread, with compressing) share the two sides of the pipeline: unpacking and compressing
+    run in zstandard's C code without the interpreter lock.
+    """
+
+    def __init__(self, ids: list[int], stored: dict, rebuilt: dict, original_text):
+        self.ids = ids
+        self.stored = stored  # pk -> (source format, packed original), made into lines later
+        self.rebuilt = rebuilt  # pk -> the record's text, rebuilt from its normalised fields
+        self.original_text = original_text  # packed original -> text, with no database
+
+    @classmethod
+    def read(cls, ids: list[int]) -> "PartRecords":
+        """The database's part: the events' stored originals, and the records of those kept
+        only as normalised fields (portal CSV, Log Analytics rows) rebuilt by the export's own
+        path, targets read only where needed."""
+        stored = {}
+        rebuilt_ids = []
+        for pk, source_format, original in _originals(ids):
+            if source_format in VERBATIM_FORMATS or source_format == AZURE_MONITOR:
+                stored[pk] = (source_format, original)
+            else:
+                rebuilt_ids.append(pk)
+        rebuilt = {}
+        if rebuilt_ids:
+            events = AuditEvent.objects.filter(id__in=rebuilt_ids)
+            for chunk in iter_event_rows(
+                events, oldest_first=True, with_original=True, with_targets=needs_targets
+            ):
+                for event in chunk:
+                    rebuilt[event.pk] = graph_record_text(event)
+        # After the originals are read: every dictionary they name is stored by now.
+        return cls(ids, stored, rebuilt, detached_text_reader(connection))
+
+    def lines(self) -> list[bytes]:
+        """Each event's Graph-shaped record as one NDJSON line, in the order of the ids: no
+        database work, so it can run on another thread."""
+        lines = []
+        for pk in self.ids:
+            text = self.rebuilt.get(pk)
+            if text is None:
+                source_format, original = self.stored[pk]
+                text = self.original_text(original)
+                if source_format == AZURE_MONITOR:
+                    text = orjson.dumps(azure_monitor_graph_record(text)).decode()
+                elif "\n" in text:
+                    # An original spread over lines: NDJSON needs it on one, as the export does.
+                    text = orjson.dumps(orjson.loads(text)).decode()
+            lines.append(text.encode() + b"\n")
+        return lines
 
 
 def _originals(ids: list[int]):
+    """(id, source format, the original as stored: packed) of the events ``ids``."""
     table = AuditEvent._meta.db_table
     condition, parameters = id_condition("id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, source_format, original FROM {table} WHERE {condition}", parameters
         )
-        rows = cursor.fetchall()
-    # Stored packed (logs.originals): archived as the text.
-    original_text = text_reader(connection)
-    return [(pk, source_format, original_text(original)) for pk, source_format, original in rows]
+        return cursor.fetchall()
 
 
 class ArchiveRun:
@@ -173,26 +204,28 @@ class ArchiveRun:
     def write_file(self, events: list[tuple]) -> dict:
         """Archive ``events`` (``next_part``'s rows, oldest first) as the next
         file, durably, then list it in the manifest; returns the manifest entry."""
-        return self.write_lines(events, self.read_lines(events))
+        return self.write_records(events, self.read_records(events))
 
     @staticmethod
-    def read_lines(events: list[tuple]) -> list[bytes]:
-        """The NDJSON lines of ``events``: the database's part of archiving them."""
-        lines = []
-        for start in range(0, len(events), READ_CHUNK):
-            lines += graph_lines([event[0] for event in events[start : start + READ_CHUNK]])
-        return lines
+    def read_records(events: list[tuple]) -> list["PartRecords"]:
+        """The records of ``events``, read: the database's part of archiving them (they become
+        lines in ``write_records``)."""
+        return [
+            PartRecords.read([event[0] for event in events[start : start + READ_CHUNK]])
+            for start in range(0, len(events), READ_CHUNK)
+        ]
 
-    def write_lines(self, events: list[tuple], lines: list[bytes]) -> dict:
-        """Compress ``lines`` (those of ``events``) into the next file, make it durable and list
-        it in the manifest: no database work, so it can run beside a delete."""
+    def write_records(self, events: list[tuple], records: list["PartRecords"]) -> dict:
+        """Make ``records`` (those of ``events``, read by ``read_records``) into lines, compress
+        them into the next file, make it durable and list it in the manifest: no database
+        work, so it can run beside a delete."""
         compression = of_manifest(self.manifest)
         name = f"events-{len(self.files) + 1:04d}{compression.suffix}"
         with self.store.open_writer(self.name, name) as raw:
             hashing = _HashingFile(raw)
             with compression.writer(hashing) as stream:
-                for start in range(0, len(lines), READ_CHUNK):
-                    stream.write(b"".join(lines[start : start + READ_CHUNK]))
+                for chunk in records:
+                    stream.write(b"".join(chunk.lines()))
         halt_point("written")
         oldest, newest = part_dates(events)
         categories: dict[str, int] = {}

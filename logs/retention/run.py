@@ -202,15 +202,16 @@ def _archive_and_purge(
         store,
     )
     # The next part's file is written on a second thread while this part is deleted: its
-    # records read, compressed, written and synced. The compressor and the database both work
-    # without the GIL, so they share the two cores. A part is still deleted only once its own
-    # file is synced and listed.
+    # records read, unpacked, compressed, written and synced. zstandard and the database both
+    # work without the GIL, so they share the two cores. When this thread reads a part itself
+    # (whole months), it only reads: the writer unpacks the originals (archive.PartRecords).
+    # A part is still deleted only once its own file is synced and listed.
     read_beside = can_read_beside()
     with ThreadPoolExecutor(max_workers=1) as writer:
         try:
             archived = _archive_part(writer, archive, part, result, read_beside)
             while part:
-                lines = None
+                records = None
                 if archive is not None and months.holds_only_whole_months(part):
                     # None of this part is purged event by event: this thread chooses and
                     # reads the next part while the writer compresses this one.
@@ -218,17 +219,17 @@ def _archive_and_purge(
                     following = next_part(
                         without_held(condition, selected_with), part_key(part), part_size
                     )
-                    lines = archive.read_lines(following)
+                    records = archive.read_records(following)
                 archived.result()
                 if archive is not None:
                     halt_point("archived")
                 current = holds.now()
-                if lines is None:
+                if records is None:
                     selected_with = current
                     following = next_part(
                         without_held(condition, current), part_key(part), part_size
                     )
-                archived = _archive_part(writer, archive, following, result, read_beside, lines)
+                archived = _archive_part(writer, archive, following, result, read_beside, records)
                 # The part was chosen without what the holds then active cover: only a hold
                 # placed since can cover some of it.
                 placed_since = [hold for hold in current if hold not in chosen_with]
@@ -317,25 +318,25 @@ class _WholeMonths:
         halt_point("deleted")
 
 
-def _archive_part(writer, archive, part, result, read_beside: bool, lines=None) -> Future:
+def _archive_part(writer, archive, part, result, read_beside: bool, records=None) -> Future:
     """Have ``writer`` write ``part``'s file; done at once when there is nothing to archive.
 
     With ``read_beside`` the writer reads the records too, on its thread's own database
     connection, so that reading them overlaps the deletes as well. Not when this runs inside
     a caller's transaction: another connection would not see the rows it has not committed.
-    ``lines``: the part's records, read already.
+    ``records``: the part's records, read already (``ArchiveRun.read_records``).
     """
     if archive is None or not part:
         done = Future()
         done.set_result(None)
         return done
-    if lines is not None:
+    if records is not None:
         read_beside = False
     elif not read_beside:
-        lines = archive.read_lines(part)
+        records = archive.read_records(part)
 
     def write():
-        entry = archive.write_lines(part, archive.read_lines(part) if read_beside else lines)
+        entry = archive.write_records(part, archive.read_records(part) if read_beside else records)
         result.archived_files.append(archive.file_location(entry))
         result.archived_bytes += entry["bytes"]
 

@@ -23,6 +23,7 @@ from logs.originals import dictionaries
 from logs.originals.codec import RAW, ZSTD, UnreadableOriginal, encode_id
 from logs.originals.dictionaries import (
     SHIPPED_ORIGIN,
+    detached_text_reader,
     original_text,
     shipped_data,
     store_dictionary,
@@ -95,6 +96,26 @@ def test_a_newer_dictionary_writes_new_originals_and_old_ones_still_read():
     assert AuditEvent.objects.get(pk=old.pk).original == old.original
     assert AuditEvent.objects.get(pk=new.pk).original == new.original
     assert verify_chain().ok
+
+
+def test_a_detached_reader_reads_every_stored_dictionary_once_and_never_queries_again(
+    django_assert_num_queries,
+):
+    """The retention archive unpacks originals on its writer thread, whose connection may be
+    another database: the reader made after the values were read needs none."""
+    old = AuditEventFactory()
+    samples = [AuditEventFactory.build(entra_id=f"sample {n}").original.encode() for n in range(64)]
+    store_dictionary(connection, train(samples), origin="trained in a test")
+    new = AuditEventFactory()
+    old_value, new_value = stored_value(old), stored_value(new)
+    assert old_value[1:2] != new_value[1:2]  # packed with two dictionaries
+    dictionaries.forget()  # as another process would: nothing cached
+    text_of = detached_text_reader(connection)
+    with django_assert_num_queries(0):
+        assert text_of(old_value) == old.original
+        assert text_of(new_value) == new.original
+        with pytest.raises(UnreadableOriginal, match="dictionary 99 is not stored"):
+            text_of(new_value[:1] + encode_id(99) + new_value[2:])
 
 
 def test_bytes_that_are_no_dictionary_are_not_stored():
