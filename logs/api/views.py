@@ -1,5 +1,6 @@
 """Read-only endpoints. Views stay thin: the FilterSet selects, the paginator pages, the
-serializers shape; what is here is which rows are loaded, and in how many queries."""
+serializers shape (the event list's pages, ``logs.api.event_rows``, from rows); what is here
+is which rows are loaded, and in how many queries."""
 
 from django.db.models import Prefetch
 from django.utils.decorators import method_decorator
