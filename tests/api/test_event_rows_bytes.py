@@ -67,6 +67,11 @@ FILTER_QUERIES = [
     {"result": "success", "ordering": "service", "page_size": "3"},
     {"since": "2026-01-01T00:00:00Z", "ordering": "-activity", "page_size": "4"},
     {"activity": "Add member to group", "ordering": "date"},
+    # Filters that join the initiator or the targets, under a column sort (the page is then
+    # loaded by id with the filter's joins kept) and the date.
+    {"initiator": "zoe", "ordering": "initiator", "page_size": "2"},
+    {"target": "ventes", "ordering": "-service", "page_size": "2"},
+    {"target_type": "Group", "ordering": "date", "page_size": "2"},
     {"initiator": "nobody-at-all"},  # an empty page
 ]
 # Requests the list refuses: the refusal is the same too.
