@@ -150,15 +150,24 @@ class ColumnSort:
         return ids
 
     # -- pages by key (the API) ----------------------------------------------------------------
-    def page_after(self, queryset, after: tuple | None, limit: int, *, backwards: bool = False):
+    def page_after(
+        self,
+        queryset,
+        after: tuple | None,
+        limit: int,
+        *,
+        backwards: bool = False,
+        fields: tuple[str, ...] | None = None,
+    ) -> list:
         """Up to ``limit`` events strictly after the key ``after`` (value, date, id) in this
-        order (before it, nearest first, when ``backwards``), as model instances."""
+        order (before it, nearest first, when ``backwards``), as model instances, or as dicts
+        of ``fields`` (which then hold ``id``)."""
         keys = self.small_selection(queryset)
         if keys is not None:
             ids = _slice_after(keys, after, limit, backwards, self._position_of(queryset.db))
         else:
             ids = self._walk_after(queryset, after, limit, backwards)
-        return _load(queryset, ids)
+        return _load(queryset, ids, fields)
 
     def knows(self, value, using: str) -> bool:
         """Whether a page may continue from an event holding ``value`` (a cursor's)."""
@@ -167,7 +176,10 @@ class ColumnSort:
         return any(group.value == value for group in self.column.groups(using))
 
     def key_of(self, event) -> tuple:
-        """The key ``page_after`` continues from: the event's value, date and id."""
+        """The key ``page_after`` continues from: the event's value, date and id; ``event`` is
+        a model instance or a dict of fields that hold the column's."""
+        if isinstance(event, dict):
+            return (event[self.column.field], event["activity_datetime"], event["id"])
         return (getattr(event, self.column.field), event.activity_datetime, event.pk)
 
     def _walk_after(self, queryset, after, limit: int, backwards: bool) -> list[int]:
@@ -275,9 +287,9 @@ def _slice_after(keys: list[tuple], after, limit: int, backwards: bool, position
     return [pk for _, _, pk in following[:limit]]
 
 
-def _load(queryset, ids: list[int]) -> list:
+def _load(queryset, ids: list[int], fields: tuple[str, ...] | None = None) -> list:
     """The events ``ids``, loaded through ``queryset`` (its select_related, prefetches and
-    annotations), in the order of ``ids``.
+    annotations), in the order of ``ids``: model instances, or dicts of ``fields``.
 
     The ids were chosen through the queryset's filters, so they are loaded by primary key
     alone: with the filters repeated, SQLite may plan the load on a filter's index (say, the
@@ -289,5 +301,9 @@ def _load(queryset, ids: list[int]) -> list:
     query = loading.query
     if sum(1 for count in query.alias_refcount.values() if count) <= 1:
         query.where = WhereNode()
-    by_id = {event.pk: event for event in loading.filter(pk__in=ids)}
+    loading = loading.filter(pk__in=ids)
+    if fields is None:
+        by_id = {event.pk: event for event in loading}
+    else:
+        by_id = {row["id"]: row for row in loading.values(*fields)}
     return [by_id[pk] for pk in ids if pk in by_id]

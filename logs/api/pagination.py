@@ -75,6 +75,16 @@ class KeysetCursorPagination(CursorPagination):
         return tuple(self.ordering)
 
     def paginate_queryset(self, queryset, request, view=None):
+        """The page's rows as model instances (the lookups' lists)."""
+        return self._paginate(queryset, request, view, fields=None)
+
+    def paginate_rows(self, queryset, request, view, fields: tuple[str, ...]) -> list[dict]:
+        """The page's rows as dicts of ``fields`` (``values()``), no model instance: the event
+        list (``logs.api.event_rows``). ``fields`` must hold the ordering's fields and, for a
+        column sort, the column's: the cursor is read from them."""
+        return self._paginate(queryset, request, view, fields=fields)
+
+    def _paginate(self, queryset, request, view, fields):
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -82,7 +92,7 @@ class KeysetCursorPagination(CursorPagination):
             view.get_column_sort(request) if hasattr(view, "get_column_sort") else None
         )
         if self.column_sort is not None:
-            return self._paginate_by_column(queryset, request)
+            return self._paginate_by_column(queryset, request, fields)
         self.ordering = self.get_ordering(request, queryset, view)
         self.cursor = self.decode_cursor(request, queryset.model)
         reverse = bool(self.cursor and self.cursor.reverse)
@@ -94,6 +104,8 @@ class KeysetCursorPagination(CursorPagination):
         if self.cursor is not None:
             queryset = queryset.filter(_after(self.ordering, self.cursor.position, reverse))
 
+        if fields is not None:
+            queryset = queryset.values(*fields)
         rows = list(queryset[: self.page_size + 1])
         more = len(rows) > self.page_size
         self.page = rows[: self.page_size]
@@ -104,11 +116,13 @@ class KeysetCursorPagination(CursorPagination):
             self.has_next, self.has_previous = more, self.cursor is not None
         return self.page
 
-    def _paginate_by_column(self, queryset, request):
+    def _paginate_by_column(self, queryset, request, fields):
         self.cursor = self._decode_column_cursor(request, queryset.db)
         reverse = bool(self.cursor and self.cursor.reverse)
         after = tuple(self.cursor.position) if self.cursor else None
-        rows = self.column_sort.page_after(queryset, after, self.page_size + 1, backwards=reverse)
+        rows = self.column_sort.page_after(
+            queryset, after, self.page_size + 1, backwards=reverse, fields=fields
+        )
         more = len(rows) > self.page_size
         self.page = rows[: self.page_size]
         if reverse:
@@ -203,14 +217,16 @@ class KeysetCursorPagination(CursorPagination):
             ) from error
         return Cursor(values, bool(reverse))
 
-    def _key(self, instance):
-        """The boundary row's ordering values, as JSON-safe strings or numbers."""
+    def _key(self, row):
+        """The boundary row's ordering values, as JSON-safe strings or numbers; ``row`` is a
+        model instance or a dict (``paginate_rows``)."""
         if self.column_sort is not None:
-            value, moment, pk = self.column_sort.key_of(instance)
+            value, moment, pk = self.column_sort.key_of(row)
             return [value, moment.isoformat(), pk]
         key = []
         for field in self.ordering:
-            value = getattr(instance, field.lstrip("-"))
+            name = field.lstrip("-")
+            value = row[name] if isinstance(row, dict) else getattr(row, name)
             key.append(value if isinstance(value, int | str) else value.isoformat())
         return key
 

@@ -99,7 +99,7 @@ def _text(value):
 
 
 class EventPageSerializer(serializers.ListSerializer):
-    """A page of events in the list shape, built in one pass per event.
+    """A page of events (model instances) in the list shape, built in one pass per event.
 
     DRF's fields read every value through ``get_attribute`` and nest a serializer per
     initiator and per target, and reverse each event's link: most of an API page's time. The
@@ -107,18 +107,22 @@ class EventPageSerializer(serializers.ListSerializer):
     schema; the targets of the whole page are read in one query of plain rows.
     ``tests/api/test_event_page_serializer.py`` holds the two equal. A subclass (the detail
     shape) is serialized by DRF's rules.
+
+    The list view serves its pages from rows instead (``logs.api.event_rows``, no instances);
+    this is what ``ListModelMixin.list`` serves, the build those pages are compared with byte
+    for byte (``tests/api/test_event_rows_bytes.py``).
     """
 
     def to_representation(self, data):
         if type(self.child) is not AuditEventSerializer:
             return super().to_representation(data)
         events = list(data.all() if hasattr(data, "all") else data)
-        targets = _targets_by_event(events)
+        targets = targets_by_event([event.pk for event in events])
         fields = self.child.fields
         date = fields["activity_datetime"].to_representation
         informational = fields["informational"].to_representation
         result = fields["result"].to_representation
-        link_start, link_end = self._link_parts()
+        link_start, link_end = event_link_parts(self.context.get("request"))
         return [
             {
                 "id": event.id,
@@ -139,24 +143,25 @@ class EventPageSerializer(serializers.ListSerializer):
             for event in events
         ]
 
-    def _link_parts(self) -> tuple[str, str]:
-        url = reverse(
-            "api:event-detail", args=[_PK_PLACEHOLDER], request=self.context.get("request")
-        )
-        start, found, end = url.partition(str(_PK_PLACEHOLDER))
-        if not found:
-            raise ValueError(f"the event URL {url!r} does not hold its id")
-        return start, end
+
+def event_link_parts(request) -> tuple[str, str]:
+    """An event's detail URL before and after its id: reversed once per page, not per event."""
+    url = reverse("api:event-detail", args=[_PK_PLACEHOLDER], request=request)
+    start, found, end = url.partition(str(_PK_PLACEHOLDER))
+    if not found:
+        raise ValueError(f"the event URL {url!r} does not hold its id")
+    return start, end
 
 
 TARGET_FIELDS = ("type", "object_id", "display_name", "user_principal_name", "group_type")
 
 
-def _targets_by_event(events) -> dict[int, list[dict]]:
-    """TargetSerializer's representation of every target of ``events``, by event, in source
-    order: one query of plain rows for the page, no Target instances and no queryset per
-    event (what prefetch_related builds)."""
-    by_event: dict[int, list[dict]] = {event.pk: [] for event in events}
+def targets_by_event(event_ids: list[int]) -> dict[int, list[dict]]:
+    """TargetSerializer's representation of every target of the events ``event_ids``, by
+    event, in source order: one query of plain rows for the page, no Target instances and no
+    queryset per event (what prefetch_related builds). The fields are text columns that hold
+    no NULL, so each value is already its representation (a CharField's ``str(value)``)."""
+    by_event: dict[int, list[dict]] = {pk: [] for pk in event_ids}
     if not by_event:
         return by_event
     rows = (
@@ -165,9 +170,7 @@ def _targets_by_event(events) -> dict[int, list[dict]]:
         .values_list("event_id", *TARGET_FIELDS)
     )
     for event_id, *values in rows:
-        by_event[event_id].append(
-            {name: _text(value) for name, value in zip(TARGET_FIELDS, values, strict=True)}
-        )
+        by_event[event_id].append(dict(zip(TARGET_FIELDS, values, strict=True)))
     return by_event
 
 
@@ -194,6 +197,7 @@ def _initiated_by(event):
 
 
 def _initiator_display_name(initiator) -> str:
+    """What the list shows as who initiated the event (``display_name``)."""
     if initiator.kind == Initiator.Kind.USER:
         return initiator.user_display_name
     if initiator.kind == Initiator.Kind.APP:

@@ -1,5 +1,6 @@
 """Read-only endpoints. Views stay thin: the FilterSet selects, the paginator pages, the
-serializers shape; what is here is which rows are loaded, and in how many queries."""
+serializers shape (the event list's pages, ``logs.api.event_rows``, from rows); what is here
+is which rows are loaded, and in how many queries."""
 
 from django.db.models import Prefetch
 from django.utils.decorators import method_decorator
@@ -13,7 +14,9 @@ from drf_spectacular.utils import (
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
 
+from logs.api.event_rows import PAGE_FIELDS, page_body
 from logs.api.pagination import KeysetCursorPagination
 from logs.api.parameters import (
     FormatParameterNegotiation,
@@ -21,7 +24,7 @@ from logs.api.parameters import (
     reject_unknown_parameters,
 )
 from logs.api.permissions import CanViewAuditEvents
-from logs.api.renderers import EXPORT_RENDERERS, ExportRenderer
+from logs.api.renderers import EXPORT_RENDERERS, ExportRenderer, PageJSONRenderer
 from logs.api.serializers import (
     ActivitySerializer,
     AuditEventDetailSerializer,
@@ -119,6 +122,7 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
     queryset = AuditEvent.objects.all()
     filter_backends = [StrictFilterBackend]
     filterset_class = AuditEventFilterSet
+    renderer_classes = [PageJSONRenderer, BrowsableAPIRenderer]
 
     def get_renderers(self):
         renderers = super().get_renderers()
@@ -138,8 +142,16 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
         if export_format is None:
             if "columns" in request.query_params:
                 raise ValidationError({"columns": ["Columns apply to format=csv only."]})
-            return super().list(request, *args, **kwargs)
+            return self.page(request)
         return self.export(request, export_format)
+
+    def page(self, request):
+        """One page of events as JSON: what ``ListModelMixin.list`` answers through
+        ``AuditEventSerializer``, byte for byte, built from rows (``logs.api.event_rows``)
+        rather than a model instance per event and lookup."""
+        events = self.filter_queryset(self.get_queryset())
+        rows = self.paginator.paginate_rows(events, request, self, PAGE_FIELDS)
+        return Response(page_body(rows, request, self.paginator))
 
     def export_format(self, request) -> str | None:
         """csv, json or ndjson when the request asks for a file, None for a page of JSON.
@@ -188,9 +200,11 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
 
     def get_queryset(self):
         # The portal's listing: lookups and initiator joined, the informational flag as a
-        # subquery, the original left out; a page's targets are read by its serializer
-        # (EventPageSerializer), in one query of rows. One event adds back the original and
-        # loads its targets, modified properties and annotations, one query each.
+        # subquery, the original left out. A page reads its columns of it as rows, and its
+        # targets in one query of rows (logs.api.event_rows); ListModelMixin.list, the build a
+        # page is compared with, reads it as instances (EventPageSerializer). One event adds
+        # back the original and loads its targets, modified properties and annotations, one
+        # query each.
         events = AuditEvent.objects.for_listing()
         if self.action == "retrieve":
             return (

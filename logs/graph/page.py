@@ -13,9 +13,10 @@ compares the two), built with less work per event:
 - no model instance or EventRow per event, and each property of the original found by its
   exact name first, the case-insensitive search (as the importer reads names) only where that
   misses;
-- JSON by orjson, which writes what the renderer writes (compact, UTF-8, U+2028 and U+2029
-  escaped) for what a page holds: strings, nulls, lists and objects (a served record's values
-  are strings or null whatever the stored types; see ``string_value``).
+- JSON by orjson (``logs.drf_json``), which writes what the renderer writes (compact, UTF-8,
+  U+2028 and U+2029 escaped) for what a page holds: strings, nulls, lists and objects (a
+  served record's values are strings or null whatever the stored types; see
+  ``string_value``).
 """
 
 import orjson
@@ -46,8 +47,6 @@ PAGE_COLUMNS = (
     "source_format",
     "original",
 )
-# What DRF's renderer escapes beyond JSON's own rules (JavaScript reads them as line ends).
-LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
 
 _ABSENT = object()
 
@@ -113,15 +112,6 @@ def served_record(record: dict, entra_id, moment, result, user_agent, version: s
     if version == BETA:
         served["userAgent"] = user_agent or None
     return served
-
-
-def page_bytes(body: dict) -> bytes:
-    """``body`` as DRF's JSON renderer writes it."""
-    content = orjson.dumps(body)
-    for character, escaped in LINE_SEPARATORS:
-        if character in content:
-            content = content.replace(character, escaped)
-    return content
 
 
 def _value(record: dict, key: str):

@@ -19,6 +19,7 @@ from logs.access_trail import record_access
 from logs.api.parameters import unapplied_values
 from logs.api.permissions import CanViewAuditEvents
 from logs.api.throttling import RatesBeforePermissions
+from logs.drf_json import drf_json_bytes
 from logs.exports.graph_records import directory_audit, needs_targets
 from logs.exports.selection import event_rows, event_values
 from logs.filters import AuditEventFilterSet
@@ -30,7 +31,7 @@ from logs.graph.errors import (
     graph_exception_handler,
     request_ids,
 )
-from logs.graph.page import page_bytes, page_records
+from logs.graph.page import page_records
 from logs.graph.pagination import after, next_link, ordered
 from logs.graph.query import options, parse_query
 from logs.models import AccessRecord, AuditEvent
@@ -146,7 +147,7 @@ class DirectoryAuditList(GraphView):
                 query.oldest_first,
             )
         request.graph_rows = len(records)
-        return Response(RenderedPage(page_bytes(body)))
+        return Response(RenderedPage(drf_json_bytes(body)))
 
 
 class DirectoryAuditDetail(GraphView):
