@@ -10,11 +10,13 @@ one id, one user principal name and one display name in every record.
 
 Names come from the name, word and job lists Faker ships (factory-boy's dependency), not from
 its per-call generators: drawing from plain lists is what keeps a million-record file fast.
+A seed gives the same tenant as long as those lists stay the same (Faker's version).
 Every value is checked to need no escaping in JSON, even inside a JSON text inside JSON (how
 Entra writes modified-property values), so records can be filled in as text.
 """
 
 import functools
+import importlib
 import random
 import unicodedata
 import uuid
@@ -138,8 +140,6 @@ def text_safe(value: str) -> bool:
 
 
 def _locale_names() -> list[tuple[list[str], list[str], int]]:
-    import importlib
-
     lists = []
     for locale, weight in NAME_LOCALES.items():
         provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
