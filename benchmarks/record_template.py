@@ -159,9 +159,9 @@ class _Builder:
             return dict(prop, newValue=_json_text(value))
         if kind == "person":
             if name in ("DisplayName", "UserPrincipalName"):
-                return dict(prop, newValue=_json_list(self.hole(slot, _lower_first(name))))
+                return dict(prop, newValue=_json_list(self.hole(slot, _field_of_property(name))))
             if name in ("Department", "JobTitle"):
-                field = _lower_first(name)
+                field = _field_of_property(name)
                 return dict(
                     prop,
                     oldValue=_json_list(self.hole(slot, field)),
@@ -194,7 +194,7 @@ def _is_rename(target: dict) -> bool:
     ) and target["type"] in ("Application", "ServicePrincipal")
 
 
-def _lower_first(name: str) -> str:
+def _field_of_property(name: str) -> str:
     """A property's name as the field of the object that holds its value."""
     return {"DisplayName": "displayName", "UserPrincipalName": "userPrincipalName",
             "Department": "department", "JobTitle": "jobTitle"}[name]  # fmt: skip
