@@ -15,10 +15,13 @@ from pathlib import Path
 import dj_database_url
 import psycopg
 
+from benchmarks.datafile import GENERATOR_VERSION
 from benchmarks.worker import ROOT, child_environment, run_in_child
 
 OUT_DIR = ROOT / "benchmarks" / "out"
 ENGINES = ("sqlite", "postgres")
+# PostgreSQL cuts longer names short (NAMEDATALEN - 1), which could make two names one.
+POSTGRES_NAME_LIMIT = 63
 DEFAULT_POSTGRES_URL = os.environ.get(
     "BENCHMARK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/auditportal_bench"
 )
@@ -93,11 +96,16 @@ class Databases:
         name = self._populated_postgres_name(events)
         self._postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres_name()}"')
 
+    # The names say the data file's generator too: a database an earlier generator's file
+    # populated holds other data, and is never reused.
     def _populated_sqlite_path(self, events: int) -> Path:
-        return self._sqlite_path(f"populated-{events}_{schema_tag()}")
+        return self._sqlite_path(f"populated-{events}-gen{GENERATOR_VERSION}_{schema_tag()}")
 
     def _populated_postgres_name(self, events: int) -> str:
-        return f"{self._postgres_name()}_populated_{events}_{schema_tag()}"
+        name = f"{self._postgres_name()}_populated_{events}_gen{GENERATOR_VERSION}_{schema_tag()}"
+        if len(name.encode()) > POSTGRES_NAME_LIMIT:
+            raise ValueError(f"{name!r} is longer than PostgreSQL's names may be")
+        return name
 
     def populated_copy(self, path: Path, events: int) -> str:
         """The DATABASE_URL of a throwaway copy of the populated database (replacing the

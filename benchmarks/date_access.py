@@ -60,7 +60,8 @@ def _measure(cursor, kind, newest, rows, units, index="event_date_idx") -> None:
         "FROM pg_partition_tree(%s::regclass)), pg_relation_size(%s::regclass))",
         [index, index],
     )
-    rows[f"{kind} size"] = cursor.fetchone()[0] / 2**20
+    # sum() of bigints is numeric (a Decimal), which the worker cannot send back as JSON.
+    rows[f"{kind} size"] = float(cursor.fetchone()[0]) / 2**20
     units[f"{kind} size"] = "MiB"
     for name, sql in QUERIES.items():
         times = []

@@ -1,5 +1,7 @@
 """The date access benchmark runs end to end on a tiny database; no timings are asserted."""
 
+import json
+
 import pytest
 from django.db import connection
 
@@ -18,6 +20,8 @@ def test_both_indexes_are_measured_and_the_btree_is_the_one_dropped(tmp_path):
     write_records(path, EVENTS)
     assert import_file(path).new == EVENTS
     figures = date_access.date_access_times(str(path))
+    # The worker sends the figures back as JSON: every one must be a plain number.
+    assert json.loads(json.dumps(figures)) == figures
     for kind in ("B-tree", "BRIN"):
         assert figures["units"][f"{kind} size"] == "MiB"
         assert figures["rows"][f"{kind} size"] > 0

@@ -4,6 +4,7 @@ import pytest
 
 from benchmarks import graph
 from benchmarks.databases import schema_tag
+from benchmarks.datafile import GENERATOR_VERSION
 from benchmarks.runner import run
 from logs.ingest.importer import import_file
 from logs.models import AccessRecord
@@ -37,4 +38,4 @@ def test_harness_reports_a_row_per_page(tmp_path):
     rows = run(["graph"], ["sqlite"], events=EVENTS, runs=1, out_dir=tmp_path, log=None)
     assert len(rows) == 6
     assert {row.unit for row in rows} == {"ms"} and all(row.median > 0 for row in rows)
-    assert (tmp_path / f"populated-{EVENTS}_{schema_tag()}.sqlite3").exists()
+    assert (tmp_path / f"populated-{EVENTS}-gen{GENERATOR_VERSION}_{schema_tag()}.sqlite3").exists()

@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks import ingest
 from benchmarks.databases import schema_tag
-from benchmarks.datafile import iter_records, write_records
+from benchmarks.datafile import GENERATOR_VERSION, iter_records, write_records
 from benchmarks.runner import run
 from logs.models import AuditEvent, ChainDigest
 
@@ -92,7 +92,7 @@ def test_the_first_import_is_kept_as_the_populated_database(tmp_path):
 
     rate = rows[0]
     assert (len(rate.values), len(rate.raw_values)) == (2, 1)
-    populated = tmp_path / f"populated-{EVENTS}_{schema_tag()}.sqlite3"
+    populated = tmp_path / f"populated-{EVENTS}-gen{GENERATOR_VERSION}_{schema_tag()}.sqlite3"
     with sqlite3.connect(populated) as connection:
         (count,) = connection.execute("SELECT count(*) FROM logs_auditevent").fetchone()
     assert count == EVENTS
