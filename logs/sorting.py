@@ -17,15 +17,22 @@ few statuses), and a page is read in one of two ways that give the same order:
   view, or a view whose matches all lie in values late in the order, costs a query per value
   before it (counting or skipping their events).
 
+The order of a lookup column's values is kept between requests while its table is unchanged,
+and rows stored since are merged in (``_column_order``): a tenant's initiators run to tens of
+thousands, and reading and sorting their names took longer than the page's own queries.
+
 The admin changelist cuts pages by offset (``page``), the API by the key of the last row of
 the previous page (``page_after``).
 """
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from django.db.models import Q
+from django.db import connections
+from django.db.models import Count, Max, Q
 from django.db.models.sql.where import WhereNode
 
 from logs.models import Activity, AuditEvent, Category, Initiator, Service
@@ -51,17 +58,22 @@ def _name_key(name: str, pk) -> tuple:
     return (name.casefold(), name, -1 if pk is None else pk)
 
 
-def _lookup_groups(model, using: str) -> list[Group]:
-    rows = model.objects.using(using).values_list("pk", "name")
-    return [Group(pk, _name_key(name, pk)) for pk, name in rows]
+def _lookup_groups(model, using: str, after: int | None = None) -> list[Group]:
+    """The lookup's rows by name; with ``after``, only the rows with a higher id."""
+    rows = model.objects.using(using)
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+    return [Group(pk, _name_key(name, pk)) for pk, name in rows.values_list("pk", "name")]
 
 
-def _initiator_groups(using: str) -> list[Group]:
+def _initiator_groups(using: str, after: int | None = None) -> list[Group]:
     """Every initiator by the name the "Initiated by" column shows, and the events without one
-    (shown empty, so first)."""
-    groups = [Group(None, _name_key("", None))]
-    rows = Initiator.objects.using(using).values_list("pk", *Initiator.SHOWN_NAME_FIELDS)
-    for pk, *fields in rows:
+    (shown empty, so first); with ``after``, only the initiators with a higher id."""
+    groups = [] if after is not None else [Group(None, _name_key("", None))]
+    rows = Initiator.objects.using(using)
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+    for pk, *fields in rows.values_list("pk", *Initiator.SHOWN_NAME_FIELDS):
         groups.append(Group(pk, _name_key(Initiator.shown_name(*fields), pk)))
     return groups
 
@@ -80,23 +92,97 @@ class SortColumn:
 
     key: str
     field: str
-    groups: object  # (using) -> list[Group], in no particular order
+    # (using, after=None) -> list[Group], in no particular order; with ``after``, the values of
+    # the lookup rows with a higher id only
+    groups: object
     # Whether events may hold values the groups do not cover: those events form one more
     # group, after the others (before them, descending), newest first whatever their value.
     open_ended: bool = False
+    # The lookup table the groups are read from (None: a fixed list, the statuses).
+    lookup: type | None = None
 
 
 COLUMNS = {
-    "service": SortColumn("service", "service_id", lambda using: _lookup_groups(Service, using)),
+    "service": SortColumn(
+        "service", "service_id", partial(_lookup_groups, Service), lookup=Service
+    ),
     "category": SortColumn(
-        "category", "category_id", lambda using: _lookup_groups(Category, using)
+        "category", "category_id", partial(_lookup_groups, Category), lookup=Category
     ),
     "activity": SortColumn(
-        "activity", "activity_id", lambda using: _lookup_groups(Activity, using)
+        "activity", "activity_id", partial(_lookup_groups, Activity), lookup=Activity
     ),
     "status": SortColumn("status", "result", _result_groups, open_ended=True),
-    "initiator": SortColumn("initiator", "initiator_id", _initiator_groups),
+    "initiator": SortColumn("initiator", "initiator_id", _initiator_groups, lookup=Initiator),
 }
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A column's groups in ascending order, and each value's rank in it."""
+
+    groups: list[Group]
+    ranks: dict
+
+
+# (database, column key) -> (the lookup table's state, its order). See _column_order.
+_orders: dict[tuple, tuple[tuple, _Order]] = {}
+
+
+def _column_order(column: SortColumn, using: str) -> _Order:
+    """The column's values in order, read and sorted once per state of its lookup table.
+
+    A tenant's initiators run to tens of thousands; reading and sorting their names on every
+    page took longer than the page's queries. Lookup rows are immutable and never deleted (the
+    triggers refuse it), and ids only grow, so the committed table is known by its row count
+    and highest id: the order is kept while those stay the same, and rows stored since (ids
+    above the highest known) are read alone and merged in. Inside a transaction the table may
+    hold rows that are not committed and may yet roll back (their ids then reused by SQLite),
+    so there the order is read afresh and not kept.
+    """
+    if column.lookup is None:
+        return _order_of(column.groups(using))
+    connection = connections[using]
+    if connection.in_atomic_block:
+        return _order_of(column.groups(using))
+    table = column.lookup.objects.using(using).aggregate(rows=Count("pk"), last=Max("pk"))
+    state = (table["rows"], table["last"])
+    settings = connection.settings_dict
+    cache_key = (
+        connection.vendor,
+        settings.get("HOST"),
+        settings.get("PORT"),
+        settings["NAME"],
+        column.key,
+    )
+    cached = _orders.get(cache_key)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    order = None
+    if cached is not None and cached[0][1] is not None and state[0] > cached[0][0]:
+        added = column.groups(using, after=cached[0][1])
+        # Exactly the rows counted since: nothing was removed or filled in below the highest
+        # id (which a table rebuilt around auditportal could do); else read it all again.
+        if len(added) == state[0] - cached[0][0]:
+            order = _order_of(cached[1].groups, added)
+    if order is None:
+        order = _order_of(column.groups(using))
+    _orders[cache_key] = (state, order)
+    return order
+
+
+def _order_of(groups: list[Group], added: list[Group] | None = None) -> _Order:
+    """The order of ``groups``; with ``added``, ``groups`` are in order already and the
+    added ones are merged in."""
+    if added is None:
+        ordered = sorted(groups, key=_group_key)
+    else:
+        ordered = list(heapq.merge(groups, sorted(added, key=_group_key), key=_group_key))
+    return _Order(ordered, {group.value: rank for rank, group in enumerate(ordered)})
+
+
+def _group_key(group: Group) -> tuple:
+    return group.key
 
 
 @dataclass(frozen=True)
@@ -117,7 +203,7 @@ class ColumnSort:
         return cls.named(key) if key and key.lstrip("-") in COLUMNS else None
 
     def ordered_groups(self, using: str) -> list[Group]:
-        groups = sorted(self.column.groups(using), key=lambda group: group.key)
+        groups = _column_order(self.column, using).groups
         return groups[::-1] if self.descending else groups
 
     # -- pages by offset (the changelist) ------------------------------------------------------
@@ -173,7 +259,7 @@ class ColumnSort:
         """Whether a page may continue from an event holding ``value`` (a cursor's)."""
         if self.column.open_ended:
             return True
-        return any(group.value == value for group in self.column.groups(using))
+        return value in _column_order(self.column, using).ranks
 
     def key_of(self, event) -> tuple:
         """The key ``page_after`` continues from: the event's value, date and id; ``event`` is
@@ -183,12 +269,11 @@ class ColumnSort:
         return (getattr(event, self.column.field), event.activity_datetime, event.pk)
 
     def _walk_after(self, queryset, after, limit: int, backwards: bool) -> list[int]:
-        conditions = list(self.value_conditions(queryset.db, with_values=True))
+        values = self._values(queryset.db)
         if backwards:
-            conditions.reverse()
+            values.reverse()
         start = 0
         if after is not None:
-            values = [value for value, _ in conditions]
             if after[0] in values:
                 start = values.index(after[0])
             elif self.column.open_ended:
@@ -196,8 +281,8 @@ class ColumnSort:
             else:
                 raise ValueError(f"no {self.column.key} {after[0]!r} to continue from")
         ids: list[int] = []
-        for index, (_, condition) in enumerate(conditions[start:]):
-            in_group = queryset.filter(condition)
+        for index, value in enumerate(values[start:]):
+            in_group = queryset.filter(self._condition(value, values))
             if index == 0 and after is not None:
                 in_group = in_group.filter(_date_after(after[1], after[2], backwards))
             order = OLDEST_FIRST if backwards else NEWEST_FIRST
@@ -208,21 +293,31 @@ class ColumnSort:
         return ids
 
     # -- shared ---------------------------------------------------------------------------------
-    def value_conditions(self, using: str, with_values: bool = False) -> Iterable:
+    def value_conditions(self, using: str) -> Iterable:
         """One condition per value, in this order (the open-ended rest where it belongs):
-        "the events holding this value"."""
-        field = self.column.field
-        groups = self.ordered_groups(using)
-        conditions = [
-            (group.value, Q(**{field: group.value}))
-            for group in groups
+        "the events holding this value". Made as they are asked for: a page usually needs the
+        first few of thousands."""
+        values = self._values(using)
+        for value in values:
+            yield self._condition(value, values)
+
+    def _values(self, using: str) -> list:
+        """The column's values in this order, with ``_REST`` for an open-ended column's other
+        values where they belong, and None (no value) only if an event holds none."""
+        values = [
+            group.value
+            for group in self.ordered_groups(using)
             if group.value is not None or self._holds_null(using)
         ]
         if self.column.open_ended:
-            rest = (_REST, ~Q(**{f"{field}__in": [group.value for group in groups]}))
-            conditions = [rest, *conditions] if self.descending else [*conditions, rest]
-        for value, condition in conditions:
-            yield (value, condition) if with_values else condition
+            values = [_REST, *values] if self.descending else [*values, _REST]
+        return values
+
+    def _condition(self, value, values: list) -> Q:
+        field = self.column.field
+        if value is _REST:
+            return ~Q(**{f"{field}__in": [other for other in values if other is not _REST]})
+        return Q(**{field: value})
 
     def _holds_null(self, using: str) -> bool:
         """Whether any stored event leaves the column empty (no initiator).
@@ -240,12 +335,23 @@ class ColumnSort:
     def _position_of(self, using: str):
         """(value, date, id) → a tuple that compares in this order; a value outside the groups
         (an open-ended column's rest) takes the rest's place."""
-        ranks = {group.value: rank for rank, group in enumerate(self.ordered_groups(using))}
-        rest = -1 if self.descending else len(ranks)
+        ranks = _column_order(self.column, using).ranks
+        last = len(ranks) - 1
+        if self.descending:
+            rest = -1
+
+            def rank(value):
+                held = ranks.get(value)
+                return rest if held is None else last - held
+        else:
+            rest = len(ranks)
+
+            def rank(value):
+                return ranks.get(value, rest)
 
         def position(key) -> tuple:
             value, moment, pk = key
-            return (ranks.get(value, rest), -((moment - _EPOCH) // _MICROSECOND), -pk)
+            return (rank(value), -((moment - _EPOCH) // _MICROSECOND), -pk)
 
         return position
 
