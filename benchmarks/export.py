@@ -24,6 +24,7 @@ from django.db import connection
 
 from logs.exports import Export
 from logs.models import AuditEvent
+from logs.sorting import ColumnSort
 
 # The portal's and the API's cap: the export the targets are about. A database holding more
 # also exports every event once, to show that memory does not grow with the number of rows.
@@ -66,16 +67,22 @@ def export_figures(path: str) -> dict:
     raw["export csv"] = raw_csv_seconds(limit)
     for format in ("csv", "json"):
         _export(f"export {format}", format, limit, rows, units)
+    # Sorted by initiator, as the listing can be: a tenant's tens of thousands of initiators
+    # are walked in batches of values (logs.sorting.ColumnSort.walk_in_batches).
+    by_initiator = ColumnSort.named("initiator")
+    _export("export csv, sorted by initiator", "csv", limit, rows, units, by_initiator)
     if stored > EXPORTED:
         _export("export csv, every event", "csv", None, rows, units)
     return {"rows": rows, "units": units, "raw": raw, "events": stored}
 
 
-def _export(name: str, format: str, limit: int | None, rows: dict, units: dict) -> None:
+def _export(
+    name: str, format: str, limit: int | None, rows: dict, units: dict, column_sort=None
+) -> None:
     baseline = _reset_peak_rss()
     started = time.perf_counter()
     with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
-        export = Export(AuditEvent.objects.all(), format, limit=limit)
+        export = Export(AuditEvent.objects.all(), format, limit=limit, column_sort=column_sort)
         for text in export:
             sink.write(text)
     rows[name] = time.perf_counter() - started

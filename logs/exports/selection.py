@@ -276,7 +276,9 @@ def _keyset_chunks(
 def _column_chunks(queryset, column_sort, limit: int | None, chunk_size: int, key):
     """The newest ``limit`` events of ``queryset`` (those a date-ordered export would hold) in
     the order of ``column_sort``: few, sorted at once and read ``chunk_size`` ids at a time;
-    more, value by value, each value's events newest first in keyset chunks."""
+    more, a batch of values at a time the same way (logs.sorting.ColumnSort.walk_in_batches),
+    or value by value, each value's events newest first in keyset chunks, where a batch holds
+    too many events to sort at once."""
     if limit is not None:
         boundary = newest_boundary(queryset, limit)
         if boundary is not None:
@@ -286,14 +288,21 @@ def _column_chunks(queryset, column_sort, limit: int | None, chunk_size: int, ke
             )
     keys = column_sort.small_selection(queryset)
     if keys is not None:
-        ids = [pk for _, _, pk in keys]
-        for start in range(0, len(ids), chunk_size):
-            wanted = ids[start : start + chunk_size]
-            rows = {_pk(row): row for row in queryset.order_by().filter(pk__in=wanted)}
-            yield [rows[pk] for pk in wanted if pk in rows]
+        yield from _chunks_of_ids(queryset, [pk for _, _, pk in keys], chunk_size)
         return
-    for condition in column_sort.value_conditions(queryset.db):
-        yield from _keyset_chunks(queryset.filter(condition), False, None, chunk_size, key)
+    for ids, one_value in column_sort.walk_in_batches(queryset):
+        if ids is None:
+            yield from _keyset_chunks(one_value, False, None, chunk_size, key)
+            continue
+        yield from _chunks_of_ids(queryset, ids, chunk_size)
+
+
+def _chunks_of_ids(queryset, ids: list[int], chunk_size: int):
+    """The events ``ids`` of ``queryset``, in that order, ``chunk_size`` to a query."""
+    for start in range(0, len(ids), chunk_size):
+        wanted = ids[start : start + chunk_size]
+        rows = {_pk(row): row for row in queryset.order_by().filter(pk__in=wanted)}
+        yield [rows[pk] for pk in wanted if pk in rows]
 
 
 def _pk(item) -> int:

@@ -23,6 +23,8 @@ def test_export_figures_on_imported_data(tmp_path):
         "export json",
         "export csv RSS growth",
         "export json RSS growth",
+        "export csv, sorted by initiator",
+        "export csv, sorted by initiator RSS growth",
     }
     assert figures["units"]["export csv"] == "s" and figures["raw"]["export csv"] > 0
 
