@@ -13,9 +13,11 @@ few statuses), and a page is read in one of two ways that give the same order:
   query and sorted here, and only the page's events are loaded;
 - more: the values are walked in order, each one a query "events with this value, newest
   first" that the column's (value, date) index answers and that stops after the rows the page
-  still needs. The first page of a large view costs a query or two; a page deep into a large
-  view, or a view whose matches all lie in values late in the order, costs a query per value
-  before it (counting or skipping their events).
+  still needs. The API's pages walk from the value of their cursor. The changelist's pages
+  (and exports) walk batches of 500 values: each batch's (value, date, id) keys are read in one
+  query and sorted here, unless the batch holds more than a bound (then its values are walked
+  one by one as above), so a page deep into a view over tens of thousands of initiators skips
+  them a batch at a time.
 
 An export reads every match: it walks the values in batches (``walk_in_batches``), each
 batch's keys read in one query and sorted here, a batch too large to sort at once read value
@@ -49,6 +51,10 @@ SMALL_SELECTION = 10_000
 # query per value took minutes over a tenant's tens of thousands of initiators.
 VALUES_PER_BATCH = 500
 KEYS_PER_BATCH = 50_000
+# A changelist page walks the same batches to its offset, with a smaller bound: a batch of a
+# few busy values (the services) is read value by value through their indexes, as before, after
+# one short read of its first keys.
+PAGE_KEYS_PER_BATCH = 2_000
 NEWEST_FIRST = ("-activity_datetime", "-id")
 OLDEST_FIRST = ("activity_datetime", "id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -229,17 +235,24 @@ class ColumnSort:
             return [pk for _, _, pk in keys[offset : offset + limit]]
         ids: list[int] = []
         skip = offset
-        for condition in self.value_conditions(queryset.db):
-            in_group = queryset.filter(condition).order_by()
-            if skip:
-                # How many of the skipped rows this value holds (counted no further than needed).
-                held = in_group[:skip].count()
-                if held < skip:
-                    skip -= held
-                    continue
+        for batch_ids, in_group in self.walk_in_batches(queryset, PAGE_KEYS_PER_BATCH):
             wanted = limit - len(ids)
-            rows = in_group.order_by(*NEWEST_FIRST).values_list("pk", flat=True)
-            ids += rows[skip : skip + wanted]
+            if batch_ids is not None:
+                if skip >= len(batch_ids):
+                    skip -= len(batch_ids)
+                    continue
+                ids += batch_ids[skip : skip + wanted]
+            else:
+                in_group = in_group.order_by()
+                if skip:
+                    # How many of the skipped rows this value holds (counted no further than
+                    # needed).
+                    held = in_group[:skip].count()
+                    if held < skip:
+                        skip -= held
+                        continue
+                rows = in_group.order_by(*NEWEST_FIRST).values_list("pk", flat=True)
+                ids += rows[skip : skip + wanted]
             skip = 0
             if len(ids) >= limit:
                 break
@@ -303,19 +316,14 @@ class ColumnSort:
         return ids
 
     # -- shared ---------------------------------------------------------------------------------
-    def value_conditions(self, using: str) -> Iterable:
-        """One condition per value, in this order (the open-ended rest where it belongs):
-        "the events holding this value". Made as they are asked for: a page usually needs the
-        first few of thousands."""
-        values = self._values(using)
-        for value in values:
-            yield self._condition(value, values)
-
-    def walk_in_batches(self, queryset) -> Iterable[tuple[list[int] | None, object]]:
+    def walk_in_batches(
+        self, queryset, keys_per_batch: int | None = None
+    ) -> Iterable[tuple[list[int] | None, object]]:
         """Every match of ``queryset`` in this order, a batch of consecutive values at a time:
         ``(ids, None)``, the batch's events' ids in order, or, for each value of a batch that
-        holds too many events to sort at once, ``(None, the value's events)`` to be read newest
-        first."""
+        holds more than ``keys_per_batch`` events (KEYS_PER_BATCH unless given), ``(None, the
+        value's events)`` to be read newest first."""
+        cap = KEYS_PER_BATCH if keys_per_batch is None else keys_per_batch
         using = queryset.db
         values = self._values(using)
         position = self._position_of(using)
@@ -324,9 +332,9 @@ class ColumnSort:
             keys = list(
                 queryset.filter(self._batch_condition(batch, values))
                 .order_by()
-                .values_list(self.column.field, "activity_datetime", "pk")[: KEYS_PER_BATCH + 1]
+                .values_list(self.column.field, "activity_datetime", "pk")[: cap + 1]
             )
-            if len(keys) <= KEYS_PER_BATCH:
+            if len(keys) <= cap:
                 if keys:
                     keys.sort(key=position)
                     yield [pk for _, _, pk in keys], None

@@ -95,14 +95,15 @@ def api(django_user_model):
 
 @pytest.fixture(params=["sorted at once", "walked value by value", "walked in batches of values"])
 def way(request, monkeypatch):
-    """How the matches are put in order: all sorted at once (few), or walked (many). An export
-    walks the values in batches, each sorted at once unless it holds too many events, when its
-    values are read one by one: "value by value" makes every batch too large, "in batches"
-    makes batches of two values that are sorted at once."""
+    """How the matches are put in order: all sorted at once (few), or walked (many). The
+    changelist and exports walk the values in batches, each sorted at once unless it holds too
+    many events, when its values are read one by one: "value by value" makes every batch too
+    large, "in batches" makes batches of two values that are sorted at once."""
     if request.param != "sorted at once":
         monkeypatch.setattr(sorting, "SMALL_SELECTION", 2)
     if request.param == "walked value by value":
         monkeypatch.setattr(sorting, "KEYS_PER_BATCH", 1)
+        monkeypatch.setattr(sorting, "PAGE_KEYS_PER_BATCH", 1)
     if request.param == "walked in batches of values":
         monkeypatch.setattr(sorting, "VALUES_PER_BATCH", 2)
     return request.param

@@ -122,9 +122,11 @@ def test_oldest_first_cursor_follows_the_ordering(api, db):
 
 
 def test_oldest_first_picks_up_events_that_arrive(api, db):
-    AuditEventFactory.create_batch(6)
+    stored = AuditEventFactory.create_batch(6)
     first = api.get(EVENTS_URL, {"page_size": 5, "ordering": "date"}).json()
-    newest = AuditEventFactory(activity_datetime=BASE + timedelta(days=3))
+    # Newer than every stored event, whatever dates the factory's sequence has reached.
+    latest = max(event.activity_datetime for event in stored)
+    newest = AuditEventFactory(activity_datetime=max(latest, BASE) + timedelta(days=3))
     second = api.get(first["next"]).json()
     assert [event["id"] for event in second["results"]][-1] == newest.pk
 
