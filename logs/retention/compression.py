@@ -43,13 +43,6 @@ class ArchiveCompression:
             filename="", mode="wb", fileobj=stream, compresslevel=GZIP_LEVEL, mtime=0
         )
 
-    def decompress(self, data: bytes) -> bytes:
-        """The whole of a file's text (for small files: tests and checks)."""
-        if self.name == "zstd":
-            with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as s:
-                return s.read()
-        return gzip.decompress(data)
-
 
 ZSTD = ArchiveCompression("zstd", ".ndjson.zst", "application/zstd")
 GZIP = ArchiveCompression("gzip", ".ndjson.gz", "application/gzip")

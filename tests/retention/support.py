@@ -1,12 +1,13 @@
 """Retention test data: events imported the way files are, dated relative to now."""
 
+import gzip
 import json
 from datetime import timedelta
 
+import zstandard
 from django.utils import timezone
 
 from logs.ingest.generated import store_generated_records
-from logs.retention.compression import of_file_name
 from tests.factories import GraphDirectoryAuditFactory
 
 
@@ -23,11 +24,20 @@ def store_events(*ages_in_days, category=None) -> list[str]:
     return [record["id"] for record in records]
 
 
+def decompressed(data: bytes) -> bytes:
+    """An archive file's text, zstandard (every frame) or gzip, told apart by its first bytes
+    as the importer tells them."""
+    if data.startswith(b"\x1f\x8b"):
+        return gzip.decompress(data)
+    with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as stream:
+        return stream.read()
+
+
 def archive_records(directory) -> list[dict]:
     """Every record in every archive file under ``directory``, file by file, line by line."""
     records = []
     for path in sorted(directory.rglob("events-*.ndjson.*")):
-        text = of_file_name(path.name).decompress(path.read_bytes())
+        text = decompressed(path.read_bytes())
         records.extend(json.loads(line) for line in text.splitlines())
     return records
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from logs.ingest.importer import import_file
 from logs.models import AuditEvent
-from logs.retention.compression import ZSTD
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 from tests.factories import AuditEventFactory, GraphDirectoryAuditFactory
+from tests.retention.support import decompressed
 from tests.support import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,6 @@ def test_every_format_is_archived_as_the_export_writes_it(tmp_path):
     assert result.purged == stored
     archived = []
     for path in sorted((tmp_path / "archive").rglob("events-*.ndjson.zst")):
-        archived += ZSTD.decompress(path.read_bytes()).splitlines()
+        archived += decompressed(path.read_bytes()).splitlines()
     assert len(archived) == stored
     assert sorted(archived) == sorted(export_lines)

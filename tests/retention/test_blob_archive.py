@@ -14,12 +14,11 @@ from django.core.management import CommandError, call_command
 from logs.integrity import verify_chain
 from logs.models import AccessRecord, AuditEvent, ImportBatch
 from logs.retention.blob_store import parse_archive_url
-from logs.retention.compression import ZSTD
 from logs.retention.holds import place_hold
 from logs.retention.stores import LOCK_NAME, ArchiveStoreError
 from tests.azurite import KEY
 from tests.exports.support import normalised_events
-from tests.retention.support import store_events
+from tests.retention.support import decompressed, store_events
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +60,7 @@ def test_the_container_gets_the_files_and_manifest_a_folder_gets(azurite, blob_c
     data = stored[f"archive/{run_name}/{entry['name']}"]
     assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     assert len(data) == entry["bytes"]
-    records = [json.loads(line) for line in ZSTD.decompress(data).splitlines()]
+    records = [json.loads(line) for line in decompressed(data).splitlines()]
     assert sorted(record["id"] for record in records) == sorted(old)
     for record in records:
         assert record == json.loads(originals[record["id"]])
@@ -118,7 +117,7 @@ def test_a_file_that_differs_from_its_manifest_is_not_imported(azurite, blob_con
     (name,) = [blob.name for blob in client.list_blobs() if blob.name.endswith(".ndjson.zst")]
     data = client.download_blob(name).readall()
     # Still a readable file of the same records, one blank line more: not what was listed.
-    tampered = zstandard.ZstdCompressor().compress(ZSTD.decompress(data) + b"\n")
+    tampered = zstandard.ZstdCompressor().compress(decompressed(data) + b"\n")
     client.upload_blob(name, tampered, overwrite=True)
 
     with pytest.raises(CommandError, match="1 file\\(s\\) failed"):

@@ -14,9 +14,9 @@ import sys
 import pytest
 from azure.storage.blob import BlobLeaseClient
 
-from logs.retention.compression import ZSTD
 from logs.retention.faults import HALT_VARIABLE
 from logs.retention.stores import LOCK_NAME
+from tests.retention.support import decompressed
 from tests.retention.test_crash_recovery import (
     MANAGE,
     OLD_EVENTS,
@@ -73,7 +73,7 @@ class Container:
         for name in sorted(self.etags()):
             if name.rsplit("/", 1)[1].startswith("events-") and name.endswith(".json"):
                 data = self.client.download_blob(name.replace(".json", ".ndjson.zst")).readall()
-                ids += [json.loads(line)["id"] for line in ZSTD.decompress(data).splitlines()]
+                ids += [json.loads(line)["id"] for line in decompressed(data).splitlines()]
         return ids
 
     def manifests(self) -> list[dict]:
