@@ -35,7 +35,9 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self):
         queryset = self.object_list
-        capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+        # Only the ids: the listing's annotations (an EXISTS per event, for the informational
+        # column) would otherwise be computed for every counted event.
+        capped = queryset.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:
             return capped
         if connections[queryset.db].vendor == "postgresql":
