@@ -5,6 +5,7 @@ column has one name, one header and one way of being computed. Headers follow th
 portal's audit-log list where it has the column.
 """
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ _CAMEL_CASE_BREAK_POINTS = re.compile(_BREAK_POINTS.pattern + r"|(?<=[a-z])(?=[A
 _USER_PRINCIPAL_NAME = re.compile(r"([^\s@,]+)(@[^\s@,]+)")
 
 
+# Kept per process: a page shows the same categories, reasons, initiators and targets row
+# after row and page after page, and the markup of a text never changes.
+@functools.lru_cache(maxsize=8192)
 def breakable(text: str, camel_case: bool = False) -> str:
     """``text`` as HTML that wraps, if at all, at the points above: ``alex.wilber@contoso.com``
     breaks as "alex.wilber" / "@contoso.com", never "alex.wil" / "ber@..." (a browser left to
