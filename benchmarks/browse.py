@@ -96,6 +96,8 @@ def pages() -> list[tuple[str, str]]:
         # The UPN's domain: part of every user's name, so the names are many.
         ("broad target part", {"target": target_upn.split("@")[1].split(".")[0]}),
         ("search part", {"q": group[1:].upper()}),
+        # The same domain searched for: it is in many initiators' and targets' names at once.
+        ("broad search part", {"q": target_upn.split("@")[1].split(".")[0]}),
     ]
     deep_page = max(1, min(20, AuditEvent.objects.count() // 50))
     # Each column sort (both ways for the initiator, whose values are the most), alone, with

@@ -151,14 +151,39 @@ def target_names_containing(value: str):
     return listed if len(listed) <= MAX_NAME_LIST else names
 
 
-def targets_matching(value: str):
+def targets_matching(value: str, *, names=None):
     """Targets whose display name or UPN contains ``value`` in any case, or whose object id is
-    ``value``: the names are found in the small TargetName table first, then their targets
-    through the targets' name indexes."""
-    names = target_names_containing(value)
+    ``value``: the names are found in the small TargetName table first (or given, as
+    ``target_names_containing(value)`` returned them), then their targets through the
+    targets' name indexes."""
+    names = target_names_containing(value) if names is None else names
     return Target.objects.filter(
         Q(display_name__in=names) | Q(user_principal_name__in=names) | Q(object_id__in=_ids(value))
     )
+
+
+def targets_matching_each(value: str, names):
+    """``targets_matching(value, names=names)`` written for a walk over events (a correlated
+    EXISTS). When the names are many (a subquery), SQLite would build a temporary set of every
+    matching name, twice, before checking the first event; here each target's two names are
+    looked up in the name table by its unique index instead. A few names (a list) and
+    PostgreSQL, which hashes the names once per query, keep the ``IN`` form."""
+    targets = targets_matching(value, names=names)
+    if isinstance(names, list) or connections[targets.db].vendor != "sqlite":
+        return targets
+    named = TargetName.objects.filter(
+        name__in=[OuterRef("display_name"), OuterRef("user_principal_name")],
+        folded__contains=folded_text(value),
+    )
+    return Target.objects.filter(Q(Exists(named)) | Q(object_id__in=_ids(value)))
+
+
+def _events_with_any(value: str, names) -> Q:
+    """The condition "one of the event's targets matches ``value``" for a walk over events:
+    each event's own targets are checked (``targets_matching_each``). Gathering the matching
+    targets' events first cost a temporary set of every match on SQLite and, on PostgreSQL,
+    when they were too many to hash, a scan of all of them for every event walked."""
+    return Q(Exists(targets_matching_each(value, names).filter(event=OuterRef("pk"))))
 
 
 def activities_containing(value: str) -> list[int]:
@@ -391,6 +416,17 @@ class AuditEventFilterSet(django_filters.FilterSet):
         fields = []
         form = AuditEventFilterForm
 
+    def get_form_class(self):
+        """The form class, built once per FilterSet class rather than once per request: its
+        fields depend on nothing a request holds (the choice fields' querysets are read when
+        a form validates), and every form deep-copies the fields it is built from, as Django
+        forms do their declared fields."""
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
+
     def filter_period(self, queryset, name, value):
         return queryset.filter(activity_datetime__gte=timezone.now() - PERIODS[value][1])
 
@@ -409,12 +445,14 @@ class AuditEventFilterSet(django_filters.FilterSet):
         )
 
     def filter_target(self, queryset, name, value):
-        targets = targets_matching(value)
+        names = target_names_containing(value)
+        targets = targets_matching(value, names=names)
         if targets.order_by()[MAX_ID_LIST : MAX_ID_LIST + 1].exists():
             # Many (a part of many names, such as a domain): each event's own targets are
             # checked as the events are walked in the listing's order, which stops after a
             # page; gathering every match first read them all.
-            return queryset.filter(Exists(targets.filter(event=OuterRef("pk"))))
+            walked = targets_matching_each(value, names)
+            return queryset.filter(Exists(walked.filter(event=OuterRef("pk"))))
         return queryset.filter(in_ids("pk", ids_or_subquery(targets, "event_id")))
 
     def filter_target_type(self, queryset, name, value):
@@ -451,12 +489,14 @@ class AuditEventFilterSet(django_filters.FilterSet):
         if not text:
             return queryset
         activity_ids = activities_containing(text)
-        initiator_ids = list(
-            Initiator.objects.filter(search_text__contains=folded_text(text)).values_list(
-                "pk", flat=True
-            )
-        )
-        targets = targets_matching(text)
+        initiators = Initiator.objects.filter(search_text__contains=folded_text(text))
+        initiator_ids = list(initiators.values_list("pk", flat=True)[: MAX_NAME_LIST + 1])
+        if len(initiator_ids) > MAX_NAME_LIST:
+            # A part of many names (a domain): a subquery, where a literal list of tens of
+            # thousands of ids cost more to build into each query than the query took.
+            initiator_ids = initiators.values("pk")
+        names = target_names_containing(text)
+        targets = targets_matching(text, names=names)
         # Few matches: gather their ids through the indexes, then show those. Many: walk the
         # events newest first and keep the matching ones, which stops after a page.
         # In no order: only the set of ids matters, and ordering would read every match's row.
@@ -481,7 +521,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
                 ).filter(
                     Q(activity_key__in=activity_ids)
                     | Q(initiator_key__in=initiator_ids)
-                    | Q(event_key__in=targets.values("event_id"))
+                    | _events_with_any(text, names)
                     | Q(correlation_id=text)
                     | Q(entra_id=text)
                 )

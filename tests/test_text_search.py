@@ -143,11 +143,28 @@ def test_many_matching_names_are_looked_up_as_a_subquery(named, monkeypatch):
     assert few == by_definition(named, "e")
 
 
-@pytest.mark.parametrize("text", ["e", "sales emea", "STRASSE"])
-def test_many_matching_events_are_walked_to_the_same_result(named, monkeypatch, text):
-    gathered = selected(target=text)
-    monkeypatch.setattr(filters, "MAX_ID_LIST", 1)
-    assert selected(target=text) == gathered == by_definition(named, text)
+# Every way the text filters can be written: matches gathered as ids (the default at this
+# size), events walked with the names as a list, and walked with the names as a subquery (on
+# SQLite, each target's names then looked up one by one).
+BOUNDS = [{"MAX_ID_LIST": 1}, {"MAX_NAME_LIST": 1}, {"MAX_ID_LIST": 1, "MAX_NAME_LIST": 1}]
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+@pytest.mark.parametrize("text", ["e", "sales emea", "STRASSE", "contoso.com", "id"])
+def test_many_matching_events_are_walked_to_the_same_result(named, monkeypatch, bounds, text):
+    # A target known by its UPN alone: both of a target's names are looked up.
+    by_upn = TargetFactory(display_name="", user_principal_name="walker@contoso.com").event_id
+    named = {**named, "walker@contoso.com": by_upn}
+    if text == "id":
+        text = Target.objects.get(display_name="Sales EMEA").object_id.upper()
+    gathered = {name: selected(**{name: text}) for name in ("target", "search")}
+    for bound, value in bounds.items():
+        monkeypatch.setattr(filters, bound, value)
+    assert {name: selected(**{name: text}) for name in ("target", "search")} == gathered
+    if text != text.upper():
+        assert gathered["target"] == by_definition(named, text)
+    assert gathered["search"] >= gathered["target"] | selected(initiator=text)
+    assert gathered["target"], "every text here names a target"
 
 
 def test_the_api_and_the_portal_take_the_same_text(named, admin_client, admin_user):

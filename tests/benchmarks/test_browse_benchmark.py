@@ -23,9 +23,10 @@ def test_every_page_answers_on_imported_data(tmp_path):
     names = set(figures["rows"])
     assert {"changelist default", "changelist 3 filters", "detail page", "api deep cursor"} <= names
     assert "detail page in a filtered list" in names
-    assert len([name for name in names if name.startswith("changelist ")]) == 26
+    assert len([name for name in names if name.startswith("changelist ")]) == 27
     assert {
         "changelist target part",
+        "changelist broad search part",
         "changelist sort initiator",
         "api sorted by initiator",
     } <= names
@@ -34,6 +35,6 @@ def test_every_page_answers_on_imported_data(tmp_path):
 
 def test_harness_reports_a_row_per_page(tmp_path):
     rows = run(["browse"], ["sqlite"], events=EVENTS, runs=1, out_dir=tmp_path, log=None)
-    assert len(rows) == 33
+    assert len(rows) == 34
     assert {row.unit for row in rows} == {"ms"} and all(row.median > 0 for row in rows)
     assert (tmp_path / f"populated-{EVENTS}-gen{GENERATOR_VERSION}_{schema_tag()}.sqlite3").exists()
