@@ -42,6 +42,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.sql.where import WhereNode
 
 from logs.models import Activity, AuditEvent, Category, Initiator, Service
+from logs.utc_text import UTCDateTimeText
 
 # Up to this many matches a page is sorted here; beyond, the values are walked (see above).
 SMALL_SELECTION = 10_000
@@ -135,10 +136,12 @@ COLUMNS = {
 
 @dataclass(frozen=True)
 class _Order:
-    """A column's groups in ascending order, and each value's rank in it."""
+    """A column's groups in ascending order, each value's rank in it, and the values in
+    that order (kept with the order: a tenant's initiators are tens of thousands)."""
 
     groups: list[Group]
     ranks: dict
+    values: list
 
 
 # (database, column key) -> (the lookup table's state, its order). See _column_order.
@@ -194,7 +197,11 @@ def _order_of(groups: list[Group], added: list[Group] | None = None) -> _Order:
         ordered = sorted(groups, key=_group_key)
     else:
         ordered = list(heapq.merge(groups, sorted(added, key=_group_key), key=_group_key))
-    return _Order(ordered, {group.value: rank for rank, group in enumerate(ordered)})
+    return _Order(
+        ordered,
+        {group.value: rank for rank, group in enumerate(ordered)},
+        [group.value for group in ordered],
+    )
 
 
 def _group_key(group: Group) -> tuple:
@@ -247,7 +254,7 @@ class ColumnSort:
                 if skip:
                     # How many of the skipped rows this value holds (counted no further than
                     # needed).
-                    held = in_group[:skip].count()
+                    held = in_group.values("pk")[:skip].count()
                     if held < skip:
                         skip -= held
                         continue
@@ -325,18 +332,26 @@ class ColumnSort:
         value's events)`` to be read newest first."""
         cap = KEYS_PER_BATCH if keys_per_batch is None else keys_per_batch
         using = queryset.db
-        values = self._values(using)
-        position = self._position_of(using)
+        # The column's order read once for the walk (reading it checks its lookup table).
+        order = _column_order(self.column, using)
+        values = self._values(using, order)
+        rank = self._rank_of(using, order)
         for start in range(0, len(values), VALUES_PER_BATCH):
             batch = values[start : start + VALUES_PER_BATCH]
+            # The dates as UTC text: they are only compared, and converting each of up to
+            # ``cap`` of them to a datetime took longer than the query.
             keys = list(
                 queryset.filter(self._batch_condition(batch, values))
                 .order_by()
-                .values_list(self.column.field, "activity_datetime", "pk")[: cap + 1]
+                .annotate(date_text=UTCDateTimeText("activity_datetime"))
+                .values_list(self.column.field, "date_text", "pk")[: cap + 1]
             )
             if len(keys) <= cap:
                 if keys:
-                    keys.sort(key=position)
+                    # Newest first within a value, then the values in order: two stable sorts,
+                    # as a text date cannot be negated in one key.
+                    keys.sort(key=lambda key: (key[1], key[2]), reverse=True)
+                    keys.sort(key=lambda key: rank(key[0]))
                     yield [pk for _, _, pk in keys], None
                 continue
             for value in batch:
@@ -353,14 +368,14 @@ class ColumnSort:
             condition |= self._condition(_REST, values)
         return condition
 
-    def _values(self, using: str) -> list:
+    def _values(self, using: str, order: _Order | None = None) -> list:
         """The column's values in this order, with ``_REST`` for an open-ended column's other
-        values where they belong, and None (no value) only if an event holds none."""
-        values = [
-            group.value
-            for group in self.ordered_groups(using)
-            if group.value is not None or self._holds_null(using)
-        ]
+        values where they belong, and None (no value) only if an event holds none. ``order``:
+        the column's order, if read already."""
+        order = order or _column_order(self.column, using)
+        values = order.values[::-1] if self.descending else list(order.values)
+        if None in order.ranks and not self._holds_null(using):
+            values.remove(None)
         if self.column.open_ended:
             values = [_REST, *values] if self.descending else [*values, _REST]
         return values
@@ -384,10 +399,10 @@ class ColumnSort:
             .exists()
         )
 
-    def _position_of(self, using: str):
-        """(value, date, id) → a tuple that compares in this order; a value outside the groups
-        (an open-ended column's rest) takes the rest's place."""
-        ranks = _column_order(self.column, using).ranks
+    def _rank_of(self, using: str, order: _Order | None = None):
+        """value → a number that compares in this order; a value outside the groups (an
+        open-ended column's rest) takes the rest's place. ``order``: as for ``_values``."""
+        ranks = (order or _column_order(self.column, using)).ranks
         last = len(ranks) - 1
         if self.descending:
             rest = -1
@@ -400,6 +415,12 @@ class ColumnSort:
 
             def rank(value):
                 return ranks.get(value, rest)
+
+        return rank
+
+    def _position_of(self, using: str):
+        """(value, date, id) → a tuple that compares in this order."""
+        rank = self._rank_of(using)
 
         def position(key) -> tuple:
             value, moment, pk = key
