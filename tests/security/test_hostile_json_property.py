@@ -329,13 +329,15 @@ def command_database(tmp_path):
 @settings(BOUNDED, max_examples=COMMAND_EXAMPLES)
 @given(files=hostile_files())
 def test_the_import_command_refuses_hostile_files_in_one_line_each(command_database, files):
-    directory = Path(tempfile.mkdtemp(prefix="hostile-"))
-    paths = []
-    for name, data in files:
-        path = directory / name
-        path.write_bytes(data)
-        paths.append(str(path))
-    completed = manage(command_database, "import_audit_logs", *paths, timeout=120)
+    # A folder per generated example (tmp_path is one per test), removed with its files.
+    with tempfile.TemporaryDirectory(prefix="hostile-") as folder:
+        directory = Path(folder)
+        paths = []
+        for name, data in files:
+            path = directory / name
+            path.write_bytes(data)
+            paths.append(str(path))
+        completed = manage(command_database, "import_audit_logs", *paths, timeout=120)
 
     assert completed.returncode == 1, (completed.returncode, completed.stderr[-3000:])
     assert "Traceback" not in completed.stderr, completed.stderr[-3000:]
