@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 
 from logs.display_time import current_display_zone, time_html
 from logs.models import AuditEvent, Initiator
+from logs.models.events import LISTED_TARGETS
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,20 @@ def target_label(target) -> str:
     return target.display_name or target.user_principal_name or target.object_id or target.type
 
 
+def event_targets(event: AuditEvent):
+    """The event's targets in source order: the list ``with_listed_targets()`` loaded, else
+    ``targets.all()`` (prefetched by ``for_listing()`` to stay one query a page)."""
+    listed = event.__dict__.get(LISTED_TARGETS)
+    return listed if listed is not None else event.targets.all()
+
+
 def targets_text(event: AuditEvent) -> str:
-    """Every target, in source order; needs ``targets`` prefetched to stay one query a page."""
-    return ", ".join(label for label in map(target_label, event.targets.all()) if label)
+    """Every target, in source order."""
+    return ", ".join(label for label in map(target_label, event_targets(event)) if label)
 
 
 def target_types_text(event: AuditEvent) -> str:
-    return ", ".join(dict.fromkeys(t.type for t in event.targets.all() if t.type))
+    return ", ".join(dict.fromkeys(t.type for t in event_targets(event) if t.type))
 
 
 def initiator_text(event: AuditEvent) -> str:

@@ -145,7 +145,9 @@ class AuditEventChangeList(ChangeList):
 
     # -- filtering ------------------------------------------------------------------------
     def get_queryset(self, request, exclude_parameters=None):
+        # The rows show the targets and nothing else of them: loaded as plain lists.
         queryset = super().get_queryset(request, exclude_parameters)
+        queryset = queryset.with_listed_targets()
         self.applied_filters = applied_filters(request, self.column_sort_key())
         self.clear_all_filters_qs = "?"
         if not self.applied_filters.valid:

@@ -1,7 +1,7 @@
 """Audit events, their targets and the properties each change modified."""
 
 from django.db import connections, models, router, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 
 from logs.display_time import utc_text
 from logs.hash_chain import ChainAppender, chain_datetime, event_appended
@@ -10,6 +10,9 @@ from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 from logs.models.lookups import TargetName
 from logs.originals.field import PackedTextField
 from logs.partitions import ensure_partitions
+
+# Where ``with_listed_targets()`` puts each event's targets, as a list.
+LISTED_TARGETS = "listed_targets"
 
 
 class AuditEventQuerySet(ImmutableQuerySet):
@@ -24,6 +27,15 @@ class AuditEventQuerySet(ImmutableQuerySet):
             .select_related("service", "category", "activity", "initiator")
             .prefetch_related("targets")
             .annotate(is_informational=Exists(informational))
+        )
+
+    def with_listed_targets(self):
+        """This listing with each event's targets as a plain list in ``listed_targets``
+        (``logs.columns.event_targets`` reads either), for a page that only shows them:
+        to hold ``targets.all()``, Django builds a queryset per event, a tenth of a
+        changelist page's time."""
+        return self.prefetch_related(None).prefetch_related(
+            Prefetch("targets", to_attr=LISTED_TARGETS)
         )
 
 
