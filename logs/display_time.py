@@ -97,17 +97,10 @@ def display_zone(request) -> zoneinfo.ZoneInfo | None:
     if request is None:
         return None
     if not hasattr(request, "_portal_display_zone"):
-        from logs.models import ColumnPreference
+        from logs.models.preferences import preference_of
 
-        user = getattr(request, "user", None)
-        name = ""
-        if user is not None and user.is_authenticated:
-            name = (
-                ColumnPreference.objects.filter(user=user)
-                .values_list("time_zone", flat=True)
-                .first()
-            ) or ""
-        request._portal_display_zone = zone_named(name)
+        preference = preference_of(request)
+        request._portal_display_zone = zone_named(preference.time_zone if preference else "")
     return request._portal_display_zone
 
 

@@ -49,6 +49,7 @@ from logs.exports.web import EXPORT_PERMISSION, export_response
 from logs.filters import ORDERINGS
 from logs.ingest.graph_shape import ZERO_GUID
 from logs.models import AuditEvent, ColumnPreference
+from logs.models.preferences import preference_of
 from logs.property_values import is_decoded, readable_value
 from logs.routing import read_only_view
 from logs.sorting import ColumnSort
@@ -311,7 +312,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         several times while it builds a page (a choice made is saved by its own request)."""
         chosen = getattr(request, "_chosen_column_keys", None)
         if chosen is None:
-            preference = ColumnPreference.objects.filter(user=request.user).first()
+            preference = preference_of(request)
             keys = known_column_keys(preference.columns) if preference else []
             chosen = request._chosen_column_keys = tuple(keys or DEFAULT_COLUMN_KEYS)
         return list(chosen)

@@ -23,3 +23,16 @@ class ColumnPreference(models.Model):
 
     def __str__(self):
         return f"{self.user}: {', '.join(self.columns)}"
+
+
+def preference_of(request) -> ColumnPreference | None:
+    """The signed-in user's preference row (None if they never chose), read once per request:
+    a page asks for its columns and its time zone separately."""
+    if not hasattr(request, "_column_preference"):
+        user = getattr(request, "user", None)
+        request._column_preference = (
+            ColumnPreference.objects.filter(user=user).first()
+            if user is not None and user.is_authenticated
+            else None
+        )
+    return request._column_preference
