@@ -242,7 +242,9 @@ class ColumnSort:
             return [pk for _, _, pk in keys[offset : offset + limit]]
         ids: list[int] = []
         skip = offset
-        for batch_ids, in_group in self.walk_in_batches(queryset, PAGE_KEYS_PER_BATCH):
+        for batch_ids, in_group in self.walk_in_batches(
+            queryset, PAGE_KEYS_PER_BATCH, ask_first=True
+        ):
             wanted = limit - len(ids)
             if batch_ids is not None:
                 if skip >= len(batch_ids):
@@ -324,12 +326,18 @@ class ColumnSort:
 
     # -- shared ---------------------------------------------------------------------------------
     def walk_in_batches(
-        self, queryset, keys_per_batch: int | None = None
+        self, queryset, keys_per_batch: int | None = None, *, ask_first: bool = False
     ) -> Iterable[tuple[list[int] | None, object]]:
         """Every match of ``queryset`` in this order, a batch of consecutive values at a time:
         ``(ids, None)``, the batch's events' ids in order, or, for each value of a batch that
         holds more than ``keys_per_batch`` events (KEYS_PER_BATCH unless given), ``(None, the
-        value's events)`` to be read newest first."""
+        value's events)`` to be read newest first.
+
+        ``ask_first``: whether a batch holds too many events is asked of the database, which
+        steps over them in its index, before its keys are read; else it is learnt by reading
+        up to ``keys_per_batch + 1`` keys into Python. A page's walk asks (its bound is small,
+        and a busy value's batch overflows it); an export's batches mostly fit, and are read
+        at once."""
         cap = KEYS_PER_BATCH if keys_per_batch is None else keys_per_batch
         using = queryset.db
         # The column's order read once for the walk (reading it checks its lookup table).
@@ -338,24 +346,27 @@ class ColumnSort:
         rank = self._rank_of(using, order)
         for start in range(0, len(values), VALUES_PER_BATCH):
             batch = values[start : start + VALUES_PER_BATCH]
-            # The dates as UTC text: they are only compared, and converting each of up to
-            # ``cap`` of them to a datetime took longer than the query.
-            keys = list(
-                queryset.filter(self._batch_condition(batch, values))
-                .order_by()
-                .annotate(date_text=UTCDateTimeText("activity_datetime"))
-                .values_list(self.column.field, "date_text", "pk")[: cap + 1]
-            )
-            if len(keys) <= cap:
-                if keys:
-                    # Newest first within a value, then the values in order: two stable sorts,
-                    # as a text date cannot be negated in one key.
-                    keys.sort(key=lambda key: (key[1], key[2]), reverse=True)
-                    keys.sort(key=lambda key: rank(key[0]))
-                    yield [pk for _, _, pk in keys], None
+            in_batch = queryset.filter(self._batch_condition(batch, values)).order_by()
+            too_many = ask_first and in_batch[cap : cap + 1].exists()
+            if not too_many:
+                # The dates as UTC text: they are only compared, and converting each of up to
+                # ``cap`` of them to a datetime took longer than the query.
+                keys = list(
+                    in_batch.annotate(date_text=UTCDateTimeText("activity_datetime")).values_list(
+                        self.column.field, "date_text", "pk"
+                    )[: cap + 1]
+                )
+                too_many = len(keys) > cap
+            if too_many:
+                for value in batch:
+                    yield None, queryset.filter(self._condition(value, values))
                 continue
-            for value in batch:
-                yield None, queryset.filter(self._condition(value, values))
+            if keys:
+                # Newest first within a value, then the values in order: two stable sorts, as
+                # a text date cannot be negated in one key.
+                keys.sort(key=lambda key: (key[1], key[2]), reverse=True)
+                keys.sort(key=lambda key: rank(key[0]))
+                yield [pk for _, _, pk in keys], None
 
     def _batch_condition(self, batch: list, values: list) -> Q:
         """ "The events holding any value of ``batch``" (``values``: all of them, in order)."""
