@@ -10,10 +10,11 @@ import re
 
 import pytest
 from django.contrib.admin.templatetags import admin_list
+from django.utils.html import escape
 
 from logs.admin import result_rows
-from logs.columns import COLUMNS
-from logs.models import ColumnPreference
+from logs.columns import COLUMNS, target_label
+from logs.models import ColumnPreference, Target
 from tests.factories import AuditEventFactory, TargetFactory
 from tests.support import CHANGELIST
 
@@ -91,3 +92,23 @@ def test_the_fast_rendering_is_the_one_used(admin_client, monkeypatch):
     monkeypatch.setattr(admin_list, "items_for_result", lambda *a: calls.append(a) or [])
     admin_client.get(CHANGELIST)
     assert calls == []
+
+
+def test_each_row_shows_every_target_of_its_event_in_source_order(
+    admin_client, admin_user, awkward_events
+):
+    """The changelist loads a page's targets as plain lists (``with_listed_targets``); each
+    row's targets and target types are still all of the event's, in their stored order."""
+    ColumnPreference.objects.create(user=admin_user, columns=["targets", "target_type"])
+    TargetFactory(event=Target.objects.first().event, display_name="Third", type="Device")
+    response = admin_client.get(CHANGELIST)
+    page = response.content.decode()
+    events = response.context_data["cl"].result_list
+    assert max(len(event.listed_targets) for event in events) == 3
+    for event in events:
+        stored = list(Target.objects.filter(event=event).order_by("position"))
+        assert [target.pk for target in event.listed_targets] == [t.pk for t in stored]
+        labels = ", ".join(filter(None, map(target_label, stored)))
+        types = ", ".join(dict.fromkeys(t.type for t in stored if t.type))
+        assert f'title="{escape(labels)}"' in page
+        assert f'title="{escape(types)}"' in page
