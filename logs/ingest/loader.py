@@ -43,6 +43,7 @@ from logs.models import (
     Target,
     TargetName,
 )
+from logs.models.digest_field import digest_bytes, digest_text
 from logs.originals.codec import Dictionary, UnreadableOriginal, pack
 from logs.originals.dictionaries import text_reader, writing_dictionary
 from logs.partitions import ensure_partitions
@@ -52,6 +53,9 @@ from logs.partitions import ensure_partitions
 # filled), and this size keeps an import within its memory target with SQLite's page cache,
 # whatever the file size (benchmark metrics ``ingest`` and ``ingest peak RSS``).
 DEFAULT_BATCH_SIZE = 4_000
+# Keys bound per query when SQLite looks CSV rows up by match key: below its oldest limit on
+# bound parameters (999).
+SQLITE_KEYS_PER_QUERY = 500
 # The one format without record ids (see logs.ingest.fingerprints.match_key).
 CSV_FORMAT = "portal-csv"
 
@@ -555,8 +559,8 @@ class EventLoader:
                     seq,
                     link,
                     notes,
-                    r.content_hash,
-                    r.match_key,
+                    digest_bytes(r.content_hash),
+                    digest_bytes(r.match_key),
                 )
             )
             copies = (moment, activity_id, r.result, service_id)
@@ -596,7 +600,8 @@ def _stored_content_hashes(entra_ids: list[str]) -> dict[str, str]:
     than the index lookups themselves; an array (PostgreSQL) or a JSON list (SQLite) does not,
     and has no limit on the number of ids.
     """
-    return dict(_select_in("entra_id, content_hash", "entra_id", entra_ids))
+    rows = _select_in("entra_id, content_hash", "entra_id", entra_ids)
+    return {entra_id: digest_text(stored) for entra_id, stored in rows}
 
 
 def _content_hashes_from_originals(entra_ids: list[str]) -> dict[str, str]:
@@ -632,22 +637,21 @@ def _stored_csv_twins(records) -> dict[str, list[tuple[int, str]]]:
         cursor.execute(f"SELECT 1 FROM {table} WHERE {csv_only} LIMIT 1")
         if cursor.fetchone() is None:
             return {}
-    keys = [record.match_key for record in records]
-    if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT match_key, id, source_format FROM {table} "
-            f"WHERE {csv_only} AND match_key = ANY(%s)"
-        )
-        parameter = keys
-    else:
-        sql = (
-            f"SELECT match_key, id, source_format FROM {table} "
-            f"WHERE {csv_only} AND match_key IN (SELECT value FROM json_each(%s))"
-        )
-        parameter = json.dumps(keys)
+    keys = sorted({digest_bytes(record.match_key) for record in records})
+    select = f"SELECT match_key, id, source_format FROM {table} WHERE {csv_only} AND match_key"
+    rows = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [parameter])
-        return _by_match_key(cursor.fetchall())
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{select} = ANY(%s)", [keys])
+            rows = cursor.fetchall()
+        else:
+            # The keys are bytes, which a JSON list cannot carry: bound in lists of a size
+            # every SQLite accepts.
+            for start in range(0, len(keys), SQLITE_KEYS_PER_QUERY):
+                chunk = keys[start : start + SQLITE_KEYS_PER_QUERY]
+                cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                rows.extend(cursor.fetchall())
+    return _by_match_key((digest_text(key), pk, source) for key, pk, source in rows)
 
 
 def _stored_id_bearing_twins(records) -> dict[str, list[tuple[int, str]]]:
@@ -684,7 +688,8 @@ def _stored_id_bearing_twins(records) -> dict[str, list[tuple[int, str]]]:
     keys = {record.match_key for record in records}
     with connection.cursor() as cursor:
         cursor.execute(sql, [parameter])
-        return _by_match_key(row for row in cursor.fetchall() if row[0] in keys)
+        rows = ((digest_text(key), pk, source) for key, pk, source in cursor.fetchall())
+        return _by_match_key(row for row in rows if row[0] in keys)
 
 
 def _by_match_key(rows) -> dict[str, list[tuple[int, str]]]:

@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from logs.display_time import utc_text
 from logs.hash_chain import ChainAppender, chain_datetime, event_appended
 from logs.models.annotations import Annotation
+from logs.models.digest_field import DigestField
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 from logs.models.lookups import TargetName
 from logs.originals.field import PackedTextField
@@ -114,15 +115,12 @@ class AuditEvent(ImmutableModel):
     normalisation_notes = models.TextField(blank=True, default="", db_default="", editable=False)
     # SHA-256 of the normalised content (logs.ingest.fingerprints): the same id arriving again with
     # other content is a conflict, not a duplicate. "" on events stored before it was kept.
-    content_hash = models.CharField(
-        max_length=64, blank=True, default="", db_default="", editable=False
-    )
+    # Both digests are stored as their 32 bytes, read as hexadecimal text (DigestField).
+    content_hash = DigestField(blank=True, db_default=b"", editable=False)
     # SHA-256 of what identifies one event across formats (date to the second, correlation id,
     # activity, result, first target; logs.ingest.fingerprints): a portal CSV row and the same
     # event from an id-bearing format share it. "" on events stored before it was kept.
-    match_key = models.CharField(
-        max_length=64, blank=True, default="", db_default="", editable=False
-    )
+    match_key = DigestField(blank=True, db_default=b"", editable=False)
     # The event's place in the hash chain (logs.integrity): set when it is stored, never
     # changed. Null only for a row written around auditportal, which verification reports.
     chain_seq = models.BigIntegerField("chain position", null=True, unique=True, editable=False)
