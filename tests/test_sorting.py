@@ -93,19 +93,31 @@ def api(django_user_model):
     return client
 
 
-@pytest.fixture(params=["sorted at once", "walked value by value", "walked in batches of values"])
+@pytest.fixture(
+    params=[
+        "sorted at once",
+        "walked value by value",
+        "walked in batches of values",
+        "walked in batches, some too large",
+    ]
+)
 def way(request, monkeypatch):
     """How the matches are put in order: all sorted at once (few), or walked (many). The
     changelist and exports walk the values in batches, each sorted at once unless it holds too
     many events, when its values are read one by one: "value by value" makes every batch too
-    large, "in batches" makes batches of two values that are sorted at once."""
+    large, "in batches" makes batches of two values that are sorted at once, and "some too
+    large" batches of two values of which those holding more than nine events are read value
+    by value, between batches sorted at once."""
     if request.param != "sorted at once":
         monkeypatch.setattr(sorting, "SMALL_SELECTION", 2)
     if request.param == "walked value by value":
         monkeypatch.setattr(sorting, "KEYS_PER_BATCH", 1)
         monkeypatch.setattr(sorting, "PAGE_KEYS_PER_BATCH", 1)
-    if request.param == "walked in batches of values":
+    if request.param in {"walked in batches of values", "walked in batches, some too large"}:
         monkeypatch.setattr(sorting, "VALUES_PER_BATCH", 2)
+    if request.param == "walked in batches, some too large":
+        monkeypatch.setattr(sorting, "KEYS_PER_BATCH", 9)
+        monkeypatch.setattr(sorting, "PAGE_KEYS_PER_BATCH", 9)
     return request.param
 
 

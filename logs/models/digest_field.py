@@ -10,7 +10,6 @@ An empty digest ("" in Python, empty bytes stored) means none was kept: events s
 the digests were, and rows written around auditportal.
 """
 
-from django.core.exceptions import ValidationError
 from django.db import models
 
 DIGEST_BYTES = 32
@@ -43,10 +42,6 @@ def digest_text(value) -> str:
 class DigestField(models.BinaryField):
     description = "A SHA-256 digest, stored as 32 bytes, read as 64 hexadecimal characters"
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", DIGEST_BYTES)
-        super().__init__(*args, **kwargs)
-
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is None:
             return None
@@ -59,16 +54,7 @@ class DigestField(models.BinaryField):
 
     def to_python(self, value):
         # Text stays text (BinaryField would read a str as base64).
-        if value is None or isinstance(value, str):
-            return value or ""
         return digest_text(value)
-
-    def validate(self, value, model_instance):
-        super().validate(value, model_instance)
-        try:
-            digest_bytes(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from error
 
     def get_default(self):
         return "" if not self.has_default() else super().get_default()
