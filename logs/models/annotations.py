@@ -46,7 +46,8 @@ class Annotation(ImmutableModel):
     )
 
     class Meta:
-        ordering = ["event", "created_at", "id"]
+        # The event's id: ordering by the event would join the events (see Target's ordering).
+        ordering = ["event_id", "created_at", "id"]
         indexes = [models.Index(fields=["kind", "event"], name="annotation_kind_event_idx")]
 
     def __str__(self):

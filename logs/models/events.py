@@ -263,7 +263,11 @@ class Target(ImmutableModel):
     )
 
     class Meta:
-        ordering = ["event", "position"]
+        # The event's id, not the event: ordering by a relation orders by that model's own
+        # ordering, which joins every target query to the events (on PostgreSQL, planned
+        # against every month partition) only to sort the events' targets apart. Within an
+        # event the order is the source's.
+        ordering = ["event_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["event", "position"], name="target_position_unique")
         ]
@@ -331,7 +335,8 @@ class ModifiedProperty(ImmutableModel):
     new_value = models.TextField(null=True, blank=True)  # noqa: DJ001
 
     class Meta:
-        ordering = ["target", "position"]
+        # The target's id: ordering by the target would join targets and events (see Target).
+        ordering = ["target_id", "position"]
         verbose_name_plural = "modified properties"
         constraints = [
             models.UniqueConstraint(
