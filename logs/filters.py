@@ -15,7 +15,7 @@ name in any case, against the lookups' folded names (``Initiator.search_text``,
 on ids and names.
 """
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import django_filters
@@ -25,12 +25,14 @@ from django.db import connections
 from django.db.models import (
     BigIntegerField,
     BooleanField,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
     Func,
     OuterRef,
     Q,
+    Value,
 )
 from django.utils import timezone
 
@@ -45,6 +47,7 @@ from logs.models import (
     TargetName,
 )
 from logs.models.lookups import folded
+from logs.partitions import month_bounds, month_of, partitioned
 
 PERIODS = {
     "24h": ("Last 24 hours", timedelta(hours=24)),
@@ -252,6 +255,128 @@ def in_ids(column: str, ids) -> Q | InIds:
     return Q(**{f"{column}__in": ids})
 
 
+def event_keys_or_subquery(rows, id_field: str, date_field: str):
+    """The events ``rows`` name, as ``{event id: its activity date}`` when there are few
+    (``date_field`` is the event's own date, or a target's copy of it), else the subquery of
+    their ids. The dates are read only where the event table is in month partitions, to read
+    it in the matching months only (``InEvents``); elsewhere they are None. SQLite keeps the
+    subquery (see ``ids_or_subquery``).
+    """
+    if connections[rows.db].vendor != "postgresql":
+        return rows.values(id_field)
+    dated = partitioned(connections[rows.db])
+    keys = rows.order_by().values_list(*event_key(id_field, date_field, dated))
+    listed = list(keys[: MAX_ID_LIST + 1])
+    if len(listed) > MAX_ID_LIST:
+        return rows.values(id_field)
+    return gathered_keys(listed)
+
+
+def event_key(id_field: str, date_field: str, dated: bool) -> tuple:
+    """What ``values_list`` reads for an event: its id, and its date if ``dated`` (else None,
+    which costs no read)."""
+    return (id_field, date_field if dated else Value(None, output_field=DateTimeField()))
+
+
+# An event's id and activity date, read from an event and from a target (its copy of the date).
+EVENT_KEY = ("pk", "activity_datetime")
+TARGET_EVENT_KEY = ("event_id", "event_datetime")
+
+
+def gathered_keys(pairs, into: dict | None = None) -> dict:
+    """``{event id: activity date}`` from (id, date) pairs, added to ``into``; where one source
+    lacks the date another has (a target's copy may be null), the known date wins."""
+    gathered = {} if into is None else into
+    for pk, moment in pairs:
+        if gathered.get(pk) is None:
+            gathered[pk] = moment
+    return gathered
+
+
+def in_events(keys, using: str) -> Q | Func:
+    """A condition for ``filter()`` on events: those of ``keys`` (``event_keys_or_subquery``'s
+    dict, or a subquery of ids)."""
+    if not isinstance(keys, dict):
+        return Q(pk__in=keys)
+    if connections[using].vendor == "postgresql":
+        return InEvents(keys)
+    return InIds("pk", sorted(keys))
+
+
+# Up to this many events InEvents names each one's date; more, and it names their months.
+DATES_LISTED_UP_TO = 1_000
+
+
+class InEvents(Func):
+    """Events by id on PostgreSQL, with where their activity dates lie when they are known
+    (where the event table is in month partitions, see ``event_keys_or_subquery``): ``id =
+    ANY(ids) AND activity_datetime = ANY(dates)``, or, for many events, ``AND
+    (activity_datetime >= start AND activity_datetime < end OR ...)`` over the runs of months
+    that hold them. With no dates, ``id = ANY(ids)``.
+
+    PostgreSQL plans a list of ids against every month's partition, as if each could hold
+    every id: planning grows with the months kept, and the listing's walk in date order runs
+    through every partition without a match. Named dates confine both to the months holding
+    the events, and let a few events be read by their (date, id) key; for many, a second list
+    as long as the first would cost more to plan than it saves, so the months are named as
+    ranges. A date that is not known (a target's copy left null) leaves the months unnamed:
+    every partition is read, as before. Targets' copies of the date are checked against their
+    events by ``verify_audit_log``.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, keys: dict):
+        super().__init__(F("pk"), F("activity_datetime"))
+        self.ids = "{" + ",".join(str(int(pk)) for pk in sorted(keys)) + "}"
+        dates = set(keys.values())
+        self.dates = self.months = None
+        if None in dates:
+            return
+        if len(dates) <= DATES_LISTED_UP_TO:
+            self.dates = "{" + ",".join(f'"{_utc_iso(moment)}"' for moment in sorted(dates)) + "}"
+        else:
+            self.months = month_runs(dates)
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError("written for PostgreSQL (see in_events)")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        condition, params = f"{column} = ANY(%s::bigint[])", [*params, self.ids]
+        if self.dates is None and self.months is None:
+            return condition, params
+        moment, moment_params = compiler.compile(self.source_expressions[1])
+        if self.dates is not None:
+            return (
+                f"({condition} AND {moment} = ANY(%s::timestamptz[]))",
+                [*params, *moment_params, self.dates],
+            )
+        ranges = " OR ".join([f"({moment} >= %s AND {moment} < %s)"] * len(self.months))
+        bounds = [
+            value
+            for start, end in self.months
+            for value in (*moment_params, start, *moment_params, end)
+        ]
+        return f"({condition} AND ({ranges}))", [*params, *bounds]
+
+
+def month_runs(moments) -> list[tuple[datetime, datetime]]:
+    """The runs of consecutive UTC months holding ``moments``, as [start, end) ranges."""
+    runs: list[list] = []
+    for month in sorted({month_of(moment) for moment in moments}):
+        start, end = month_bounds(month)
+        if runs and runs[-1][1] == start:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    return [(start, end) for start, end in runs]
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
 class Unindexed(ExpressionWrapper):
     """``column + 0``: the same value, which no index serves. In a condition ORed with others
     it keeps SQLite from gathering every match through the indexes and sorting them, and has
@@ -453,7 +578,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
             # page; gathering every match first read them all.
             walked = targets_matching_each(value, names)
             return queryset.filter(Exists(walked.filter(event=OuterRef("pk"))))
-        return queryset.filter(in_ids("pk", ids_or_subquery(targets, "event_id")))
+        keys = event_keys_or_subquery(targets, "event_id", "event_datetime")
+        return queryset.filter(in_events(keys, queryset.db))
 
     def filter_target_type(self, queryset, name, value):
         return queryset.filter(Exists(Target.objects.filter(event=OuterRef("pk"), type=value)))
@@ -500,20 +626,21 @@ class AuditEventFilterSet(django_filters.FilterSet):
         # Few matches: gather their ids through the indexes, then show those. Many: walk the
         # events newest first and keep the matching ones, which stops after a page.
         # In no order: only the set of ids matters, and ordering would read every match's row.
+        dated = partitioned(connections[queryset.db])
         candidates = [
-            query.order_by().values_list(field, flat=True)
-            for query, field in [
-                (AuditEvent.objects.filter(activity__in=activity_ids), "pk"),
-                (AuditEvent.objects.filter(initiator__in=initiator_ids), "pk"),
-                (targets, "event_id"),
-                (AuditEvent.objects.filter(correlation_id=text), "pk"),
-                (AuditEvent.objects.filter(entra_id=text), "pk"),
+            query.order_by().values_list(*event_key(*fields, dated))
+            for query, fields in [
+                (AuditEvent.objects.filter(activity__in=activity_ids), EVENT_KEY),
+                (AuditEvent.objects.filter(initiator__in=initiator_ids), EVENT_KEY),
+                (targets, TARGET_EVENT_KEY),
+                (AuditEvent.objects.filter(correlation_id=text), EVENT_KEY),
+                (AuditEvent.objects.filter(entra_id=text), EVENT_KEY),
             ]
         ]
-        ids: set[int] = set()
+        keys: dict = {}
         for candidate in candidates:
-            ids.update(candidate[: MAX_ID_LIST + 1])
-            if len(ids) > MAX_ID_LIST:
+            gathered_keys(candidate[: MAX_ID_LIST + 1], into=keys)
+            if len(keys) > MAX_ID_LIST:
                 return queryset.alias(
                     activity_key=Unindexed("activity_id"),
                     initiator_key=Unindexed("initiator_id"),
@@ -525,7 +652,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
                     | Q(correlation_id=text)
                     | Q(entra_id=text)
                 )
-        return queryset.filter(InIds("pk", sorted(ids)))
+        return queryset.filter(in_events(keys, queryset.db))
 
     def filter_ordering(self, queryset, name, value):
         return queryset.order_by(*ORDERINGS[value].fields)
@@ -710,6 +837,5 @@ def _by_initiators(queryset, condition: Q):
 
 
 def _by_targets(queryset, condition: Q):
-    return queryset.filter(
-        in_ids("pk", ids_or_subquery(Target.objects.filter(condition), "event_id"))
-    )
+    keys = event_keys_or_subquery(Target.objects.filter(condition), "event_id", "event_datetime")
+    return queryset.filter(in_events(keys, queryset.db))

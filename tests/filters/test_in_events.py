@@ -1,0 +1,155 @@
+"""``in_events``: events gathered with their dates select exactly those events, on both
+databases, whether the dates are listed, named as months, or unknown.
+
+On a month-partitioned PostgreSQL table the dates confine the query to the months holding the
+events; a wrong confinement would drop events from a filtered list without a word, so every
+form is checked against the plain list of ids.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logs import filters
+from logs.filters import InEvents, event_keys_or_subquery, gathered_keys, in_events, month_runs
+from logs.models import AuditEvent, Target
+from logs.partitions import partitioned
+from tests.factories import AuditEventFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2023, 11, 30, 23, 59, 59, 999999, tzinfo=UTC)
+# Moments in several months, a year's end and month edges among them.
+MOMENTS = [
+    START,
+    START + timedelta(microseconds=1),  # 2023-12-01 00:00:00, the next month's first instant
+    datetime(2023, 12, 31, 23, 59, 59, tzinfo=UTC),
+    datetime(2024, 1, 1, tzinfo=UTC),
+    datetime(2024, 3, 15, 12, tzinfo=UTC),
+    datetime(2024, 3, 15, 12, tzinfo=UTC),  # two events at one instant
+    datetime(2024, 7, 1, 8, 30, 0, 123456, tzinfo=UTC),
+]
+
+
+@pytest.fixture
+def events():
+    return [AuditEventFactory(activity_datetime=moment) for moment in MOMENTS]
+
+
+def selected(condition) -> list[int]:
+    return sorted(AuditEvent.objects.filter(condition).values_list("pk", flat=True))
+
+
+def keys_of(events) -> dict:
+    return {event.pk: event.activity_datetime for event in events}
+
+
+def test_listed_dates_select_exactly_the_events(events):
+    wanted = [events[0], events[1], events[4], events[6]]
+    assert selected(in_events(keys_of(wanted), "default")) == sorted(e.pk for e in wanted)
+
+
+def test_months_named_as_ranges_select_exactly_the_events(events, monkeypatch):
+    monkeypatch.setattr(filters, "DATES_LISTED_UP_TO", 1)
+    wanted = [events[1], events[2], events[3], events[5], events[6]]
+    condition = in_events(keys_of(wanted), "default")
+    assert selected(condition) == sorted(e.pk for e in wanted)
+    if isinstance(condition, InEvents):
+        assert condition.dates is None
+        assert condition.months == [
+            (datetime(2023, 12, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
+            (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)),
+            (datetime(2024, 7, 1, tzinfo=UTC), datetime(2024, 8, 1, tzinfo=UTC)),
+        ]
+
+
+def test_an_unknown_date_reads_every_month_and_still_finds_the_event(events):
+    keys = keys_of(events[:3]) | {events[4].pk: None}
+    condition = in_events(keys, "default")
+    assert selected(condition) == sorted(e.pk for e in [*events[:3], events[4]])
+    if isinstance(condition, InEvents):
+        assert condition.dates is None and condition.months is None
+
+
+def test_a_known_date_wins_over_a_missing_one_in_either_order():
+    moment = datetime(2024, 5, 1, tzinfo=UTC)
+    assert gathered_keys([(7, None), (7, moment)]) == {7: moment}
+    assert gathered_keys([(7, moment), (7, None)]) == {7: moment}
+    assert gathered_keys([(8, None)], into={7: moment}) == {7: moment, 8: None}
+
+
+def test_month_runs_join_consecutive_months_across_a_year():
+    runs = month_runs(
+        [
+            datetime(2023, 12, 31, 23, 59, tzinfo=UTC),
+            datetime(2024, 1, 2, tzinfo=UTC),
+            datetime(2024, 3, 1, tzinfo=UTC),
+        ]
+    )
+    assert runs == [
+        (datetime(2023, 12, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
+        (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)),
+    ]
+
+
+def test_dates_are_read_only_where_the_events_are_in_month_partitions(events):
+    for event in events[:2]:
+        TargetFactory(event=event, display_name="Dated Person")
+    keys = event_keys_or_subquery(
+        Target.objects.filter(display_name="Dated Person"), "event_id", "event_datetime"
+    )
+    if connection.vendor != "postgresql":
+        assert not isinstance(keys, dict)  # SQLite keeps the subquery
+    elif partitioned(connection):
+        assert keys == keys_of(events[:2])
+    else:
+        assert keys == dict.fromkeys([events[0].pk, events[1].pk])
+
+
+@pytest.mark.postgres_only
+def test_the_query_reads_only_the_months_holding_the_events(events):
+    assert partitioned(connection), "PostgreSQL's test database is partitioned by migration 0026"
+    rows = AuditEvent.objects.filter(in_events(keys_of([events[4]]), "default"))
+    with connection.cursor() as cursor:
+        sql, params = rows.values("pk").query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "logs_auditevent_p202403" in plan
+    assert "logs_auditevent_p202312" not in plan and "logs_auditevent_p202407" not in plan
+
+
+def test_a_target_filter_finds_an_event_whose_target_lacks_the_date_copy(events):
+    """A target written without the event's date copy (bulk_create skips Target.save)."""
+    Target.objects.bulk_create(
+        [Target(event=events[2], position=0, type="User", display_name="Copyless Person")]
+    )
+    TargetFactory(event=events[5], display_name="Copyless Person")
+    found = filters.AuditEventFilterSet({"target": "copyless"}, AuditEvent.objects.all()).qs
+    assert sorted(found.values_list("pk", flat=True)) == sorted([events[2].pk, events[5].pk])
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    chosen=st.lists(st.integers(0, len(MOMENTS) - 1), unique=True),
+    unknown=st.sets(st.integers(0, len(MOMENTS) - 1)),
+    listed_up_to=st.sampled_from([0, 2, 1_000]),
+)
+def test_every_form_selects_what_the_ids_alone_select(events, chosen, unknown, listed_up_to):
+    """Any events, any of them with its date unknown, dates listed or named as months."""
+    keys = {
+        events[index].pk: None if index in unknown else events[index].activity_datetime
+        for index in chosen
+    }
+    original = filters.DATES_LISTED_UP_TO
+    filters.DATES_LISTED_UP_TO = listed_up_to
+    try:
+        assert selected(in_events(keys, "default")) == sorted(keys)
+    finally:
+        filters.DATES_LISTED_UP_TO = original
