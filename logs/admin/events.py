@@ -43,6 +43,7 @@ from logs.admin.times import local_dates_redirect
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
 from logs.display_time import choosable_time_zones, display_zone, utc_text
+from logs.event_by_id import event_by_id, event_id_in
 from logs.exports import WEB_EXPORT_LIMIT, Export
 from logs.exports.csv_files import PORTAL_HEADER
 from logs.exports.web import EXPORT_PERMISSION, export_response
@@ -470,15 +471,16 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # -- detail ---------------------------------------------------------------------------
     @method_decorator(read_only_view)
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        pk = event_id_in(object_id)
         event = (
-            AuditEvent.objects.select_related(
-                "service", "category", "activity", "initiator", "import_batch"
+            None
+            if pk is None
+            else event_by_id(
+                AuditEvent.objects.select_related(
+                    "service", "category", "activity", "initiator", "import_batch"
+                ).prefetch_related("targets__modified_properties", "annotations__created_by"),
+                pk,
             )
-            .prefetch_related("targets__modified_properties", "annotations__created_by")
-            .filter(pk=object_id)
-            .first()
-            if str(object_id).isdigit()
-            else None
         )
         if event is None:
             raise Http404("No audit event with that id.")
@@ -531,7 +533,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         else:
             column_sort = ColumnSort.for_ordering(changelist.sort_key())
             if column_sort is None:
-                previous_id, next_id = neighbours(changelist.queryset, event.pk)
+                previous_id, next_id = neighbours(changelist.queryset, event)
             else:
                 previous_id, next_id = _column_neighbours(changelist.queryset, column_sort, event)
 

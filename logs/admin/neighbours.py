@@ -13,28 +13,65 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import F, OrderBy, Q
 
+from logs.partitions import month_bounds, month_of, partitioned
+
 NOTHING = Q(pk__in=[])
 
 
-def neighbours(queryset, pk) -> tuple[int | None, int | None]:
-    """The ids of the rows before and after the row ``pk`` in ``queryset``'s order, or
-    (None, None) when that order is not a plain list of fields (nothing is guessed)."""
+def neighbours(queryset, row) -> tuple[int | None, int | None]:
+    """The ids of the rows before and after ``row`` (a model instance) in ``queryset``'s
+    order, or (None, None) when that order is not a plain list of fields (nothing is guessed).
+
+    The row's sort key is read from the instance, following its relations, rather than looked
+    up again by id: on a month-partitioned event table a lookup by id alone is planned against
+    every partition. For the same reason, in a list sorted by date first, each neighbour is
+    looked for in the row's own month before the months beyond (``_same_month``)."""
     terms = _order_terms(queryset)
     if terms is None:
         return None, None
     paths = [path for path, _ in terms]
-    # The row's own key, from the database the list reads (the replica, for the portal).
-    rows = queryset.model._base_manager.using(queryset.db)
-    key = rows.filter(pk=pk).order_by().values_list(*paths).first()
-    if key is None:
-        return None, None
+    key = [_value_at(row, path) for path in paths]
     nullable = [_may_be_null(queryset.model, path) for path in paths]
     nulls_largest = connections[queryset.db].vendor == "postgresql"
     after = _past(terms, key, nullable, nulls_largest, forward=True)
     before = _past(terms, key, nullable, nulls_largest, forward=False)
-    following = queryset.filter(after).values_list("pk", flat=True).first()
-    preceding = queryset.filter(before).reverse().values_list("pk", flat=True).first()
+    month = _same_month(queryset, terms, key)
+    following = _first_id(queryset.filter(after), month)
+    preceding = _first_id(queryset.filter(before).reverse(), month)
     return preceding, following
+
+
+def _first_id(rows, month: Q | None):
+    """The first row's id, looked for within ``month`` first when there is one: in an order
+    by date, a row past the key in the key's month comes before every row of another month."""
+    if month is not None:
+        found = rows.filter(month).values_list("pk", flat=True).first()
+        if found is not None:
+            return found
+    return rows.values_list("pk", flat=True).first()
+
+
+def _same_month(queryset, terms, key) -> Q | None:
+    """The key's UTC month, as a condition, when the order is by the event date first and the
+    events are in month partitions (logs.partitions): the search past the key then reads one
+    partition where it would plan every partition from the key's month to the last."""
+    if terms[0][0] != "activity_datetime" or key[0] is None:
+        return None
+    if not partitioned(connections[queryset.db]):
+        return None
+    start, end = month_bounds(month_of(key[0]))
+    return Q(activity_datetime__gte=start, activity_datetime__lt=end)
+
+
+def _value_at(row, path: str):
+    """The value ``path`` ("category__name") names for ``row``, as ``values_list`` gives it:
+    None past an empty relation."""
+    value = row
+    for part in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value
 
 
 def _order_terms(queryset) -> list[tuple[str, bool]] | None:

@@ -3,6 +3,7 @@ serializers shape (the event list's pages, ``logs.api.event_rows``, from rows); 
 is which rows are loaded, and in how many queries."""
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -35,6 +36,7 @@ from logs.api.serializers import (
 )
 from logs.api.throttling import RatesBeforePermissions
 from logs.columns import COLUMNS_BY_KEY
+from logs.event_by_id import event_by_id, event_id_in
 from logs.exports import FORMATS, WEB_EXPORT_LIMIT, Export
 from logs.exports.web import export_response, may_export
 from logs.filters import MULTI_VALUED_FILTERS, ORDERINGS, AuditEventFilterSet
@@ -216,6 +218,17 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
                 )
             )
         return events.prefetch_related(None)
+
+    def get_object(self):
+        """One event, as ``GenericAPIView.get_object`` finds it (the filters applied, the
+        object's permissions checked), read from its month's partition where it can be
+        (logs.event_by_id)."""
+        pk = event_id_in(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        event = None if pk is None else event_by_id(self.filter_queryset(self.get_queryset()), pk)
+        if event is None:
+            raise Http404("No audit event with that id.")
+        self.check_object_permissions(self.request, event)
+        return event
 
     def get_serializer_class(self):
         if self.action == "retrieve":

@@ -134,8 +134,8 @@ def test_neighbours_are_one_keyset_query_each_never_an_offset_or_a_count(reader_
         reader_client.get(url)
     event_queries = [q["sql"] for q in queries if 'FROM "logs_auditevent"' in q["sql"]]
     assert not [sql for sql in event_queries if "OFFSET" in sql or "COUNT(" in sql]
-    # the event, its sort key, the one before, the one after
-    assert len(event_queries) == 4, event_queries
+    # the event, the one before, the one after: the sort key is the event's own
+    assert len(event_queries) == 3, event_queries
 
 
 ORDERS = [
@@ -156,10 +156,35 @@ def test_every_event_finds_its_neighbours_in_any_order(events, order):
     for position, pk in enumerate(ids):
         preceding = ids[position - 1] if position else None
         following = ids[position + 1] if position + 1 < len(ids) else None
-        assert neighbours(events_in_order, pk) == (preceding, following), position
+        # As the detail page has it: read by id, its relations not loaded.
+        row = AuditEvent.objects.get(pk=pk)
+        assert neighbours(events_in_order, row) == (preceding, following), position
 
 
 def test_an_order_that_is_not_total_has_no_neighbours(events):
     event = AuditEvent.objects.first()
-    assert neighbours(AuditEvent.objects.order_by("-activity_datetime"), event.pk) == (None, None)
-    assert neighbours(AuditEvent.objects.order_by("activity", "id"), event.pk) == (None, None)
+    assert neighbours(AuditEvent.objects.order_by("-activity_datetime"), event) == (None, None)
+    assert neighbours(AuditEvent.objects.order_by("activity", "id"), event) == (None, None)
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_neighbours_across_month_edges_are_found_beyond_the_events_month(db, newest_first):
+    """The neighbour is looked for in the event's own month first (month partitions); at a
+    month's edge, and across an empty month, it lies beyond."""
+    moments = [
+        datetime(2024, 1, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2024, 2, 1, tzinfo=UTC),
+        datetime(2024, 2, 1, tzinfo=UTC),  # a tie, broken by id
+        datetime(2024, 2, 29, 23, 59, tzinfo=UTC),
+        datetime(2024, 4, 1, 0, 0, 1, tzinfo=UTC),  # March holds none
+    ]
+    for moment in moments:
+        AuditEventFactory(activity_datetime=moment)
+    order = ["-activity_datetime", "-id"] if newest_first else ["activity_datetime", "id"]
+    events_in_order = AuditEvent.objects.order_by(*order)
+    ids = list(events_in_order.values_list("pk", flat=True))
+    for position, pk in enumerate(ids):
+        preceding = ids[position - 1] if position else None
+        following = ids[position + 1] if position + 1 < len(ids) else None
+        row = AuditEvent.objects.get(pk=pk)
+        assert neighbours(events_in_order, row) == (preceding, following), position
