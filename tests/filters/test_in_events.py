@@ -43,8 +43,13 @@ def selected(condition) -> list[int]:
     return sorted(AuditEvent.objects.filter(condition).values_list("pk", flat=True))
 
 
+def utc_text(moment: datetime) -> str:
+    """A date as the filters read it (logs.utc_text.UTCDateTimeText)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def keys_of(events) -> dict:
-    return {event.pk: event.activity_datetime for event in events}
+    return {event.pk: utc_text(event.activity_datetime) for event in events}
 
 
 def test_listed_dates_select_exactly_the_events(events):
@@ -75,7 +80,7 @@ def test_an_unknown_date_reads_every_month_and_still_finds_the_event(events):
 
 
 def test_a_known_date_wins_over_a_missing_one_in_either_order():
-    moment = datetime(2024, 5, 1, tzinfo=UTC)
+    moment = utc_text(datetime(2024, 5, 1, tzinfo=UTC))
     assert gathered_keys([(7, None), (7, moment)]) == {7: moment}
     assert gathered_keys([(7, moment), (7, None)]) == {7: moment}
     assert gathered_keys([(8, None)], into={7: moment}) == {7: moment, 8: None}
@@ -84,9 +89,9 @@ def test_a_known_date_wins_over_a_missing_one_in_either_order():
 def test_month_runs_join_consecutive_months_across_a_year():
     runs = month_runs(
         [
-            datetime(2023, 12, 31, 23, 59, tzinfo=UTC),
-            datetime(2024, 1, 2, tzinfo=UTC),
-            datetime(2024, 3, 1, tzinfo=UTC),
+            utc_text(datetime(2023, 12, 31, 23, 59, tzinfo=UTC)),
+            utc_text(datetime(2024, 1, 2, tzinfo=UTC)),
+            utc_text(datetime(2024, 3, 1, tzinfo=UTC)),
         ]
     )
     assert runs == [
@@ -144,7 +149,7 @@ def test_a_target_filter_finds_an_event_whose_target_lacks_the_date_copy(events)
 def test_every_form_selects_what_the_ids_alone_select(events, chosen, unknown, listed_up_to):
     """Any events, any of them with its date unknown, dates listed or named as months."""
     keys = {
-        events[index].pk: None if index in unknown else events[index].activity_datetime
+        events[index].pk: None if index in unknown else utc_text(events[index].activity_datetime)
         for index in chosen
     }
     original = filters.DATES_LISTED_UP_TO
