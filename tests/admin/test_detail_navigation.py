@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 
 from logs.admin.neighbours import neighbours
@@ -188,3 +190,32 @@ def test_neighbours_across_month_edges_are_found_beyond_the_events_month(db, new
         following = ids[position + 1] if position + 1 < len(ids) else None
         row = AuditEvent.objects.get(pk=pk)
         assert neighbours(events_in_order, row) == (preceding, following), position
+
+
+def test_an_order_by_expression_finds_the_neighbours_its_plain_fields_name(events):
+    by_fields = AuditEvent.objects.order_by("-activity_datetime", "-id")
+    by_expressions = AuditEvent.objects.order_by(F("activity_datetime").desc(), F("id").desc())
+    ids = list(by_fields.values_list("pk", flat=True))
+    row = AuditEvent.objects.get(pk=ids[3])
+    assert neighbours(by_expressions, row) == (ids[2], ids[4])
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        # NULLs placed by the order, which the keyset does not follow
+        lambda: AuditEvent.objects.order_by(F("result_reason").desc(nulls_last=True), "-id"),
+        # a name that is no field: an annotation
+        lambda: AuditEvent.objects.annotate(number=F("id")).order_by("number", "id"),
+        # a part of a value (its year), not the value
+        lambda: AuditEvent.objects.order_by("activity_datetime__year", "id"),
+        # a function of a value
+        lambda: AuditEvent.objects.order_by(Lower("entra_id"), "id"),
+        # through a relation to many: one event, several values
+        lambda: AuditEvent.objects.order_by("targets__position", "id"),
+    ],
+    ids=["nulls last", "annotation", "transform", "function", "to many"],
+)
+def test_an_order_not_of_plain_values_has_no_neighbours(events, order):
+    row = AuditEvent.objects.order_by("id")[3]
+    assert neighbours(order(), row) == (None, None)
