@@ -153,7 +153,11 @@ ORDERS = [
 @pytest.mark.parametrize("order", ORDERS, ids=[",".join(order) for order in ORDERS])
 def test_every_event_finds_its_neighbours_in_any_order(events, order):
     """Whatever the sort (NULLs included, where the databases place them differently)."""
-    events_in_order = AuditEvent.objects.order_by(*order)
+    assert_each_event_finds_its_neighbours(AuditEvent.objects.order_by(*order))
+
+
+def assert_each_event_finds_its_neighbours(events_in_order):
+    """Each event's neighbours are the events before and after it in ``events_in_order``."""
     ids = list(events_in_order.values_list("pk", flat=True))
     for position, pk in enumerate(ids):
         preceding = ids[position - 1] if position else None
@@ -183,13 +187,7 @@ def test_neighbours_across_month_edges_are_found_beyond_the_events_month(db, new
     for moment in moments:
         AuditEventFactory(activity_datetime=moment)
     order = ["-activity_datetime", "-id"] if newest_first else ["activity_datetime", "id"]
-    events_in_order = AuditEvent.objects.order_by(*order)
-    ids = list(events_in_order.values_list("pk", flat=True))
-    for position, pk in enumerate(ids):
-        preceding = ids[position - 1] if position else None
-        following = ids[position + 1] if position + 1 < len(ids) else None
-        row = AuditEvent.objects.get(pk=pk)
-        assert neighbours(events_in_order, row) == (preceding, following), position
+    assert_each_event_finds_its_neighbours(AuditEvent.objects.order_by(*order))
 
 
 def test_an_order_by_expression_finds_the_neighbours_its_plain_fields_name(events):
