@@ -41,8 +41,10 @@ from django.db import connections
 from django.db.models import Count, Max, Q
 from django.db.models.sql.where import WhereNode
 
+from logs.filters import EVENT_KEY, event_key, in_events
 from logs.models import Activity, AuditEvent, Category, Initiator, Service
-from logs.utc_text import UTCDateTimeText
+from logs.partitions import partitioned
+from logs.utc_text import UTCDateTimeText, utc_text
 
 # Up to this many matches a page is sorted here; beyond, the values are walked (see above).
 SMALL_SELECTION = 10_000
@@ -234,23 +236,28 @@ class ColumnSort:
         """Events ``offset`` to ``offset + limit`` of ``queryset`` in this order, as model
         instances loaded by ``queryset`` (its select_related and prefetches apply). ``count``,
         if known, is how many events ``queryset`` holds (or a number above SMALL_SELECTION)."""
-        return _load(queryset, self.page_ids(queryset, offset, limit, count=count))
+        return _load(queryset, self.page_keys(queryset, offset, limit, count=count))
 
-    def page_ids(self, queryset, offset: int, limit: int, *, count: int | None = None):
+    def page_keys(
+        self, queryset, offset: int, limit: int, *, count: int | None = None
+    ) -> dict[int, str | None]:
+        """The page's events as ``{id: date}`` in page order (the dates as in ``event_key``:
+        UTC text where the events are in month partitions, else None)."""
+        dated = partitioned(connections[queryset.db])
         keys = self.small_selection(queryset, count)
         if keys is not None:
-            return [pk for _, _, pk in keys[offset : offset + limit]]
-        ids: list[int] = []
+            return _dated_keys(keys[offset : offset + limit], dated)
+        ids: list[tuple] = []
         skip = offset
-        for batch_ids, in_group in self.walk_in_batches(
-            queryset, PAGE_KEYS_PER_BATCH, ask_first=True
+        for batch_keys, in_group in self.walk_in_batches(
+            queryset, PAGE_KEYS_PER_BATCH, ask_first=True, dated=dated
         ):
             wanted = limit - len(ids)
-            if batch_ids is not None:
-                if skip >= len(batch_ids):
-                    skip -= len(batch_ids)
+            if batch_keys is not None:
+                if skip >= len(batch_keys):
+                    skip -= len(batch_keys)
                     continue
-                ids += batch_ids[skip : skip + wanted]
+                ids += batch_keys[skip : skip + wanted]
             else:
                 in_group = in_group.order_by()
                 if skip:
@@ -260,12 +267,12 @@ class ColumnSort:
                     if held < skip:
                         skip -= held
                         continue
-                rows = in_group.order_by(*NEWEST_FIRST).values_list("pk", flat=True)
+                rows = in_group.order_by(*NEWEST_FIRST).values_list(*event_key(*EVENT_KEY, dated))
                 ids += rows[skip : skip + wanted]
             skip = 0
             if len(ids) >= limit:
                 break
-        return ids
+        return dict(ids)
 
     # -- pages by key (the API) ----------------------------------------------------------------
     def page_after(
@@ -280,12 +287,12 @@ class ColumnSort:
         """Up to ``limit`` events strictly after the key ``after`` (value, date, id) in this
         order (before it, nearest first, when ``backwards``), as model instances, or as dicts
         of ``fields`` (which then hold ``id``)."""
+        dated = partitioned(connections[queryset.db])
         keys = self.small_selection(queryset)
         if keys is not None:
-            ids = _slice_after(keys, after, limit, backwards, self._position_of(queryset.db))
-        else:
-            ids = self._walk_after(queryset, after, limit, backwards)
-        return _load(queryset, ids, fields)
+            chosen = _slice_after(keys, after, limit, backwards, self._position_of(queryset.db))
+            return _load(queryset, _dated_keys(chosen, dated), fields)
+        return _load(queryset, self._walk_after(queryset, after, limit, backwards, dated), fields)
 
     def knows(self, value, using: str) -> bool:
         """Whether a page may continue from an event holding ``value`` (a cursor's)."""
@@ -300,7 +307,9 @@ class ColumnSort:
             return (event[self.column.field], event["activity_datetime"], event["id"])
         return (getattr(event, self.column.field), event.activity_datetime, event.pk)
 
-    def _walk_after(self, queryset, after, limit: int, backwards: bool) -> list[int]:
+    def _walk_after(
+        self, queryset, after, limit: int, backwards: bool, dated: bool
+    ) -> dict[int, str | None]:
         values = self._values(queryset.db)
         if backwards:
             values.reverse()
@@ -312,26 +321,32 @@ class ColumnSort:
                 start = values.index(_REST)
             else:
                 raise ValueError(f"no {self.column.key} {after[0]!r} to continue from")
-        ids: list[int] = []
+        keys: list[tuple] = []
         for index, value in enumerate(values[start:]):
             in_group = queryset.filter(self._condition(value, values))
             if index == 0 and after is not None:
                 in_group = in_group.filter(_date_after(after[1], after[2], backwards))
             order = OLDEST_FIRST if backwards else NEWEST_FIRST
-            rows = in_group.order_by(*order).values_list("pk", flat=True)
-            ids += rows[: limit - len(ids)]
-            if len(ids) >= limit:
+            rows = in_group.order_by(*order).values_list(*event_key(*EVENT_KEY, dated))
+            keys += rows[: limit - len(keys)]
+            if len(keys) >= limit:
                 break
-        return ids
+        return dict(keys)
 
     # -- shared ---------------------------------------------------------------------------------
     def walk_in_batches(
-        self, queryset, keys_per_batch: int | None = None, *, ask_first: bool = False
-    ) -> Iterable[tuple[list[int] | None, object]]:
+        self,
+        queryset,
+        keys_per_batch: int | None = None,
+        *,
+        ask_first: bool = False,
+        dated: bool = False,
+    ) -> Iterable[tuple[list[tuple] | None, object]]:
         """Every match of ``queryset`` in this order, a batch of consecutive values at a time:
-        ``(ids, None)``, the batch's events' ids in order, or, for each value of a batch that
-        holds more than ``keys_per_batch`` events (KEYS_PER_BATCH unless given), ``(None, the
-        value's events)`` to be read newest first.
+        ``(keys, None)``, the batch's events as (id, date) in order, the date as UTC text if
+        ``dated`` (else None, see ``event_key``), or, for each value of a batch that holds more
+        than ``keys_per_batch`` events (KEYS_PER_BATCH unless given), ``(None, the value's
+        events)`` to be read newest first.
 
         ``ask_first``: whether a batch holds too many events is asked of the database, which
         steps over them in its index, before its keys are read; else it is learnt by reading
@@ -366,7 +381,7 @@ class ColumnSort:
                 # a text date cannot be negated in one key.
                 keys.sort(key=lambda key: (key[1], key[2]), reverse=True)
                 keys.sort(key=lambda key: rank(key[0]))
-                yield [pk for _, _, pk in keys], None
+                yield [(pk, moment if dated else None) for _, moment, pk in keys], None
 
     def _batch_condition(self, batch: list, values: list) -> Q:
         """ "The events holding any value of ``batch``" (``values``: all of them, in order)."""
@@ -465,21 +480,31 @@ def _date_after(moment, pk, backwards: bool) -> Q:
     return Q(activity_datetime__lt=moment) | Q(activity_datetime=moment, id__lt=pk)
 
 
-def _slice_after(keys: list[tuple], after, limit: int, backwards: bool, position) -> list[int]:
+def _slice_after(keys: list[tuple], after, limit: int, backwards: bool, position) -> list[tuple]:
+    """The (value, date, id) keys of the page after ``after`` (before it when ``backwards``,
+    nearest first)."""
     if after is None:
-        chosen = keys[:limit] if not backwards else keys[-limit:][::-1]
-        return [pk for _, _, pk in chosen]
+        return keys[:limit] if not backwards else keys[-limit:][::-1]
     boundary = position(after)
     if backwards:
         before = [key for key in keys if position(key) < boundary]
-        return [pk for _, _, pk in before[-limit:][::-1]]
+        return before[-limit:][::-1]
     following = [key for key in keys if position(key) > boundary]
-    return [pk for _, _, pk in following[:limit]]
+    return following[:limit]
 
 
-def _load(queryset, ids: list[int], fields: tuple[str, ...] | None = None) -> list:
+def _dated_keys(rows: list[tuple], dated: bool) -> dict[int, str | None]:
+    """``{id: date}`` of (value, date, id) rows, in their order; the date as ``event_key``
+    reads it."""
+    return {pk: utc_text(moment) if dated else None for _, moment, pk in rows}
+
+
+def _load(queryset, ids, fields: tuple[str, ...] | None = None) -> list:
     """The events ``ids``, loaded through ``queryset`` (its select_related, prefetches and
-    annotations), in the order of ``ids``: model instances, or dicts of ``fields``.
+    annotations), in the order of ``ids``: model instances, or dicts of ``fields``. ``ids`` is
+    a list of ids, or ``{id: date}`` (``event_key``): where the dates are known the load
+    reads only their months' partitions (``logs.filters.InEvents``); by id alone, a few
+    events were planned against every month's partition and looked for in each.
 
     The ids were chosen through the queryset's filters, so they are loaded by primary key
     alone: with the filters repeated, SQLite may plan the load on a filter's index (say, the
@@ -491,7 +516,8 @@ def _load(queryset, ids: list[int], fields: tuple[str, ...] | None = None) -> li
     query = loading.query
     if sum(1 for count in query.alias_refcount.values() if count) <= 1:
         query.where = WhereNode()
-    loading = loading.filter(pk__in=ids)
+    keys = ids if isinstance(ids, dict) else dict.fromkeys(ids)
+    loading = loading.filter(in_events(keys, queryset.db))
     if fields is None:
         by_id = {event.pk: event for event in loading}
     else:

@@ -4,6 +4,7 @@ when the matches are few (sorted in one go) and when they are many (walked value
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -312,3 +313,47 @@ def test_a_filter_through_a_join_is_kept_when_loading():
     other = AuditEventFactory()
     joined = AuditEvent.objects.filter(targets__type="User")
     assert sorting._load(joined, [event.pk, other.pk]) == [event]
+
+
+def loads_of_events(queries) -> list[str]:
+    """The captured queries that load events by id (``logs.filters.InEvents``)."""
+    return [q["sql"] for q in queries if '"logs_auditevent"."id" = ANY(' in q["sql"]]
+
+
+def partitions_read(sql: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = " ".join(line for (line,) in cursor.fetchall())
+    return set(re.findall(r"logs_auditevent_p\d{6}", plan))
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("surface", ["changelist", "api", "export"])
+def test_a_sorted_page_is_loaded_from_its_events_months_only(
+    reader_client, api, exporter_client, varied, monkeypatch, way, surface
+):
+    """On month partitions the page's (or the export's) events are loaded with their dates,
+    read in the walk, so the load reads their month (March 2026) and no other: by id alone,
+    a few events were planned against every month kept and looked for in each."""
+    monkeypatch.setattr("logs.admin.events.AuditEventAdmin.list_per_page", 5)
+    with CaptureQueriesContext(connection) as queries:
+        if surface == "changelist":
+            assert changelist_ids(reader_client, {"ordering": "service"}) == expected_order(
+                "service"
+            )
+        elif surface == "export":
+            download = exporter_client.get(f"{CHANGELIST}export/json/", {"ordering": "status"})
+            assert downloaded(download) == entra_ids(expected_order("status"))
+        else:
+            response = api.get(EVENTS_API, {"ordering": "-initiator", "page_size": 5})
+            assert [row["id"] for row in response.json()["results"]] == expected_order(
+                "-initiator"
+            )[:5]
+    loads = loads_of_events(queries.captured_queries)
+    if surface == "export" and way == "walked value by value":
+        assert not loads  # each value's events are read in date order, none by id
+        return
+    assert loads
+    for sql in loads:
+        assert '"activity_datetime" = ANY(' in sql, sql
+        assert partitions_read(sql) == {"logs_auditevent_p202603"}, sql

@@ -20,9 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connections
 from django.db.models import F, Q
 
+from logs.filters import in_events
 from logs.models import ModifiedProperty, Target
+from logs.partitions import partitioned
+from logs.utc_text import utc_text
 
 CHUNK_SIZE = 2000
 
@@ -286,22 +290,27 @@ def _column_chunks(queryset, column_sort, limit: int | None, chunk_size: int, ke
                 Q(activity_datetime__gt=boundary[0])
                 | Q(activity_datetime=boundary[0], id__gte=boundary[1])
             )
+    dated = partitioned(connections[queryset.db])
     keys = column_sort.small_selection(queryset)
     if keys is not None:
-        yield from _chunks_of_ids(queryset, [pk for _, _, pk in keys], chunk_size)
+        chosen = [(pk, utc_text(moment) if dated else None) for _, moment, pk in keys]
+        yield from _chunks_of_keys(queryset, chosen, chunk_size)
         return
-    for ids, one_value in column_sort.walk_in_batches(queryset):
-        if ids is None:
+    for batch_keys, one_value in column_sort.walk_in_batches(queryset, dated=dated):
+        if batch_keys is None:
             yield from _keyset_chunks(one_value, False, None, chunk_size, key)
             continue
-        yield from _chunks_of_ids(queryset, ids, chunk_size)
+        yield from _chunks_of_keys(queryset, batch_keys, chunk_size)
 
 
-def _chunks_of_ids(queryset, ids: list[int], chunk_size: int):
-    """The events ``ids`` of ``queryset``, in that order, ``chunk_size`` to a query."""
-    for start in range(0, len(ids), chunk_size):
-        wanted = ids[start : start + chunk_size]
-        rows = {_pk(row): row for row in queryset.order_by().filter(pk__in=wanted)}
+def _chunks_of_keys(queryset, keys: list[tuple], chunk_size: int):
+    """The events ``keys`` (id, date: see ``logs.filters.event_key``) of ``queryset``, in
+    that order, ``chunk_size`` to a query. Where the dates are known each query reads only
+    their months' partitions (``logs.filters.InEvents``)."""
+    for start in range(0, len(keys), chunk_size):
+        wanted = dict(keys[start : start + chunk_size])
+        chunk = queryset.order_by().filter(in_events(wanted, queryset.db))
+        rows = {_pk(row): row for row in chunk}
         yield [rows[pk] for pk in wanted if pk in rows]
 
 
