@@ -44,7 +44,7 @@ from django.db.models.sql.where import WhereNode
 from logs.filters import EVENT_KEY, event_key, in_events
 from logs.models import Activity, AuditEvent, Category, Initiator, Service
 from logs.partitions import partitioned
-from logs.utc_text import UTCDateTimeText, utc_text
+from logs.utc_text import UTCDateTimeText, as_utc_text
 
 # Up to this many matches a page is sorted here; beyond, the values are walked (see above).
 SMALL_SELECTION = 10_000
@@ -496,7 +496,7 @@ def _slice_after(keys: list[tuple], after, limit: int, backwards: bool, position
 def _dated_keys(rows: list[tuple], dated: bool) -> dict[int, str | None]:
     """``{id: date}`` of (value, date, id) rows, in their order; the date as ``event_key``
     reads it."""
-    return {pk: utc_text(moment) if dated else None for _, moment, pk in rows}
+    return {pk: as_utc_text(moment) if dated else None for _, moment, pk in rows}
 
 
 def _load(queryset, ids, fields: tuple[str, ...] | None = None) -> list:

@@ -35,7 +35,7 @@ def from_utc_text(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def utc_text(moment: datetime) -> str:
+def as_utc_text(moment: datetime) -> str:
     """The text ``UTCDateTimeText`` reads on PostgreSQL for the aware datetime ``moment``: the
     fraction always written, as ``to_char`` writes it (SQLite leaves a zero fraction out)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from logs.filters import in_events
 from logs.models import ModifiedProperty, Target
 from logs.partitions import partitioned
-from logs.utc_text import utc_text
+from logs.utc_text import as_utc_text
 
 CHUNK_SIZE = 2000
 
@@ -293,7 +293,7 @@ def _column_chunks(queryset, column_sort, limit: int | None, chunk_size: int, ke
     dated = partitioned(connections[queryset.db])
     keys = column_sort.small_selection(queryset)
     if keys is not None:
-        chosen = [(pk, utc_text(moment) if dated else None) for _, moment, pk in keys]
+        chosen = [(pk, as_utc_text(moment) if dated else None) for _, moment, pk in keys]
         yield from _chunks_of_keys(queryset, chosen, chunk_size)
         return
     for batch_keys, one_value in column_sort.walk_in_batches(queryset, dated=dated):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import DateTimeField, Value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from logs import filters
 from logs.filters import InEvents, event_keys_or_subquery, gathered_keys, in_events, month_runs
 from logs.models import AuditEvent, Target
 from logs.partitions import partitioned
+from logs.utc_text import UTCDateTimeText, as_utc_text
 from tests.factories import AuditEventFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,13 +45,31 @@ def selected(condition) -> list[int]:
     return sorted(AuditEvent.objects.filter(condition).values_list("pk", flat=True))
 
 
-def utc_text(moment: datetime) -> str:
-    """A date as the filters read it (logs.utc_text.UTCDateTimeText)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def keys_of(events) -> dict:
-    return {event.pk: utc_text(event.activity_datetime) for event in events}
+    return {event.pk: as_utc_text(event.activity_datetime) for event in events}
+
+
+@pytest.mark.postgres_only
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.timezones()
+    )
+)
+def test_a_date_written_here_is_the_text_postgresql_reads(events, moment):
+    """``as_utc_text`` writes a date the way ``UTCDateTimeText`` reads it from PostgreSQL (the
+    sorted pages name their events' dates with it): any zone, a zero fraction, a year below
+    1000. A text that differed would drop its event from the page."""
+    read = (
+        AuditEvent.objects.annotate(text=UTCDateTimeText(Value(moment, DateTimeField())))
+        .values_list("text", flat=True)
+        .first()
+    )
+    assert read == as_utc_text(moment)
 
 
 def test_listed_dates_select_exactly_the_events(events):
@@ -80,7 +100,7 @@ def test_an_unknown_date_reads_every_month_and_still_finds_the_event(events):
 
 
 def test_a_known_date_wins_over_a_missing_one_in_either_order():
-    moment = utc_text(datetime(2024, 5, 1, tzinfo=UTC))
+    moment = as_utc_text(datetime(2024, 5, 1, tzinfo=UTC))
     assert gathered_keys([(7, None), (7, moment)]) == {7: moment}
     assert gathered_keys([(7, moment), (7, None)]) == {7: moment}
     assert gathered_keys([(8, None)], into={7: moment}) == {7: moment, 8: None}
@@ -89,9 +109,9 @@ def test_a_known_date_wins_over_a_missing_one_in_either_order():
 def test_month_runs_join_consecutive_months_across_a_year():
     runs = month_runs(
         [
-            utc_text(datetime(2023, 12, 31, 23, 59, tzinfo=UTC)),
-            utc_text(datetime(2024, 1, 2, tzinfo=UTC)),
-            utc_text(datetime(2024, 3, 1, tzinfo=UTC)),
+            as_utc_text(datetime(2023, 12, 31, 23, 59, tzinfo=UTC)),
+            as_utc_text(datetime(2024, 1, 2, tzinfo=UTC)),
+            as_utc_text(datetime(2024, 3, 1, tzinfo=UTC)),
         ]
     )
     assert runs == [
@@ -149,7 +169,7 @@ def test_a_target_filter_finds_an_event_whose_target_lacks_the_date_copy(events)
 def test_every_form_selects_what_the_ids_alone_select(events, chosen, unknown, listed_up_to):
     """Any events, any of them with its date unknown, dates listed or named as months."""
     keys = {
-        events[index].pk: None if index in unknown else utc_text(events[index].activity_datetime)
+        events[index].pk: None if index in unknown else as_utc_text(events[index].activity_datetime)
         for index in chosen
     }
     original = filters.DATES_LISTED_UP_TO
