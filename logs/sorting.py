@@ -340,7 +340,7 @@ class ColumnSort:
         keys_per_batch: int | None = None,
         *,
         ask_first: bool = False,
-        dated: bool = False,
+        dated: bool,
     ) -> Iterable[tuple[list[tuple] | None, object]]:
         """Every match of ``queryset`` in this order, a batch of consecutive values at a time:
         ``(keys, None)``, the batch's events as (id, date) in order, the date as UTC text if

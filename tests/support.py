@@ -6,6 +6,16 @@ from pathlib import Path
 
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
+from hypothesis import HealthCheck, settings
+
+# Hypothesis settings for a property test that reads the test database: each example is a few
+# queries (so no deadline), and the database fixtures are function-scoped on purpose (the
+# examples only read what they set up).
+DATABASE_EXAMPLES = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 

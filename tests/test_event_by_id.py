@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from logs.event_by_id import LARGEST_ID, event_by_id, event_id_in
 from logs.models import AuditEvent, Target
 from logs.partitions import partitioned
 from tests.factories import AuditEventFactory, TargetFactory
-from tests.support import EVENTS_URL
+from tests.support import DATABASE_EXAMPLES, EVENTS_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -89,11 +89,7 @@ def test_only_ascii_digits_the_column_can_hold_name_an_event(text, expected):
     assert event_id_in(text) == expected
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@DATABASE_EXAMPLES
 @given(
     text=st.one_of(
         st.text(min_size=1, max_size=30).filter(lambda t: "/" not in t and t not in (".", "..")),

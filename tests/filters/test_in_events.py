@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.db.models import DateTimeField, Value
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from logs import filters
@@ -20,6 +20,7 @@ from logs.models import AuditEvent, Target
 from logs.partitions import partitioned
 from logs.utc_text import UTCDateTimeText, as_utc_text
 from tests.factories import AuditEventFactory, TargetFactory
+from tests.support import DATABASE_EXAMPLES
 
 pytestmark = pytest.mark.django_db
 
@@ -50,11 +51,7 @@ def keys_of(events) -> dict:
 
 
 @pytest.mark.postgres_only
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@DATABASE_EXAMPLES
 @given(
     moment=st.datetimes(
         min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.timezones()
@@ -156,11 +153,7 @@ def test_a_target_filter_finds_an_event_whose_target_lacks_the_date_copy(events)
     assert sorted(found.values_list("pk", flat=True)) == sorted([events[2].pk, events[5].pk])
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@DATABASE_EXAMPLES
 @given(
     chosen=st.lists(st.integers(0, len(MOMENTS) - 1), unique=True),
     unknown=st.sets(st.integers(0, len(MOMENTS) - 1)),
