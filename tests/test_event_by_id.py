@@ -6,11 +6,12 @@ found. And whatever the URL holds, the answer is the event or a 404, never a ser
 """
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from logs.event_by_id import LARGEST_ID, event_by_id, event_id_in
@@ -96,13 +97,17 @@ def test_only_ascii_digits_the_column_can_hold_name_an_event(text, expected):
         st.integers(min_value=0, max_value=2**70).map(str),
     )
 )
+@example(text="?")
+@example(text="1#")
 def test_any_id_in_a_url_is_the_event_or_a_404(admin_client, api, text):
     event = AuditEventFactory(activity_datetime=MARCH)
     TargetFactory(event=event)
     pk = event_id_in(text)
     # The examples share the database: an earlier example's event may be the one named.
     exists = pk is not None and AuditEvent.objects.filter(pk=pk).exists()
-    for client, url in [(admin_client, DETAIL.format(text)), (api, f"{EVENTS_URL}{text}/")]:
+    # Written into the path as a browser sends it: "?" or "#" as such would end the path.
+    segment = quote(text, safe="")
+    for client, url in [(admin_client, DETAIL.format(segment)), (api, f"{EVENTS_URL}{segment}/")]:
         status = client.get(url).status_code
         if exists:
             assert status == 200, url

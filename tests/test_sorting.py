@@ -357,3 +357,24 @@ def test_a_sorted_page_is_loaded_from_its_events_months_only(
     for sql in loads:
         assert '"activity_datetime" = ANY(' in sql, sql
         assert partitions_read(sql) == {"logs_auditevent_p202603"}, sql
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("key", ["service", "-initiator", "status"])
+def test_batches_of_values_read_at_run_time_keep_the_order(
+    reader_client, exporter_client, varied, monkeypatch, key
+):
+    """On month partitions a long batch of a lookup column's values is read by the database at
+    run time rather than estimated value by value (here every batch, the bound set to 0): the
+    pages and the export keep the promised order. The statuses are not a lookup's ids and keep
+    their list."""
+    monkeypatch.setattr(sorting, "SMALL_SELECTION", 2)
+    monkeypatch.setattr(sorting, "VALUES_PER_BATCH", 2)
+    monkeypatch.setattr(sorting, "ESTIMATED_VALUES_UP_TO", 0)
+    monkeypatch.setattr("logs.admin.events.AuditEventAdmin.list_per_page", 5)
+    with CaptureQueriesContext(connection) as queries:
+        assert changelist_ids(reader_client, {"ordering": key}) == expected_order(key)
+        download = exporter_client.get(f"{CHANGELIST}export/json/", {"ordering": key})
+        assert downloaded(download) == entra_ids(expected_order(key))
+    read_at_run_time = [q for q in queries.captured_queries if "ANY(CAST((SELECT" in q["sql"]]
+    assert bool(read_at_run_time) == (key != "status")
