@@ -4,6 +4,7 @@ import getpass
 import re
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,6 +17,8 @@ from logs.management.progress import ProgressBar
 from logs.models import CollectionSource
 
 DURATION = re.compile(r"^(\d+)([smhd]?)$")
+# Between runs the daemon looks at its stop flag at least this often (see wait_for_next_run).
+STOP_CHECK_SECONDS = 1.0
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -87,7 +90,7 @@ class Command(BaseCommand):
             with run_by_command("collect_audit_logs"):
                 failed = self.run_all(sources, since_moment)
                 while interval is not None and not self.stop.is_set():
-                    if self.stop.wait(interval.total_seconds()):
+                    if self.wait_for_next_run(interval.total_seconds()):
                         break
                     # --since is a back-fill: later runs carry on from the stored position.
                     failed = self.run_all(self.sources(source), None)
@@ -101,6 +104,21 @@ class Command(BaseCommand):
 
     def ask_to_stop(self, number, frame) -> None:
         self.stop.set()
+
+    def wait_for_next_run(self, seconds: float) -> bool:
+        """Wait ``seconds`` for the next run; True as soon as a stop is asked.
+
+        The wait is cut into slices of STOP_CHECK_SECONDS. The signal handler runs on this
+        same thread: a SIGTERM landing after ``Event.wait`` has read the flag and before it
+        sleeps sets the flag with no sleeper to wake, and one long wait would then sleep the
+        whole interval (an hour, say) before noticing it."""
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.stop.wait(min(remaining, STOP_CHECK_SECONDS))
+        return True
 
     def sources(self, name: str | None) -> list[CollectionSource]:
         if name:
