@@ -11,9 +11,10 @@ from logs.ingest.generated import store_generated_records
 from tests.factories import GraphDirectoryAuditFactory
 
 
-def store_events(*ages_in_days, category=None) -> list[str]:
-    """Import one event per age (days before now); returns their activity ids."""
-    now = timezone.now()
+def store_events(*ages_in_days, category=None, now=None) -> list[str]:
+    """Import one event per age (days before ``now``, by default the present); returns their
+    activity ids."""
+    now = now or timezone.now()
     extra = {"category": category} if category else {}
     records = [
         GraphDirectoryAuditFactory(moment=now - timedelta(days=age, minutes=number), **extra)

@@ -9,11 +9,13 @@ ended by making its sleep raise, so the test sees where the run stood.
 import contextlib
 import os
 import sys
+from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
+from django.db import connection
 
 from logs.models import AuditEvent
+from logs.partitions import partitioned
 from logs.retention import faults
 from logs.retention.faults import HALT_VARIABLE, halt_point
 from logs.retention.policy import RetentionPolicy
@@ -94,6 +96,22 @@ def test_without_a_count_the_first_passage_halts(halting, monkeypatch):
         assert written() == "retention halted at deleted:1\n"
 
 
+# A fixed present: the three events below fall in one month (May 2025) whatever today's date
+# is, so which retention path takes them does not depend on the calendar.
+NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
+
+
+def assert_halted_at(archive_dir, stored, listed_files, status):
+    assert AuditEvent.objects.count() == stored
+    (run_folder,) = archive_dir.glob("retention-*")
+    assert len(list(run_folder.glob("events-*.ndjson.zst"))) == 1
+    assert not list(run_folder.glob("*.partial"))
+    # The manifest on disk is the last one written before the halt.
+    (manifest,) = manifests(archive_dir)
+    assert len(manifest["files"]) == listed_files
+    assert manifest["status"] == status
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("step", "stored", "listed_files", "status"),
@@ -109,17 +127,37 @@ def test_without_a_count_the_first_passage_halts(halting, monkeypatch):
 def test_a_run_halts_exactly_at_its_step(
     halting, monkeypatch, archive_dir, step, stored, listed_files, status
 ):
-    store_events(400, 401, 402)
+    """Event by event, as every run on SQLite and a partly expired month on PostgreSQL."""
+    store_events(400, 401, 402, now=NOW)
     monkeypatch.setenv(HALT_VARIABLE, step)
 
     with pytest.raises(Halted):
-        apply_retention(RetentionPolicy(365), archive=archive_dir, batch_size=2, now=timezone.now())
+        apply_retention(
+            RetentionPolicy(365), archive=archive_dir, batch_size=2, now=NOW, whole_months=False
+        )
 
-    assert AuditEvent.objects.count() == stored
-    (run_folder,) = archive_dir.glob("retention-*")
-    assert len(list(run_folder.glob("events-*.ndjson.zst"))) == 1
-    assert not list(run_folder.glob("*.partial"))
-    # The manifest on disk is the last one written before the halt.
-    (manifest,) = manifests(archive_dir)
-    assert len(manifest["files"]) == listed_files
-    assert manifest["status"] == status
+    assert_halted_at(archive_dir, stored, listed_files, status)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="month partitions")
+@pytest.mark.parametrize(
+    ("step", "stored", "listed_files"),
+    [
+        ("written:1", 3, 0),
+        ("archived:1", 3, 1),
+        # The whole month is dropped at once, whatever the batch size.
+        ("deleted:1", 0, 1),
+    ],
+)
+def test_a_run_of_whole_months_halts_exactly_at_its_step(
+    halting, monkeypatch, archive_dir, step, stored, listed_files
+):
+    assert partitioned()
+    store_events(400, 401, 402, now=NOW)
+    monkeypatch.setenv(HALT_VARIABLE, step)
+
+    with pytest.raises(Halted):
+        apply_retention(RetentionPolicy(365), archive=archive_dir, batch_size=2, now=NOW)
+
+    assert_halted_at(archive_dir, stored, listed_files, "archiving")
