@@ -168,6 +168,8 @@ if env_bool("AUDITPORTAL_BEHIND_PROXY", default=False):
             "AUDITPORTAL_PROXY_COUNT must be 1 or more when AUDITPORTAL_BEHIND_PROXY is on."
         )
 AXES_CLIENT_IP_CALLABLE = "logs.client_address.client_address"
+# The name tried, cut to what django-axes' table keeps (logs/lockout_name.py).
+AXES_USERNAME_CALLABLE = "logs.lockout_name.lockout_name"
 # Successful sign-ins are the access trail's (AccessRecord), not a second log's.
 AXES_DISABLE_ACCESS_LOG = True
 

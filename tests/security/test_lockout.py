@@ -6,8 +6,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.auth.signals import user_login_failed
 from django.test import Client, override_settings
+from hypothesis import example, given
+from hypothesis import strategies as st
 from knox.models import AuthToken
 from rest_framework.test import APIClient
+
+from tests.support import DATABASE_EXAMPLES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lockout")]
 
@@ -97,3 +101,27 @@ def test_api_tokens_and_sessions_are_not_affected(auditor):
     session = Client()
     session.force_login(auditor)
     assert session.get("/api/v1/events/").status_code == 200
+
+
+# -- whatever name is tried ----------------------------------------------------------------
+# The lockout stores the name tried in django-axes' own table, whose column holds 255
+# characters; PostgreSQL refuses a longer value where SQLite stores it whole.
+@DATABASE_EXAMPLES
+@example(username="u" * 1000)
+@example(username="u" * 256)
+@example(username="a\x00b")
+@given(username=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=1200))
+def test_any_name_tried_is_a_refusal_never_a_server_error(username):
+    response = sign_in("wrong", username=username)
+    # The form again, with its error; or, once a name drawn again has failed five times from
+    # this address, the lockout's refusal.
+    assert response.status_code in (200, 429)
+
+
+def test_names_longer_than_the_lockout_keeps_are_counted_by_what_it_keeps(auditor):
+    """Two names that differ only past the 255 characters kept are one name to the lockout:
+    a guesser cannot dodge the count by varying what the database would cut."""
+    stem = "u" * 255
+    for number in range(4):
+        assert sign_in("wrong", username=f"{stem}{number}").status_code == 200
+    assert sign_in("wrong", username=f"{stem}-other").status_code == 429
