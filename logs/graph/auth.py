@@ -1,6 +1,6 @@
 """``Authorization: Bearer <token>``, as Graph's clients send it, with the API's tokens."""
 
-from knox.auth import TokenAuthentication
+from logs.api.token_authentication import TokenAuthentication
 
 
 class BearerTokenAuthentication(TokenAuthentication):
