@@ -40,6 +40,7 @@ from logs.admin.read_only import ReadOnlyAdminMixin
 from logs.admin.refusal import refusal_response
 from logs.admin.retention import retention_policy_view
 from logs.admin.times import local_dates_redirect
+from logs.admin_site import RefusedLookupValues
 from logs.columns import COLUMNS, DEFAULT_COLUMN_KEYS, known_column_keys
 from logs.columns import target_label as column_target_label
 from logs.display_time import choosable_time_zones, display_zone, utc_text
@@ -257,7 +258,10 @@ class _DiscardedMessages:
         pass
 
 
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(RefusedLookupValues, ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Its filters are the FilterSet's (logs.filters), which refuses an unknown parameter or a
+    # value it cannot read with the page's own 400 (logs.admin.applied_filters).
+    checks_its_own_filters = True
     list_display = [f"column_{key}" for key in DEFAULT_COLUMN_KEYS]
     list_filter = [
         list_filters.DateRangeFilter,
