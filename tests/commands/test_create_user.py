@@ -7,10 +7,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from logs.access_trail import operating_system_user
 from logs.models import AccessRecord
 from logs.roles import ROLE_PERMISSIONS
+from tests.support import DATABASE_EXAMPLES
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +94,45 @@ def test_refusals_change_nothing(monkeypatch, django_user_model):
         create("erin", "--role", "Audit Reader", "--password-env", "NEW_USER_PASSWORD")
     assert not django_user_model.objects.filter(username="erin").exists()
     assert not AccessRecord.objects.filter(action=AccessRecord.Action.ROLE).exists()
+
+
+# -- whatever name and address are given -----------------------------------------------------
+@DATABASE_EXAMPLES
+@example(username="x" * 300, email="")
+@example(username="erin", email="x" * 300 + "@example.com")
+@example(username="a\x00b", email="")
+@example(username="erin", email="e\x00@example.com")
+@given(username=st.text(min_size=1, max_size=300), email=st.text(max_size=300))
+def test_any_name_or_address_creates_the_user_or_is_refused_with_a_reason(
+    monkeypatch, username, email
+):
+    monkeypatch.setenv("NEW_USER_PASSWORD", PASSWORD)
+    users = get_user_model()
+    try:
+        call_command(
+            "create_user",
+            username,
+            "--role",
+            "Audit Reader",
+            "--password-env",
+            "NEW_USER_PASSWORD",
+            "--email",
+            email,
+        )
+    except CommandError:
+        # Refused (by the command, or by its argument parser for a name such as "-x"): a
+        # message, and nothing created.
+        assert not users.objects.exists()
+    else:
+        user = users.objects.get(username=username)
+        user.full_clean(exclude=["password"])  # what the command stored, a form would accept
+        user.delete()
+
+
+def test_a_refused_name_says_which_field_and_why(monkeypatch):
+    monkeypatch.setenv("NEW_USER_PASSWORD", PASSWORD)
+    with pytest.raises(
+        CommandError, match=r"refused \(username: Ensure this value has at most 150"
+    ):
+        create("x" * 151, "--role", "Audit Reader", "--password-env", "NEW_USER_PASSWORD")
+    assert not get_user_model().objects.exists()

@@ -40,15 +40,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, role, password_env, email, **options):
         users = get_user_model()
+        # Everyone but an ingestion service uses the portal, which the admin's staff flag opens.
+        staff = role != INGESTION_SERVICE
+        email = users.objects.normalize_email(email)
+        user = users(**{users.USERNAME_FIELD: username}, email=email, is_staff=staff)
+        # The name and address checked as the admin's forms check them, before any query:
+        # PostgreSQL refuses a NUL or a value longer than its column, where SQLite would keep
+        # what no form could have made.
+        try:
+            user.clean_fields(exclude=["password"])
+        except ValidationError as error:
+            raise CommandError(_refusal(error)) from None
         if users.objects.filter(**{users.USERNAME_FIELD: username}).exists():
             raise CommandError(f"A user {username!r} exists already; nothing was changed.")
         group = Group.objects.filter(name=role).first()
         if group is None:
             raise CommandError(f"The role {role!r} is missing: run 'manage.py setup_roles'.")
-        # Everyone but an ingestion service uses the portal, which the admin's staff flag opens.
-        staff = role != INGESTION_SERVICE
-        email = users.objects.normalize_email(email)
-        user = users(**{users.USERNAME_FIELD: username}, email=email, is_staff=staff)
         password = self._password(password_env)
         try:
             validate_password(password, user)
@@ -77,3 +84,11 @@ class Command(BaseCommand):
     @staticmethod
     def stdin_is_interactive() -> bool:
         return os.isatty(0)
+
+
+def _refusal(error: ValidationError) -> str:
+    """One line naming each refused field and why; nothing was created."""
+    reasons = "; ".join(
+        f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+    )
+    return f"The user was refused ({reasons}); nothing was created."
