@@ -17,6 +17,9 @@ from django.utils import timezone
 from logs.models import Category
 
 DEFAULT_RETENTION_DAYS = 365
+# A hundred years. Longer is not a retention period: counted back from now, it would reach
+# before year 1, where Python's dates end. To keep events for ever, run no retention.
+MAX_RETENTION_DAYS = 36_525
 
 
 def parse_overrides(text: str) -> dict[str, int]:
@@ -24,7 +27,7 @@ def parse_overrides(text: str) -> dict[str, int]:
     overrides = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, separator, days = item.rpartition("=")
-        if not separator or not name.strip() or not days.strip().isdigit():
+        if not separator or not name.strip() or not days.strip().isdecimal():
             raise ImproperlyConfigured(
                 f"AUDITPORTAL_RETENTION_OVERRIDES: {item!r} is not CATEGORY=DAYS "
                 '(e.g. "UserManagement=730,GroupManagement=1095").'
@@ -36,6 +39,11 @@ def parse_overrides(text: str) -> dict[str, int]:
 def _valid_days(days: int, what: str) -> int:
     if days < 1:
         raise ImproperlyConfigured(f"Retention: {what} must be at least 1 day, not {days}.")
+    if days > MAX_RETENTION_DAYS:
+        raise ImproperlyConfigured(
+            f"Retention: {what} must be at most {MAX_RETENTION_DAYS:,} days (a hundred years), "
+            f"not {days:,}; to keep events for ever, run no retention."
+        )
     return days
 
 
@@ -51,7 +59,7 @@ class RetentionPolicy:
         overrides = parse_overrides(getattr(settings, "AUDITPORTAL_RETENTION_OVERRIDES", ""))
         if days is None:
             configured = str(getattr(settings, "AUDITPORTAL_RETENTION_DAYS", "")).strip()
-            if not configured.isdigit():
+            if not configured.isdecimal():
                 raise ImproperlyConfigured(
                     f"AUDITPORTAL_RETENTION_DAYS={configured!r} is not a whole number of days."
                 )
