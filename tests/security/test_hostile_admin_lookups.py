@@ -8,11 +8,12 @@ equivalent, or text for an address column ended in a 500 on one database or both
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from logs.admin_site import RefusedLookupValues
+from logs.admin_site import PortalAdminSite, RefusedLookupValues
 from logs.models import AuditEvent
 from tests.support import DATABASE_EXAMPLES
 
@@ -104,3 +105,32 @@ def test_an_object_id_with_a_nul_is_no_object(superuser_client, model_admin):
 def test_the_refusal_is_a_400(superuser_client):
     response = superuser_client.get("/admin/logs/accessrecord/", {"created_at__year": "9" * 23})
     assert response.status_code == 400
+
+
+def test_a_nul_in_a_filter_is_a_400_on_either_database(superuser_client):
+    """SQLite would take the NUL and PostgreSQL refuse it: refused first, on both."""
+    for query in ({"action": "\x00"}, {"act\x00ion": "sign-in"}):
+        response = superuser_client.get("/admin/logs/accessrecord/", query)
+        assert response.status_code == 400, query
+    assert (
+        superuser_client.get("/admin/logs/accessrecord/", {"action": "sign-in"}).status_code == 200
+    )
+
+
+def test_the_site_gives_every_model_admin_it_registers_the_check():
+    class OwnAdmin(admin.ModelAdmin):
+        pass
+
+    site = PortalAdminSite(name="registration-probe")
+    site.register(Group)  # no model admin given: Django's own
+    site.register(Permission, OwnAdmin)
+    assert isinstance(site._registry[Group], RefusedLookupValues)
+    assert isinstance(site._registry[Permission], RefusedLookupValues)
+    assert isinstance(site._registry[Permission], OwnAdmin)
+
+
+def test_the_audit_event_list_keeps_its_own_checks(superuser_client):
+    """Its FilterSet answers an unknown filter itself: the list, with the refusal shown."""
+    response = superuser_client.get("/admin/logs/auditevent/", {"categroy": "x"})
+    assert response.status_code == 200
+    assert "categroy" in response.content.decode()

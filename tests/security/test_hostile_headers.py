@@ -4,10 +4,12 @@ NUL in the query or row each made (the session key of a cookie, the lockout's us
 Accept): 500."""
 
 import pytest
-from django.test import Client, override_settings
+from axes.models import AccessAttempt
+from django.test import Client, RequestFactory, override_settings
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from logs.malformed_headers import WriteOutNulInHeaders
 from logs.models import AccessRecord
 from tests.support import DATABASE_EXAMPLES, EVENTS_URL
 
@@ -54,3 +56,26 @@ def test_the_failed_sign_in_is_recorded_with_the_nul_written_out():
     assert sign_in(HTTP_USER_AGENT="Moz\x00illa").status_code == 200
     [record] = AccessRecord.objects.filter(action=AccessRecord.Action.SIGN_IN_FAILED)
     assert record.user_agent == "Moz\\x00illa"
+
+
+@pytest.mark.usefixtures("lockout")
+def test_the_lockout_stores_the_agent_with_the_nul_written_out():
+    sign_in(HTTP_USER_AGENT="Moz\x00illa")
+    assert AccessAttempt.objects.get().user_agent == "Moz\\x00illa"
+
+
+def test_only_headers_are_written_out_and_only_where_a_nul_is():
+    request = RequestFactory().get(
+        "/",
+        HTTP_X_ONE="a\x00b\x00",
+        HTTP_X_CLEAN="clean",
+        CONTENT_TYPE="text/plain\x00",
+        CONTENT_LENGTH="1\x00",
+    )
+    request.META["PATH_INFO_COPY"] = "not\x00a header"
+    seen = WriteOutNulInHeaders(lambda request: dict(request.META))(request)
+    assert seen["HTTP_X_ONE"] == "a\\x00b\\x00"
+    assert seen["HTTP_X_CLEAN"] == "clean"
+    assert seen["CONTENT_TYPE"] == "text/plain\\x00"
+    assert seen["CONTENT_LENGTH"] == "1\\x00"
+    assert seen["PATH_INFO_COPY"] == "not\x00a header"

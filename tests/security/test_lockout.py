@@ -125,3 +125,5 @@ def test_names_longer_than_the_lockout_keeps_are_counted_by_what_it_keeps(audito
     for number in range(4):
         assert sign_in("wrong", username=f"{stem}{number}").status_code == 200
     assert sign_in("wrong", username=f"{stem}-other").status_code == 429
+    # Another name from the same address is its own count.
+    assert sign_in("wrong", username="someone-else").status_code == 200
