@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 from collections import namedtuple
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as FieldValidationError
 from django.db.models import Q
@@ -141,9 +142,9 @@ class KeysetCursorPagination(CursorPagination):
         try:
             payload = json.loads(base64.urlsafe_b64decode(encoded.encode("ascii")))
             (value, moment, pk), reverse = payload["p"], payload.get("r", 0)
-            moment = AuditEvent._meta.get_field("activity_datetime").to_python(moment)
+            moment = _in_utc(AuditEvent._meta.get_field("activity_datetime").to_python(moment))
             if self.column_sort.column.field == "result":
-                valid_value = isinstance(value, str)
+                valid_value = isinstance(value, str) and _storable(value)
             else:
                 valid_value = value is None or (isinstance(value, int) and _storable(value))
             if not (
@@ -162,6 +163,8 @@ class KeysetCursorPagination(CursorPagination):
             UnicodeError,
             binascii.Error,
             FieldValidationError,
+            OverflowError,  # a date with no UTC equivalent
+            RecursionError,  # a cursor is the client's text: it may nest as deep as it likes
         ) as error:
             raise ValidationError(
                 {self.cursor_query_param: [self.invalid_cursor_message]}
@@ -198,7 +201,7 @@ class KeysetCursorPagination(CursorPagination):
             if not isinstance(position, list) or len(position) != len(self.ordering):
                 raise ValueError("wrong number of key values")
             values = [
-                _field(model, field).to_python(value)
+                _in_utc(_field(model, field).to_python(value))
                 for field, value in zip(self.ordering, position, strict=True)
             ]
             if reverse not in (0, 1) or not all(_storable(value) for value in values):
@@ -210,6 +213,7 @@ class KeysetCursorPagination(CursorPagination):
             UnicodeError,
             binascii.Error,
             FieldValidationError,
+            OverflowError,  # a date with no UTC equivalent
             RecursionError,  # a cursor is the client's text: it may nest as deep as it likes
         ) as error:
             raise ValidationError(
@@ -232,10 +236,19 @@ class KeysetCursorPagination(CursorPagination):
 
 
 def _storable(value) -> bool:
-    """A key value the database can compare: ids beyond a 64-bit integer would overflow."""
+    """A key value the database can compare: ids beyond a 64-bit integer would overflow, and
+    PostgreSQL refuses a NUL in text."""
     if value is None:
         return False
+    if isinstance(value, str):
+        return "\x00" not in value
     return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
+def _in_utc(value):
+    """A date key in UTC, as the database compares it; one with no UTC equivalent (year 1 at
+    +05:00) raises OverflowError, and the cursor is refused."""
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 def _flip(field: str) -> str:

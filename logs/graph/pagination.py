@@ -47,7 +47,15 @@ def decode_skiptoken(token: str, oldest_first: bool) -> tuple[datetime, int]:
             raise ValueError("incomplete key")
         # A key the database can compare: in UTC (year 1 at +05:00 has no UTC equivalent).
         moment = moment.astimezone(UTC)
-    except (ValueError, TypeError, KeyError, UnicodeError, OverflowError, binascii.Error) as error:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        UnicodeError,
+        OverflowError,
+        binascii.Error,
+        RecursionError,  # a token is the client's text: it may nest as deep as it likes
+    ) as error:
         raise bad_request(INVALID) from error
     if order != ("asc" if oldest_first else "desc"):
         raise bad_request(f"{INVALID} It was cut for the other $orderby.")

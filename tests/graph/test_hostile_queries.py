@@ -174,3 +174,11 @@ def test_any_id_is_found_or_not_found(graph, six_events, audit_id):
     response = graph.get(f"{V1_LIST}/{quote(audit_id, safe='')}")
     assert response.status_code in (200, 400, 404), (audit_id, response.content[:200])
     assert "error" in response.json() or response.json()["id"] == audit_id
+
+
+def test_a_skiptoken_nested_past_the_parser_depth_is_refused(graph, six_events):
+    payload = ("[" * 1000 + "]" * 1000).encode()
+    query = {"$skiptoken": base64.urlsafe_b64encode(payload).decode().rstrip("=")}
+    response = graph.get(V1_LIST, query)
+    assert response.status_code == 400
+    assert_answered(response, query)
