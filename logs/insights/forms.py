@@ -1,10 +1,12 @@
 """The compliance questions' parameters, checked the same way for every caller."""
 
+from datetime import timedelta
+
 from django import forms
 from django.utils import timezone
 
 from logs.filters import UtcIsoDateTimeField
-from logs.insights.answers import Period
+from logs.insights.answers import DEFAULT_DAYS, Period
 from logs.models import Service
 
 
@@ -28,6 +30,12 @@ class ReportParametersForm(forms.Form):
             self.add_error("since", "Must not be later than until.")
         if since and not until and since > timezone.now():
             self.add_error("since", "Must not be in the future when until is not given.")
+        if until and not since and not _has_default_since(until):
+            self.add_error(
+                "until",
+                f"Too early for the default period ({DEFAULT_DAYS} days before until would "
+                "be before year 1): give since too.",
+            )
         return cleaned
 
     def period(self) -> Period:
@@ -42,3 +50,12 @@ class ReportParametersForm(forms.Form):
             service=data["service"].name if data.get("service") else None,
             exclude_informational=data.get("exclude_informational") == "true",
         )
+
+
+def _has_default_since(until) -> bool:
+    """Whether the default period before ``until`` starts within Python's dates."""
+    try:
+        until - timedelta(days=DEFAULT_DAYS)
+    except OverflowError:
+        return False
+    return True

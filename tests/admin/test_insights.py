@@ -32,11 +32,15 @@ def test_charts_are_inline_svg_with_no_external_resource(reader_client, imported
     assert "<script" not in html.split('<svg role="img"', 1)[1].split("</svg>")[0]
 
 
-def test_bad_period_is_explained(reader_client, imported):
-    response = reader_client.get(INSIGHTS, {"since": "not a date"})
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({"since": "not a date"}, "since"), ({"until": "0001-01-01T00:00:00Z"}, "until")],
+)
+def test_bad_period_is_explained(reader_client, imported, query, field):
+    response = reader_client.get(INSIGHTS, query)
     assert response.status_code == 200
     assert response.context["report"] is None
-    assert "since" in response.context["form"].errors
+    assert field in response.context["form"].errors
 
 
 def test_needs_the_view_permission(client, django_user_model, imported):

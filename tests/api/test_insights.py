@@ -46,6 +46,9 @@ def test_informational_write_back_can_be_excluded(api, six_events):
         ({"exclude_informational": "maybe"}, "exclude_informational"),
         ({"since": "2026-11-03T00:00:00Z", "until": "2026-11-02T00:00:00Z"}, "since"),
         ({"sinse": "2026-11-02"}, "sinse"),
+        # The default 30 days before it would start before year 1.
+        ({"until": "0001-01-01T00:00:00Z"}, "until"),
+        ({"until": "0001-01-20T00:00:00Z"}, "until"),
     ],
 )
 def test_bad_parameters_are_refused(api, six_events, params, field):
