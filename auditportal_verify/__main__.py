@@ -28,6 +28,8 @@ def read_export(path):
                 row = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ExportFormatError(f"{where}: not JSON: {error}") from None
+            except RecursionError:
+                raise ExportFormatError(f"{where}: not an export line: nested too deep") from None
             if not isinstance(row, dict):
                 raise ExportFormatError(f"{where}: not a JSON object")
             expected = ("chain_seq", "chain_link", *CHAIN_FIELDS)

@@ -139,6 +139,9 @@ def parse_digest(data: bytes, source: str) -> Digest:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DigestFormatError(f"{source}: not JSON: {error}") from None
+    except RecursionError:
+        # Whoever can write the digest folder may nest a file as deep as they like.
+        raise DigestFormatError(f"{source}: not a digest: nested too deep to read") from None
     if not isinstance(document, dict):
         raise DigestFormatError(f"{source}: not a JSON object")
     signature_text = document.pop("signature", None)

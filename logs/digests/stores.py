@@ -84,9 +84,19 @@ class DirectoryStore:
         if not self.path.is_dir():
             raise DigestStoreError(f"digest folder {self.path} is not a folder")
         return [
-            (str(path), path.read_bytes())
+            (str(path), _read(path))
             for path in sorted(self.path.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}"))
         ]
+
+
+def _read(path) -> bytes:
+    """A digest file's bytes. One that cannot be read (a folder or a broken link in its name)
+    refuses the verification, saying which: whoever can write the folder must not be able to
+    turn it into a traceback that reports nothing."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise DigestStoreError(f"digest {path} cannot be read: {error.strerror or error}") from None
 
 
 class BlobDigestStore:

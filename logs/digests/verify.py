@@ -62,7 +62,12 @@ def _database_digest(number, payload: str, signature: bytes) -> SignedDigest:
     import base64
     import json
 
-    document = json.loads(payload)
+    try:
+        document = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise DigestFormatError(f"database digest row #{number}: not JSON") from None
+    if not isinstance(document, dict):
+        raise DigestFormatError(f"database digest row #{number}: not a JSON object")
     document["signature"] = base64.b64encode(signature).decode("ascii")
     return parse_digest(json.dumps(document).encode(), f"database digest row #{number}")
 

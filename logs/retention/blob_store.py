@@ -287,7 +287,7 @@ class BlobStore(ArchiveStore):
             return None
         try:
             document = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ArchiveStoreError(f"{where} is not JSON") from None
         return document if name.startswith("events-") else check_manifest(document, where)
 

@@ -142,7 +142,7 @@ class LocalStore(ArchiveStore):
         path = self.directory / run / MANIFEST_NAME
         try:
             return check_manifest(json.loads(path.read_text(encoding="utf-8")), str(path))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ArchiveStoreError(f"{path} is not a retention archive manifest") from None
 
     @contextlib.contextmanager

@@ -250,3 +250,15 @@ def test_an_unknown_archive_compression_stops_the_portal_from_starting(tmp_path)
     completed = manage(database, "check", AUDITPORTAL_ARCHIVE_COMPRESSION="lzma", timeout=60)
     assert completed.returncode != 0
     assert "AUDITPORTAL_ARCHIVE_COMPRESSION is 'lzma': use zstd or gzip" in completed.stderr
+
+
+@pytest.mark.parametrize(
+    "content", [b"not json", b"[" * 100_000 + b"]" * 100_000, b'{"status": "done"}']
+)
+def test_a_manifest_that_is_not_one_is_refused_naming_it(tmp_path, content):
+    """Whoever can write the archive folder may put anything in a manifest."""
+    run = tmp_path / "retention-x"
+    run.mkdir()
+    (run / "manifest.json").write_bytes(content)
+    with pytest.raises(ArchiveStoreError, match="manifest.json"):
+        LocalStore(tmp_path).load_manifest("retention-x")

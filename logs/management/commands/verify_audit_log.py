@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from auditportal_verify.digests import load_public_key
+from logs.digests.keys import SigningKeyError, signing_key
 from logs.digests.verify import verify_digests
 from logs.integrity import verify_chain
 from logs.management.progress import ProgressBar
@@ -32,6 +33,14 @@ class Command(BaseCommand):
             keys = [load_public_key(path) for path in public_key] if public_key else None
         except (OSError, ValueError) as error:
             raise CommandError(f"--public-key: {error}") from None
+        if keys is None:
+            # The configured key's public half, read before the walk: a key that cannot be
+            # read stops the command at once, saying why.
+            try:
+                key = signing_key()
+            except SigningKeyError as error:
+                raise CommandError(str(error)) from None
+            keys = [key.public_key()] if key else []
         total = AuditEvent.objects.count() if self.stderr.isatty() else 0
         with ProgressBar("verifying", total=total, unit="events") as bar:
             result = verify_chain(on_progress=bar.update_to)
