@@ -60,9 +60,17 @@ def create_key_files(path: Path) -> tuple[Path, str]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     public_path = path.with_name(path.name + ".pub")
+    # Both files claimed before either is written: a .pub already there must not leave a new
+    # private key behind without its public half (and a second run refusing over it).
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        public_stream = open(public_path, "xb")  # noqa: SIM115 - closed below
+    except OSError:
+        os.close(descriptor)
+        path.unlink()
+        raise
     with os.fdopen(descriptor, "wb") as stream:
         stream.write(private)
-    with open(public_path, "xb") as stream:
-        stream.write(public)
+    with public_stream:
+        public_stream.write(public)
     return public_path, fingerprint(key.public_key())

@@ -236,6 +236,25 @@ def test_create_signing_key_writes_a_private_file_and_never_overwrites(tmp_path)
     assert path.read_bytes() == before
 
 
+def test_a_public_half_already_there_leaves_no_private_key_behind(tmp_path):
+    path = tmp_path / "signing.pem"
+    (tmp_path / "signing.pem.pub").write_text("someone else's\n")
+    with pytest.raises(CommandError, match=r"signing.pem.pub exists"):
+        call_command("create_signing_key", str(path), stdout=StringIO())
+    assert not path.exists()
+    assert (tmp_path / "signing.pem.pub").read_text() == "someone else's\n"
+    # Once the stray file is moved away, the same command makes the pair.
+    (tmp_path / "signing.pem.pub").unlink()
+    call_command("create_signing_key", str(path), stdout=StringIO())
+    assert path.exists() and (tmp_path / "signing.pem.pub").exists()
+
+
+@pytest.mark.parametrize("file", ["", ".", "/", ".."])
+def test_a_path_naming_no_file_is_refused(file):
+    with pytest.raises(CommandError, match="names no file"):
+        call_command("create_signing_key", file, stdout=StringIO())
+
+
 def test_import_batches_are_unaffected_by_digests(signing):
     import_file(GRAPH_PAGE)
     assert ImportBatch.objects.get().status == ImportBatch.Status.COMPLETED

@@ -17,6 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, **options):
         path = Path(file)
+        if path.name in ("", ".", ".."):
+            raise CommandError(f"{file!r} names no file to write the key to.")
         try:
             public, fingerprint = create_key_files(path)
         except FileExistsError as error:
