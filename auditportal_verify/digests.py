@@ -72,9 +72,17 @@ def fingerprint(key: Ed25519PublicKey) -> str:
     return "SHA256:" + hashlib.sha256(raw_public_key(key)).hexdigest()
 
 
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
 def load_public_key(path) -> Ed25519PublicKey:
     """An Ed25519 public key from a PEM file (a private key file gives its public half)."""
-    data = Path(path).read_bytes()
+    with open(path, "rb") as stream:
+        # A PEM Ed25519 key is a few hundred bytes: read no more than a key could be, so that
+        # a path such as /dev/zero is refused rather than read until memory runs out.
+        data = stream.read(MAX_KEY_FILE_BYTES + 1)
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise ValueError(f"{path}: not a PEM Ed25519 key (over {MAX_KEY_FILE_BYTES:,} bytes)")
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError:

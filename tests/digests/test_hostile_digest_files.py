@@ -61,3 +61,9 @@ def test_an_export_line_nested_past_the_parser_is_named(signing):
     out = StringIO()
     assert verify_offline(export, signing.digest_dir, [signing.public_key], out=out) == 2
     assert f"{export}: line 2: not an export line: nested too deep" in out.getvalue()
+
+
+def test_a_public_key_path_that_never_ends_is_refused(signing):
+    store_events(1)
+    with pytest.raises(CommandError, match=r"--public-key: /dev/zero: not a PEM Ed25519 key"):
+        call_command("verify_audit_log", "--public-key", "/dev/zero", stdout=StringIO())
