@@ -51,6 +51,7 @@ from logs.retention.stores import (
     ArchiveBusyError,
     ArchiveStore,
     ArchiveStoreError,
+    check_entry,
     check_manifest,
     manifest_bytes,
 )
@@ -270,7 +271,8 @@ class BlobStore(ArchiveStore):
             if blob.name.endswith(ENTRY_SUFFIX)
         )
         for blob_name in entries:
-            entry = self._read_json(run, blob_name.rsplit("/", 1)[1])
+            name = blob_name.rsplit("/", 1)[1]
+            entry = check_entry(self._read_json(run, name), self.file_location(run, name))
             manifest["files"].append(entry)
             add_totals(manifest, entry)
         return manifest

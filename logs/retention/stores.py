@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,7 +97,41 @@ def check_manifest(manifest: dict, where: str) -> dict:
 
     if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
         raise ArchiveStoreError(f"{where} is not a retention archive manifest")
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        raise ArchiveStoreError(f"{where}: field 'files': not a list")
+    for number, entry in enumerate(files, start=1):
+        check_entry(entry, f"{where}: file {number}")
     return manifest
+
+
+# What a run writes (logs.retention.archive): events-0001.ndjson.zst, or .gz before zstd.
+_FILE_NAME = re.compile(r"events-[0-9]{4,9}\.ndjson\.(zst|gz)")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def check_entry(entry, where: str) -> dict:
+    """A manifest's file entry as a run writes it, as far as reading the archive back relies
+    on it. Whoever can write the archive may put anything there: a name such as
+    ``../../home/x`` would have had a file outside the download folder written and deleted."""
+    if not isinstance(entry, dict):
+        raise ArchiveStoreError(f"{where}: not a JSON object")
+    name, sha256, events = entry.get("name"), entry.get("sha256"), entry.get("events")
+    if not isinstance(name, str) or not _FILE_NAME.fullmatch(name):
+        raise ArchiveStoreError(f"{where}: field 'name': not an archive file name: {name!r:.80}")
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise ArchiveStoreError(f"{where}: field 'sha256': not a SHA-256 in hexadecimal")
+    if type(events) is not int or events < 0:
+        raise ArchiveStoreError(f"{where}: field 'events': not a count")
+    categories = entry.get("categories", {})
+    if not isinstance(categories, dict) or not all(
+        type(count) is int for count in categories.values()
+    ):
+        raise ArchiveStoreError(f"{where}: field 'categories': not counts by category")
+    for field in ("oldest", "newest"):
+        if not isinstance(entry.get(field), str | None):
+            raise ArchiveStoreError(f"{where}: field {field!r}: not a date")
+    return entry
 
 
 class LocalStore(ArchiveStore):

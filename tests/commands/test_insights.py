@@ -59,7 +59,7 @@ def test_bad_dates_and_services_are_errors_a_person_can_act_on():
         run("--since", "last tuesday")
     with pytest.raises(CommandError, match="--service"):
         run("--service", "Nope")
-    with pytest.raises(CommandError, match="--until.*give since too"):
+    with pytest.raises(CommandError, match=r"--until.*give since too"):
         run("--until", "0001-01-01T00:00:00Z")
 
 

@@ -249,3 +249,24 @@ def test_a_stopped_run_in_the_container_is_reported_then_finished(azurite, blob_
     finished = ArchiveRun.load(open_store(url), stopped.name)
     assert finished.complete and finished.manifest["purged"] == 2
     assert [entry["events"] for entry in finished.files] == [len(old)]
+
+
+def test_a_manifest_naming_a_file_outside_the_archive_is_refused(azurite, blob_container, tmp_path):
+    """Whoever can write the container may rewrite a manifest: a file name such as
+    ``../../x`` had a file outside the download folder written, imported and deleted."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("kept\n")
+    store_events(400)
+    url = azurite.url(blob_container, "archive")
+    run("--archive-url", url)
+    client = azurite.service().get_container_client(blob_container)
+    (manifest_name,) = [name for name in blobs(azurite, blob_container) if "manifest" in name]
+    manifest = json.loads(client.download_blob(manifest_name).readall())
+    manifest["files"][0]["name"] = f"../../../../../../..{victim}"
+    client.upload_blob(manifest_name, json.dumps(manifest).encode(), overwrite=True)
+
+    errors = StringIO()
+    with pytest.raises(CommandError, match=r"1 file\(s\) failed"):
+        call_command("import_audit_logs", url, stdout=StringIO(), stderr=errors)
+    assert "file 1: field 'name': not an archive file name" in errors.getvalue()
+    assert victim.read_text() == "kept\n"

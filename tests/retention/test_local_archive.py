@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from logs.models import AuditEvent
 from logs.retention import stores
-from logs.retention.archive import ArchiveRun
+from logs.retention.archive import ARCHIVE_FORMAT, ArchiveRun
 from logs.retention.compression import GZIP, ZSTD, of_file_name, of_manifest
 from logs.retention.policy import RetentionPolicy
 from logs.retention.restore import archive_files
@@ -260,5 +260,31 @@ def test_a_manifest_that_is_not_one_is_refused_naming_it(tmp_path, content):
     run = tmp_path / "retention-x"
     run.mkdir()
     (run / "manifest.json").write_bytes(content)
-    with pytest.raises(ArchiveStoreError, match="manifest.json"):
+    with pytest.raises(ArchiveStoreError, match=r"manifest\.json"):
+        LocalStore(tmp_path).load_manifest("retention-x")
+
+
+GOOD_ENTRY = {"name": "events-0001.ndjson.zst", "sha256": "0" * 64, "events": 1}
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({**GOOD_ENTRY, "name": "../../etc/passwd"}, "name"),
+        ({**GOOD_ENTRY, "name": "/tmp/x"}, "name"),
+        ({"sha256": "0" * 64, "events": 1}, "name"),
+        ({**GOOD_ENTRY, "sha256": "zz"}, "sha256"),
+        ({**GOOD_ENTRY, "events": "1"}, "events"),
+        ({**GOOD_ENTRY, "categories": {"Policy": "x"}}, "categories"),
+        ({**GOOD_ENTRY, "oldest": 5}, "oldest"),
+        ("events-0001.ndjson.zst", None),
+    ],
+)
+def test_a_manifest_entry_that_is_not_one_is_refused_naming_it(tmp_path, entry, field):
+    run = tmp_path / "retention-x"
+    run.mkdir()
+    manifest = {"format": ARCHIVE_FORMAT, "files": [GOOD_ENTRY, entry]}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    expected = f"file 2: field '{field}'" if field else "file 2: not a JSON object"
+    with pytest.raises(ArchiveStoreError, match=expected):
         LocalStore(tmp_path).load_manifest("retention-x")
