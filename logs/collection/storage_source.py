@@ -147,7 +147,26 @@ def read_blob(container, source, run: CollectionRun, blob: ListedBlob, stop) -> 
     client = container.get_blob_client(blob.name)
     while offset < blob.size and not stop.is_set():
         length = min(chunk, blob.size - offset)
-        data = client.download_blob(offset=offset, length=length).readall()
+        # The stored bytes, never unpacked: the Azure SDK would otherwise unpack a blob stored
+        # with a Content-Encoding, and the offset, counted in unpacked bytes, would pass the
+        # blob's size (counted in stored bytes) and skip whatever is appended later.
+        download = client.download_blob(offset=offset, length=length, decompress=False)
+        encoding = download.properties.content_settings.content_encoding
+        if encoding and encoding.lower() != "identity":
+            raise run.refuse_page(
+                1,
+                1,
+                [
+                    f"{source.name}, blob {blob.name}: stored with Content-Encoding {encoding}; "
+                    "a diagnostic setting writes plain JSON lines. Nothing from it was stored"
+                ],
+            )
+        data = download.readall()
+        if len(data) > length:
+            raise CollectionError(
+                f"{source.name}, blob {blob.name} from byte {offset:,}: the storage account "
+                f"answered {len(data):,} bytes for {length:,}; nothing from it was stored"
+            )
         end = data.rfind(b"\n")
         if end < 0:
             if offset + length >= blob.size:

@@ -2,6 +2,7 @@
 that grow between runs, a last line not yet complete, a new hour's blob, a bad line, a collector
 killed mid-blob, and two collectors at once."""
 
+import gzip
 import json
 import random
 import signal
@@ -9,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from azure.storage.blob import ContentSettings
 
 from logs.collection.collect import collect_source
 from logs.models import AccessRecord, AuditEvent, CollectedBlob, CollectionSource, ImportBatch
@@ -229,3 +231,23 @@ def test_two_collectors_at_once_on_one_account(archive, storage_process):
     assert stored_ids(storage_process) == sorted(record["id"] for record in records)
     new = all_rows(storage_process, "SELECT SUM(records_new) FROM logs_importbatch")[0][0]
     assert new == len(records)
+
+
+@pytest.mark.django_db
+def test_a_blob_stored_with_a_content_encoding_is_refused_and_its_offset_kept(
+    archive, storage_source
+):
+    """The Azure SDK unpacked such a blob: its offset, counted in unpacked bytes, passed the
+    blob's size, and whatever was appended later was never read."""
+    lines = b"".join(monitor_line(record) for record in known_records(5, prefix="gz"))
+    name = hour_blob(1)
+    blob = archive.container.get_blob_client(name)
+    blob.create_append_blob(content_settings=ContentSettings(content_encoding="gzip"))
+    blob.append_block(gzip.compress(lines))
+
+    result = collect_source(storage_source)
+
+    assert not result.ok
+    assert f"diagnostics, blob {name}: stored with Content-Encoding gzip" in result.errors[0]
+    assert AuditEvent.objects.count() == 0
+    assert not CollectedBlob.objects.filter(name=name, offset__gt=0).exists()
