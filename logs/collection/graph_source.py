@@ -17,6 +17,7 @@ and every wait is cut short when the collector is asked to stop.
 import asyncio
 import collections
 import email.utils
+import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -231,6 +232,41 @@ class GraphPages:
                 raise Stopped
 
 
+class _LoopCheck:
+    """Whether a run's pages go round in a circle. Graph may answer an empty page whose
+    nextLink asks again, so a link followed twice is not wrong in itself; the same address
+    answering the same bytes again is, and would be read for ever. A link followed
+    ``MAX_FOLLOWS`` times is refused whatever it answers."""
+
+    MAX_FOLLOWS = 100
+
+    def __init__(self):
+        self.answers: dict[tuple[str | None, bytes], int] = {}
+        self.follows: dict[str, int] = {}
+
+    def refusal(self, link: str | None, content: bytes, next_link: str | None, number: int):
+        """Why the page ``number`` (read from ``link``, None for the first) ends the run, or
+        None."""
+        answer = (link, hashlib.sha256(content).digest())
+        if answer in self.answers:
+            return (
+                f"the address page {self.answers[answer]} was read from answered the same "
+                "again; the pages would repeat without end. What was read so far is stored"
+            )
+        self.answers[answer] = number
+        if next_link is None:
+            return None
+        if urlsplit(next_link).scheme.lower() not in ("http", "https"):
+            return f"its @odata.nextLink is not an http(s) address: {next_link[:200]!r}"
+        self.follows[next_link] = self.follows.get(next_link, 0) + 1
+        if self.follows[next_link] > self.MAX_FOLLOWS:
+            return (
+                f"its @odata.nextLink has been given {self.MAX_FOLLOWS} times; the pages would "
+                "repeat without end. What was read so far is stored"
+            )
+        return None
+
+
 def next_link_of(content: bytes) -> str | None:
     try:
         body = orjson.loads(content)
@@ -287,13 +323,19 @@ def collect_graph(
     try:
         reading = ahead.submit(read, None)
         number = 1
+        loops = _LoopCheck()
+        link = None
         while True:
             content, parsed = reading.result()
             next_link = next_link_of(content)
-            reading = ahead.submit(read, next_link) if next_link else None
+            refusal = loops.refusal(link, content, next_link, number)
+            reading = ahead.submit(read, next_link) if next_link and not refusal else None
             store_graph_page(run, parsed, where=f"page {number}")
+            if refusal:
+                raise CollectionError(f"{source.name}, page {number}: {refusal}")
             if reading is None or pages.stop.is_set():
                 break
+            link = next_link
             number += 1
             where = f"page {number}"
     except APIError as error:

@@ -104,7 +104,9 @@ class FaultProxy:
     ``retry_after``), ``"drop"`` (the origin's answer cut mid-body, the connection closed),
     ``"bad"`` (the origin's page with one record's activityDateTime made unreadable),
     ``"empty"`` (an empty page whose nextLink asks for this page again),
-    ``"slow"`` (the origin's answer after ``slow_seconds``); then ``otherwise``."""
+    ``"slow"`` (the origin's answer after ``slow_seconds``), ``"loop"`` (the origin's page
+    whose nextLink is this page again), ``"file"`` (whose nextLink is a file:// address);
+    then ``otherwise``."""
 
     origin: str
     plan: list[str] = field(default_factory=list)
@@ -141,6 +143,14 @@ class FaultProxy:
                     # As Graph may: an empty page whose nextLink leads on (here, to this page).
                     link = f"{proxy.url}{self.path}"
                     body = json.dumps({"value": [], "@odata.nextLink": link}).encode()
+                if fault in ("loop", "file") and status == 200:
+                    # The origin's page, its nextLink this page again (the same answer for
+                    # ever) or an address that is not http.
+                    page = json.loads(body)
+                    page["@odata.nextLink"] = (
+                        f"{proxy.url}{self.path}" if fault == "loop" else "file:///etc/passwd"
+                    )
+                    body = json.dumps(page).encode()
                 if fault == "bad" and status == 200:
                     page = json.loads(body)
                     page["value"][len(page["value"]) // 2]["activityDateTime"] = "not a date"

@@ -81,6 +81,29 @@ def test_an_empty_page_with_a_next_link_is_followed(graph_source, origin, proxy)
     assert stored_ids() == sorted(origin.ids)
 
 
+def test_pages_that_repeat_for_ever_end_the_run_after_storing_what_was_read(
+    graph_source, origin, proxy
+):
+    proxy.otherwise = "loop"
+    result = collect_source(graph_source)
+    assert not result.ok
+    assert "page 3: the address page 2 was read from answered the same again" in (result.errors[0])
+    # Three requests, the same page each time: stored once, twice a duplicate.
+    assert len(proxy.seen) == 3
+    assert result.new > 0 and result.duplicate == 2 * result.new
+
+
+def test_a_next_link_that_is_not_http_is_refused_before_it_is_sent(graph_source, proxy):
+    proxy.otherwise = "file"
+    result = collect_source(graph_source)
+    assert not result.ok
+    assert (
+        "page 1: its @odata.nextLink is not an http(s) address: 'file:///etc/passwd'"
+        in (result.errors[0])
+    )
+    assert len(proxy.seen) == 1 and result.new > 0
+
+
 def test_retry_after_is_honoured_before_the_request_is_sent_again(graph_source, proxy):
     proxy.retry_after = "2"
     proxy.plan = ["429"]
