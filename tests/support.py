@@ -2,11 +2,13 @@
 what a list response shows. Plain functions and constants; the fixtures are in conftest.py."""
 
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 # Hypothesis settings for a property test that reads the test database: each example is a few
 # queries (so no deadline), and the database fixtures are function-scoped on purpose (the
@@ -15,6 +17,20 @@ DATABASE_EXAMPLES = settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# Aware date-times at any UTC offset a date-time text can carry, and the ends of Python's
+# range at such offsets, where the date has no UTC equivalent (year 1 at +05:00).
+_OFFSETS = st.timedeltas(
+    min_value=-timedelta(hours=23, minutes=59), max_value=timedelta(hours=23, minutes=59)
+)
+DATES_AT_ANY_OFFSET = st.one_of(
+    st.datetimes(timezones=st.builds(timezone, _OFFSETS)),
+    st.builds(
+        lambda moment, offset: moment.replace(tzinfo=timezone(offset)),
+        st.sampled_from([datetime.min, datetime.max]),
+        _OFFSETS,
+    ),
 )
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"

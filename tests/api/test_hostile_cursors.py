@@ -6,14 +6,14 @@ nested past the parser's depth each ended in a 500 on some list."""
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logs.filters import ORDERINGS
-from tests.support import EVENTS_URL
+from tests.support import DATES_AT_ANY_OFFSET, EVENTS_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +24,7 @@ LISTS = [
     ("/api/v1/activities/", None),
     ("/api/v1/initiators/", None),
 ]
-OFFSETS = st.timedeltas(
-    min_value=-timedelta(hours=23, minutes=59), max_value=timedelta(hours=23, minutes=59)
-)
-DATES = st.one_of(
-    st.datetimes(timezones=st.builds(timezone, OFFSETS)),
-    # The ends of the range, where an offset leaves no UTC equivalent.
-    st.builds(
-        lambda moment, offset: moment.replace(tzinfo=timezone(offset)),
-        st.sampled_from([datetime.min, datetime.max]),
-        OFFSETS,
-    ),
-).map(datetime.isoformat)
+DATES = DATES_AT_ANY_OFFSET.map(datetime.isoformat)
 KEY_VALUES = st.one_of(
     st.none(),
     st.booleans(),

@@ -9,7 +9,6 @@ lexer and reach the parser and the translator. Derandomized and bounded, for CI.
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.graph.support import V1_LIST
+from tests.support import DATES_AT_ANY_OFFSET
 
 pytestmark = pytest.mark.django_db
 
@@ -139,22 +139,9 @@ def test_any_paging_option_is_answered_or_refused(graph, six_events, top, orderb
     assert_answered(graph.get(V1_LIST, query), query)
 
 
-OFFSETS = st.timedeltas(
-    min_value=-timedelta(hours=23, minutes=59), max_value=timedelta(hours=23, minutes=59)
-)
-
-
 @FUZZ
 @given(
-    moment=st.one_of(
-        st.datetimes(timezones=st.builds(timezone, OFFSETS)),
-        # The ends of the range, where an offset leaves no UTC equivalent.
-        st.builds(
-            lambda moment, offset: moment.replace(tzinfo=timezone(offset)),
-            st.sampled_from([datetime.min, datetime.max]),
-            OFFSETS,
-        ),
-    ),
+    moment=DATES_AT_ANY_OFFSET,
     pk=st.integers(min_value=-(2**70), max_value=2**70),
     order=st.sampled_from(["asc", "desc", "sideways", None, 1]),
 )
