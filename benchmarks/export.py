@@ -36,12 +36,13 @@ RAW_QUERIES = [
               e.result_reason, e.initiator_user_agent, i.kind, i.user_display_name,
               i.app_display_name, i.user_object_id, i.user_principal_name,
               e.initiator_ip_address, i.home_tenant_id, i.home_tenant_name,
-              i.service_principal_id, i.service_principal_name, e.additional_details
+              i.service_principal_id, i.service_principal_name, d.entries
          FROM logs_auditevent e
          JOIN logs_service s ON s.id = e.service_id
          JOIN logs_category c ON c.id = e.category_id
          JOIN logs_activity a ON a.id = e.activity_id
          LEFT JOIN logs_initiator i ON i.id = e.initiator_id
+         LEFT JOIN logs_detailslist d ON d.id = e.details_list_id
         ORDER BY e.activity_datetime DESC, e.id DESC
         LIMIT {limit}""",
     f"""SELECT event_id, position, type, display_name, object_id, user_principal_name

@@ -62,6 +62,7 @@ from logs.lookup_seals import verify_lookups
 from logs.originals.codec import UnreadableOriginal
 from logs.originals.dictionaries import text_reader
 
+DETAILS_TABLE = "logs_detailslist"
 CHECKPOINT_SALT = "auditportal.integrity.ChainCheckpoint"
 VERIFY_CHUNK = 10_000
 # Where the original is among the chained fields that follow the entra id in a walked row
@@ -256,7 +257,9 @@ def _event_rows_sql() -> str:
         f"SELECT chain_seq, id, chain_link, entra_id, {utc_text_sql('activity_datetime')}, "
         "service_id, category_id, activity_id, operation_type, result, result_reason, "
         "correlation_id, initiator_id, initiator_ip_address, initiator_user_agent, "
-        "source_format, original, normalisation_notes, additional_details "
+        "source_format, original, normalisation_notes, "
+        # The event's details list (a lookup row, or none: an empty list).
+        f"coalesce((SELECT entries FROM {DETAILS_TABLE} WHERE id = details_list_id), '[]') "
         f"FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
     )
 

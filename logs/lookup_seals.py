@@ -84,6 +84,13 @@ LOOKUPS = {
             "initiator", "logs_initiator", "identity_key", INITIATOR_FIELDS, "initiator_id"
         ),
         SealedLookup("target name", "logs_targetname", "name", ("name", "folded"), None),
+        SealedLookup(
+            "additional details",
+            "logs_detailslist",
+            "digest",
+            ("digest", "entries"),
+            "details_list_id",
+        ),
     )
 }
 
@@ -151,11 +158,6 @@ def seal_new_rows(connection, lookup: SealedLookup, keys=None) -> int:
             )
             sealed += len(rows)
     return sealed
-
-
-def seal_all_rows(connection) -> int:
-    """Seal every lookup row not sealed yet (the migration that introduced seals)."""
-    return sum(seal_new_rows(connection, lookup) for lookup in LOOKUPS.values())
 
 
 # Verification -------------------------------------------------------------------------------

@@ -248,6 +248,9 @@ class AuditEventSerializer(ReadOnlyFieldsMixin, serializers.ModelSerializer):
 
 class AuditEventDetailSerializer(AuditEventSerializer):
     targets = TargetDetailSerializer(many=True, read_only=True)
+    additional_details = serializers.JSONField(
+        read_only=True, help_text="The record's additionalDetails: key and value pairs."
+    )
     annotations = AnnotationSerializer(many=True, read_only=True)
     original = serializers.SerializerMethodField(
         help_text="The record exactly as the source sent it, parsed from its JSON text."

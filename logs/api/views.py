@@ -211,6 +211,7 @@ class AuditEventViewSet(ReadOnlyAPIViewSet):
         if self.action == "retrieve":
             return (
                 events.defer(None)
+                .select_related("details_list")
                 .prefetch_related(None)
                 .prefetch_related(
                     Prefetch("targets", Target.objects.prefetch_related("modified_properties")),

@@ -15,7 +15,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 
-import orjson
 from django.db import connection, transaction
 
 from logs.derived_rows import Underivable, rederived_record
@@ -37,6 +36,7 @@ from logs.models import (
     Annotation,
     AuditEvent,
     Category,
+    DetailsList,
     Initiator,
     ModifiedProperty,
     Service,
@@ -44,6 +44,7 @@ from logs.models import (
     TargetName,
 )
 from logs.models.digest_field import digest_bytes, digest_text
+from logs.models.lookups import details_text
 from logs.originals.codec import Dictionary, UnreadableOriginal, pack
 from logs.originals.dictionaries import text_reader, writing_dictionary
 from logs.partitions import ensure_partitions
@@ -73,7 +74,7 @@ EVENT_COLUMNS = [
     "initiator_id",
     "initiator_ip_address",
     "initiator_user_agent",
-    "additional_details",
+    "details_list_id",
     "original",
     "source_format",
     "import_batch_id",
@@ -146,6 +147,7 @@ class LookupCache:
     def __init__(self):
         self._names = {Service: {}, Category: {}, Activity: {}}
         self._initiators = {}
+        self._details: dict[str, int] = {}
         self._target_names: set[str] = set()
 
     def copy(self) -> "LookupCache":
@@ -154,6 +156,7 @@ class LookupCache:
         copied = LookupCache()
         copied._names = {model: dict(known) for model, known in self._names.items()}
         copied._initiators = dict(self._initiators)
+        copied._details = dict(self._details)
         copied._target_names = set(self._target_names)
         return copied
 
@@ -170,6 +173,14 @@ class LookupCache:
         if missing:
             model.objects.bulk_create([model(name=name) for name in missing], ignore_conflicts=True)
             known.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+        return known
+
+    def details_ids(self, texts) -> dict:
+        """Canonical details text (``details_text``) → DetailsList id, storing new lists."""
+        known = self._details
+        missing = {text for text in texts if text and text not in known}
+        if missing:
+            known.update(DetailsList.ids_for(missing))
         return known
 
     def initiator_ids(self, initiators) -> dict:
@@ -211,6 +222,9 @@ class ReservedBatch:
     categories: dict
     activities: dict
     initiators: dict
+    # Each record's details as canonical text ("" for none), and text → DetailsList id.
+    details_texts: list[str]
+    details: dict
     event_ids: list[int]
     target_ids: list[int]
     # What the originals are packed with (logs.originals): asked of the database with each
@@ -490,12 +504,18 @@ class EventLoader:
         ensure_partitions({record.activity_datetime for record in records})
         self.new_event_ids.extend(event_ids)
         self._find_cross_format_duplicates(records, event_ids)
+        details_texts = [
+            details_text(record.additional_details) if record.additional_details else ""
+            for record in records
+        ]
         return ReservedBatch(
             records=records,
             services=self.lookups.name_ids(Service, {r.service for r in records}),
             categories=self.lookups.name_ids(Category, {r.category for r in records}),
             activities=self.lookups.name_ids(Activity, {r.activity for r in records}),
             initiators=self.lookups.initiator_ids([r.initiator for r in records if r.initiator]),
+            details_texts=details_texts,
+            details=self.lookups.details_ids(details_texts),
             event_ids=event_ids,
             target_ids=reserve(Target, sum(len(r.targets) for r in records)),
             dictionary=writing_dictionary(connection),
@@ -511,7 +531,10 @@ class EventLoader:
         targets = []  # (event id, position, TargetRecord, the event's copies)
         source_format = self.source_format
         dictionary = batch.dictionary
-        for event_id, r in zip(batch.event_ids, batch.records, strict=True):
+        details_ids = batch.details
+        for event_id, r, details in zip(
+            batch.event_ids, batch.records, batch.details_texts, strict=True
+        ):
             service_id = services[r.service]
             category_id = categories[r.category]
             activity_id = activities[r.activity]
@@ -552,7 +575,7 @@ class EventLoader:
                     initiator_id,
                     r.initiator_ip_address,
                     r.initiator_user_agent,
-                    orjson.dumps(r.additional_details).decode() if r.additional_details else "[]",
+                    details_ids[details] if details else None,
                     pack(r.original, dictionary),
                     source_format,
                     batch_id,

@@ -13,13 +13,22 @@ Reversible: going back drops the triggers and the seals.
 from django.db import migrations, models
 
 from logs import sqlite_triggers
-from logs.lookup_seals import LOOKUPS, SEAL_TABLE, seal_all_rows
+from logs.lookup_seals import LOOKUPS, SEAL_TABLE, seal_new_rows
 
-POSTGRES_TABLES = [*LOOKUPS, SEAL_TABLE]
+# The lookup tables there were then; later ones are sealed and triggered by their own migration.
+LOOKUP_TABLES = [
+    "logs_service",
+    "logs_category",
+    "logs_activity",
+    "logs_initiator",
+    "logs_targetname",
+]
+POSTGRES_TABLES = [*LOOKUP_TABLES, SEAL_TABLE]
 
 
 def seal_stored_rows(apps, schema_editor):
-    seal_all_rows(schema_editor.connection)
+    for table in LOOKUP_TABLES:
+        seal_new_rows(schema_editor.connection, LOOKUPS[table])
 
 
 def create_triggers(apps, schema_editor):

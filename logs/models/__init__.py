@@ -9,7 +9,14 @@ from logs.models.events import AuditEvent, ModifiedProperty, Target
 from logs.models.holds import LegalHold, LegalHoldRelease
 from logs.models.imports import ImportBatch
 from logs.models.integrity import ChainCheckpoint, LookupSeal
-from logs.models.lookups import Activity, Category, Initiator, Service, TargetName
+from logs.models.lookups import (
+    Activity,
+    Category,
+    DetailsList,
+    Initiator,
+    Service,
+    TargetName,
+)
 from logs.models.preferences import ColumnPreference
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "CollectionSource",
     "ColumnPreference",
     "CompressionDictionary",
+    "DetailsList",
     "ImportBatch",
     "Initiator",
     "LegalHold",

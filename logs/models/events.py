@@ -1,16 +1,24 @@
 """Audit events, their targets and the properties each change modified."""
 
 from django.db import connections, models, router, transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Value
+from django.db.models.functions import Coalesce
 
 from logs.display_time import utc_text
 from logs.hash_chain import ChainAppender, chain_datetime, event_appended
+from logs.immutability import ImmutableRecordError
 from logs.models.annotations import Annotation
 from logs.models.digest_field import DigestField
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
-from logs.models.lookups import TargetName
+from logs.models.lookups import DetailsList, TargetName, details_text
 from logs.originals.field import PackedTextField
 from logs.partitions import ensure_partitions
+
+
+def additional_details():
+    """An event's ``additionalDetails`` in a query: its shared list, or an empty one (no row)."""
+    return Coalesce("details_list__entries", Value([], output_field=models.JSONField()))
+
 
 # Where ``with_listed_targets()`` puts each event's targets, as a list.
 LISTED_TARGETS = "listed_targets"
@@ -97,7 +105,19 @@ class AuditEvent(ImmutableModel):
     )
     initiator_ip_address = models.CharField("initiator IP address", max_length=64, blank=True)
     initiator_user_agent = models.TextField("user agent", blank=True)
-    additional_details = models.JSONField(default=list, blank=True)
+    # ``additionalDetails``, one shared row per distinct list (``additional_details`` reads it);
+    # null when the source sent none.
+    details_list = models.ForeignKey(
+        "logs.DetailsList",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
+        editable=False,
+        verbose_name="additional details",
+    )
     # Stored compressed, read back as the same text (logs.originals).
     original = PackedTextField(help_text="The record as the source sent it (JSON).")
     source_format = models.CharField(max_length=32)
@@ -180,9 +200,13 @@ class AuditEvent(ImmutableModel):
         if not self._state.adding or self.chain_seq is not None:
             return super().save(*args, **kwargs)
         with transaction.atomic(using=kwargs.get("using")):
+            using = kwargs.get("using") or router.db_for_write(AuditEvent, instance=self)
+            entries = getattr(self, "_pending_details", None)
+            if entries:
+                text = details_text(entries)
+                self.details_list_id = DetailsList.ids_for([text], using=using)[text]
             self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
             # Its month's partition (PostgreSQL), under the chain lock just taken.
-            using = kwargs.get("using") or router.db_for_write(AuditEvent, instance=self)
             ensure_partitions([self.activity_datetime], connections[using])
             super().save(*args, **kwargs)
             event_appended.send(sender=AuditEvent, event=self)
@@ -205,6 +229,21 @@ class AuditEvent(ImmutableModel):
             self.source_format,
             self.original,
         ) + ((self.normalisation_notes,) if self.normalisation_notes else ())
+
+    @property
+    def additional_details(self):
+        """The event's ``additionalDetails`` (a list; empty when the source sent none)."""
+        if self._state.adding and hasattr(self, "_pending_details"):
+            return self._pending_details
+        return self.details_list.entries if self.details_list_id is not None else []
+
+    @additional_details.setter
+    def additional_details(self, entries) -> None:
+        """A new event's details, given as a list (``AuditEvent(additional_details=[...])``):
+        its shared ``DetailsList`` row is found or stored when the event is."""
+        if not self._state.adding:
+            raise ImmutableRecordError(type(self).__name__, "changing a stored record")
+        self._pending_details = entries
 
     @property
     def notes(self) -> list[dict]:

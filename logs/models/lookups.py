@@ -6,6 +6,9 @@ changed (the ORM refuses, and so do database triggers, on both databases), and s
 (logs.lookup_seals) so that verify_audit_log finds a change made around both.
 """
 
+import hashlib
+
+import orjson
 from django.db import connections, models, transaction
 
 from logs.lookup_seals import LOOKUPS, seal_new_rows
@@ -208,3 +211,53 @@ class TargetName(SealedLookup):
         rows = [cls(name=name, folded=folded(name)) for name in set(names) if name]
         if rows:
             cls.objects.using(using).bulk_create(rows, ignore_conflicts=True)
+
+
+def details_text(entries) -> str:
+    """The canonical JSON text of an event's ``additionalDetails``: compact, keys sorted, so that
+    one list is one ``DetailsList`` row whatever order its objects' keys arrived in (PostgreSQL's
+    jsonb keeps them in an order of its own anyway)."""
+    return orjson.dumps(entries, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def details_digest(text: str) -> str:
+    """The natural key of a details list: SHA-256 of its canonical text (``details_text``). A
+    list may be long, and a unique index on the text itself would refuse one longer than a
+    B-tree page allows on PostgreSQL."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class DetailsList(SealedLookup):
+    """One distinct ``additionalDetails`` list, shared by every event that carries it.
+
+    Entra repeats a handful of lists (most events carry none, most others one ``User-Agent``
+    entry), so events store a key to this row instead of the list: the event row is that much
+    smaller (migration 0031, docs/internals/storage.md). An event with no details has no row
+    (its key is null). The list is derived from the event's original, so verification compares
+    it with what the original gives (logs.derived_rows), and the row is sealed like every lookup.
+    """
+
+    NATURAL_KEY = "digest"
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    entries = models.JSONField(editable=False)
+
+    class Meta:
+        verbose_name = "additional details list"
+
+    def __str__(self):
+        return details_text(self.entries)
+
+    @classmethod
+    def ids_for(cls, texts, using: str = "default") -> dict[str, int]:
+        """Canonical text → id for these ``details_text`` texts, storing (and sealing) those not
+        stored yet."""
+        by_digest = {details_digest(text): text for text in set(texts)}
+        if not by_digest:
+            return {}
+        cls.objects.using(using).bulk_create(
+            [cls(digest=digest, entries=orjson.loads(text)) for digest, text in by_digest.items()],
+            ignore_conflicts=True,
+        )
+        stored = cls.objects.using(using).filter(digest__in=by_digest).values_list("digest", "id")
+        return {by_digest[digest]: pk for digest, pk in stored}

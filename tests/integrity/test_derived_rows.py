@@ -297,13 +297,13 @@ def test_every_import_format_has_its_normaliser():
             "target",
         ),
         (
-            "UPDATE logs_auditevent SET additional_details = "
-            """'[{"key": "User-Agent", "value": "curl/8.0"}]' WHERE id = %s""",
+            # Another list's key, or one no list has: the event shows other details.
+            "UPDATE logs_auditevent SET details_list_id = details_list_id + 1 WHERE id = %s",
             "modified",
             "additional_details",
         ),
         (
-            "UPDATE logs_auditevent SET additional_details = '[]' WHERE id = %s",
+            "UPDATE logs_auditevent SET details_list_id = NULL WHERE id = %s",
             "modified",
             "additional_details",
         ),

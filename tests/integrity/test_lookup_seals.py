@@ -7,11 +7,21 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from logs.derived_rows import DerivedMismatch
 from logs.immutability import ImmutableRecordError
 from logs.ingest.generated import store_generated_records
 from logs.integrity import verify_chain
 from logs.lookup_seals import LOOKUPS, seal_of
-from logs.models import Activity, AuditEvent, Category, Initiator, LookupSeal, Service, TargetName
+from logs.models import (
+    Activity,
+    AuditEvent,
+    Category,
+    DetailsList,
+    Initiator,
+    LookupSeal,
+    Service,
+    TargetName,
+)
 from tests.factories import (
     AuditEventFactory,
     GraphDirectoryAuditFactory,
@@ -22,7 +32,7 @@ from tests.tampering import switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db
 
-LOOKUP_MODELS = [Service, Category, Activity, Initiator, TargetName]
+LOOKUP_MODELS = [Service, Category, Activity, Initiator, TargetName, DetailsList]
 
 
 def verify() -> str:
@@ -37,9 +47,11 @@ def raw(sql: str, parameters=()) -> None:
 
 
 def an_event_with_a_target(name: str) -> None:
-    """Import an event whose one target is named ``name``, as a file's event is imported."""
+    """Import an event whose one target is named ``name``, with one additional detail, as a
+    file's event is imported."""
     record = GraphDirectoryAuditFactory(
-        targetResources=[GraphTargetResourceFactory(displayName=name)]
+        targetResources=[GraphTargetResourceFactory(displayName=name)],
+        additionalDetails=[{"key": "User-Agent", "value": "Mozilla/5.0"}],
     )
     assert store_generated_records([record], label="lookup seal test").new == 1
 
@@ -81,7 +93,8 @@ def test_creating_lookups_stays_allowed_and_seals_them():
     Activity.objects.create(name="Add member to group")
     Service.objects.bulk_create([Service(name="Core Directory"), Service(name="PIM")])
     Service.objects.bulk_create([Service(name="PIM"), Service(name="B2C")], ignore_conflicts=True)
-    store_events(1, 2)
+    store_events(1)
+    an_event_with_a_target("Alex Wilber")
     sealed = {(seal.lookup, seal.row_id) for seal in LookupSeal.objects.all()}
     for lookup in LOOKUPS.values():
         with connection.cursor() as cursor:
@@ -106,6 +119,8 @@ def test_creating_lookups_stays_allowed_and_seals_them():
         "UPDATE logs_category SET name = 'Nothing happened'",
         "UPDATE logs_initiator SET user_principal_name = 'nobody@contoso.com'",
         "UPDATE logs_targetname SET name = 'nobody'",
+        """UPDATE logs_detailslist SET entries = '[{"key": "User-Agent", "value": "curl"}]'""",
+        "DELETE FROM logs_detailslist",
         "UPDATE logs_lookupseal SET seal = seal",
         "DELETE FROM logs_activity",
         "DELETE FROM logs_initiator",
@@ -249,3 +264,21 @@ def test_verify_reports_an_event_whose_lookup_and_seal_were_deleted(triggers_off
     broken = verify_chain().broken
     assert (broken.kind, broken.event_id) == ("missing", event.pk)
     assert f"the event shows activity {event.activity_id}, which is not stored" in broken.detail
+
+
+def test_verify_finds_a_changed_details_list_by_its_seal_and_on_every_event_showing_it(
+    triggers_off,
+):
+    an_event_with_a_target("Alex Wilber")
+    an_event_with_a_target("Megan Bowen")
+    shown = events_of(details_list__isnull=False)
+    assert len(shown) == 2 and DetailsList.objects.count() == 1
+    raw("""UPDATE logs_detailslist SET entries = '[{"key": "User-Agent", "value": "curl"}]'""")
+
+    result = verify_chain()
+    pk = DetailsList.objects.get().pk
+    assert f"additional details {pk}: its entries no longer matches its seal" in (
+        result.broken.detail
+    )
+    assert f"2 events show it (event ids {shown[0]}, {shown[1]})" in result.broken.detail
+    assert result.derived == [DerivedMismatch("modified", "additional_details", shown, 2)]

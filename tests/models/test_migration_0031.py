@@ -1,0 +1,111 @@
+"""Migration 0031 stores each distinct ``additionalDetails`` list once (``DetailsList``) and
+gives events a key to it; going back writes each event's list into its row again. What every
+event shows is the same before and after, the lists are sealed, the chain and the derived rows
+verify, and the triggers still refuse changes, on both databases."""
+
+import orjson
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+
+from logs.ingest.generated import store_generated_records
+from logs.ingest.importer import import_file
+from logs.integrity import verify_chain
+from logs.models import AuditEvent, DetailsList
+from logs.models.events import additional_details
+from logs.models.lookups import details_digest, details_text
+from logs.originals import dictionaries
+from tests.factories import GraphDirectoryAuditFactory
+from tests.support import FIXTURES_DIR
+
+BEFORE = [("logs", "0030_ordering_by_event_ids")]
+DETAILS = [
+    [{"key": "User-Agent", "value": "Mozilla/5.0"}],
+    [{"value": "Member", "key": "UserType"}, {"key": "count", "value": 3}],
+    [{"key": "User-Agent", "value": "Mozilla/5.0"}],
+    [{"key": "Straße", "value": "\u00e9t\u00e9 \U0001f600"}],
+]
+
+
+def migrate(targets) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    dictionaries.forget()
+
+
+def shown_details() -> dict[int, list]:
+    return dict(
+        AuditEvent.objects.annotate(details=additional_details()).values_list("pk", "details")
+    )
+
+
+def stored_columns() -> dict[int, object]:
+    """Each event's ``additional_details`` column as migration 0030 left it, parsed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, additional_details FROM logs_auditevent")
+        return {pk: orjson.loads(text) for pk, text in cursor.fetchall()}
+
+
+def store_every_fixture_and_some_details() -> dict[int, list]:
+    for path in sorted(FIXTURES_DIR.rglob("*")):
+        if path.suffix in {".json", ".csv"}:
+            assert import_file(path).ok
+    records = [GraphDirectoryAuditFactory(additionalDetails=details) for details in DETAILS]
+    assert store_generated_records(records, label="details").new == len(DETAILS)
+    shown = shown_details()
+    assert len(shown) > 60
+    assert sum(1 for details in shown.values() if details) > 10
+    assert sum(1 for details in shown.values() if not details) > 10
+    return shown
+
+
+def test_each_event_shows_the_same_details_after_going_back_and_forward(transactional_db):
+    shown = store_every_fixture_and_some_details()
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        migrate(BEFORE)
+        assert stored_columns() == shown
+    finally:
+        migrate(leaves)
+    assert shown_details() == shown
+    assert {event.pk: event.additional_details for event in AuditEvent.objects.all()} == shown
+    # One row per distinct list, under its canonical digest; none for an empty list.
+    distinct = {details_text(details) for details in shown.values() if details}
+    rows = list(DetailsList.objects.all())
+    assert {details_text(row.entries) for row in rows} == distinct
+    assert {row.digest for row in rows} == {details_digest(text) for text in distinct}
+    assert AuditEvent.objects.filter(details_list=None).count() == sum(
+        1 for details in shown.values() if not details
+    )
+    result = verify_chain()
+    assert result.ok, (result.broken, result.derived)
+    for statement in (
+        "UPDATE logs_auditevent SET details_list_id = NULL",
+        "UPDATE logs_detailslist SET entries = '[]'",
+        "DELETE FROM logs_detailslist",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+
+
+def test_after_the_migration_an_import_shares_the_migrated_lists(transactional_db):
+    shown = store_every_fixture_and_some_details()
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    migrate(BEFORE)
+    migrate(leaves)
+    lists = DetailsList.objects.count()
+    records = [GraphDirectoryAuditFactory(additionalDetails=details) for details in DETAILS]
+    assert store_generated_records(records, label="details again").new == len(DETAILS)
+    assert DetailsList.objects.count() == lists
+    new = AuditEvent.objects.exclude(pk__in=shown).order_by("pk")
+    # As the same records stored before the migration show them (the importer keeps a detail's
+    # value only if it is text).
+    before = [shown[pk] for pk in sorted(shown)[-len(DETAILS) :]]
+    assert before[1] == [{"key": "UserType", "value": "Member"}, {"key": "count", "value": None}]
+    assert [event.additional_details for event in new.select_related("details_list")] == before
+    assert verify_chain().ok
