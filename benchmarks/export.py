@@ -33,7 +33,7 @@ EXPORTED = 250_000
 _NEWEST = "SELECT id FROM logs_auditevent ORDER BY activity_datetime DESC, id DESC LIMIT {limit}"
 RAW_QUERIES = [
     """SELECT e.activity_datetime, e.correlation_id, s.name, c.name, a.name, e.result,
-              e.result_reason, e.initiator_user_agent, i.kind, i.user_display_name,
+              e.result_reason, u.text, i.kind, i.user_display_name,
               i.app_display_name, i.user_object_id, i.user_principal_name,
               e.initiator_ip_address, i.home_tenant_id, i.home_tenant_name,
               i.service_principal_id, i.service_principal_name, d.entries
@@ -43,6 +43,7 @@ RAW_QUERIES = [
          JOIN logs_activity a ON a.id = e.activity_id
          LEFT JOIN logs_initiator i ON i.id = e.initiator_id
          LEFT JOIN logs_detailslist d ON d.id = e.details_list_id
+         LEFT JOIN logs_useragent u ON u.id = e.user_agent_id
         ORDER BY e.activity_datetime DESC, e.id DESC
         LIMIT {limit}""",
     f"""SELECT event_id, position, type, display_name, object_id, user_principal_name

@@ -63,6 +63,7 @@ from logs.originals.codec import UnreadableOriginal
 from logs.originals.dictionaries import text_reader
 
 DETAILS_TABLE = "logs_detailslist"
+USER_AGENT_TABLE = "logs_useragent"
 CHECKPOINT_SALT = "auditportal.integrity.ChainCheckpoint"
 VERIFY_CHUNK = 10_000
 # Where the original is among the chained fields that follow the entra id in a walked row
@@ -256,7 +257,9 @@ def _event_rows_sql() -> str:
     return (
         f"SELECT chain_seq, id, chain_link, entra_id, {utc_text_sql('activity_datetime')}, "
         "service_id, category_id, activity_id, operation_type, result, result_reason, "
-        "correlation_id, initiator_id, initiator_ip_address, initiator_user_agent, "
+        "correlation_id, initiator_id, initiator_ip_address, "
+        # The user agent's text, as the chain record holds it (a lookup row, or none: "").
+        f"coalesce((SELECT text FROM {USER_AGENT_TABLE} WHERE id = user_agent_id), ''), "
         "source_format, original, normalisation_notes, "
         # The event's details list (a lookup row, or none: an empty list).
         f"coalesce((SELECT entries FROM {DETAILS_TABLE} WHERE id = details_list_id), '[]') "

@@ -91,6 +91,7 @@ LOOKUPS = {
             ("digest", "entries"),
             "details_list_id",
         ),
+        SealedLookup("user agent", "logs_useragent", "digest", ("digest", "text"), "user_agent_id"),
     )
 }
 

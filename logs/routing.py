@@ -36,6 +36,8 @@ AUDIT_LOG_MODELS = frozenset(
         "logs.activity",
         "logs.initiator",
         "logs.targetname",
+        "logs.detailslist",
+        "logs.useragent",
         "logs.annotation",
         "logs.importbatch",
     }

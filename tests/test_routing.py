@@ -51,6 +51,8 @@ AUDIT_LOG_TABLES = {
     "logs_activity",
     "logs_initiator",
     "logs_targetname",
+    "logs_detailslist",
+    "logs_useragent",
     "logs_annotation",
     "logs_importbatch",
 }

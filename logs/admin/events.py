@@ -481,7 +481,13 @@ class AuditEventAdmin(RefusedLookupValues, ReadOnlyAdminMixin, admin.ModelAdmin)
             if pk is None
             else event_by_id(
                 AuditEvent.objects.select_related(
-                    "service", "category", "activity", "initiator", "import_batch", "details_list"
+                    "service",
+                    "category",
+                    "activity",
+                    "initiator",
+                    "import_batch",
+                    "details_list",
+                    "user_agent",
                 ).prefetch_related("targets__modified_properties", "annotations__created_by"),
                 pk,
             )

@@ -64,7 +64,7 @@ PAGE_FIELDS = (
     "initiator_id",
     *_INITIATOR_COLUMNS,
     "initiator_ip_address",
-    "initiator_user_agent",
+    "user_agent__text",  # None: no user agent
     "is_informational",
 )
 # AuditEventSerializer's date field, as its ModelSerializer builds it (no format, no time zone
@@ -122,7 +122,7 @@ def _initiated_by(row: dict) -> dict:
         "service_principal_id": row["initiator__service_principal_id"],
         "service_principal_name": row["initiator__service_principal_name"],
         "ip_address": row["initiator_ip_address"],
-        "user_agent": row["initiator_user_agent"],
+        "user_agent": row["user_agent__text"] or "",
     }
 
 

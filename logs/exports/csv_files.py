@@ -37,7 +37,7 @@ from django.db.models.functions import Cast, Coalesce
 from logs.columns import COLUMNS_BY_KEY
 from logs.exports.graph_records import GraphDateTime, parse_graph_datetime
 from logs.exports.selection import iter_value_chunks, targets_by_event
-from logs.models.events import additional_details
+from logs.models.events import query_additional_details, query_user_agent
 
 BYTE_ORDER_MARK = "\ufeff"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -137,7 +137,7 @@ _EVENT_CELLS = [
     # Without an initiator the importer takes the user agent from additionalDetails.
     Case(
         When(initiator__isnull=True, then=Value("")),
-        default=F("initiator_user_agent"),
+        default=query_user_agent(),
         output_field=TextField(),
     ),
     Case(
@@ -228,7 +228,7 @@ def iter_portal_text(queryset, *, neutralise_formulas: bool = True, **options):
             GraphDateTime("activity_datetime"),  # never starts with a formula trigger
             *_cells(_EVENT_CELLS, neutralise_formulas),
         ),
-        Cast(additional_details(), TextField()),
+        Cast(query_additional_details(), TextField()),
     ]
     target_cells = [CsvCells(*_cells(_TARGET_CELLS, neutralise_formulas))]
     property_cells = [CsvCells(*_cells(_PROPERTY_CELLS, neutralise_formulas))]

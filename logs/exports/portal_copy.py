@@ -26,7 +26,7 @@ from django.db import connections, transaction
 from logs.exports import csv_files
 from logs.exports.graph_records import GraphDateTime
 from logs.exports.selection import in_export_order
-from logs.models.events import additional_details
+from logs.models.events import query_additional_details
 
 # The triggers' code points: ascii() of a cell is its first character's, compared as a number
 # (taking the first character as text costs an allocation per cell, and cells are many).
@@ -71,7 +71,7 @@ def portal_select(queryset, *, neutralise_formulas: bool, oldest_first: bool, li
     event_cells = [
         GraphDateTime("activity_datetime"),  # never starts with a formula trigger
         *csv_files._cells(csv_files._EVENT_CELLS, neutralise_formulas),
-        additional_details(),
+        query_additional_details(),
     ]
     names = [f"x_{number}" for number in range(len(event_cells))]
     events = queryset.prefetch_related(None).annotate(**dict(zip(names, event_cells, strict=True)))

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 
 from logs.filters import in_events
 from logs.models import ModifiedProperty, Target
-from logs.models.events import additional_details
+from logs.models.events import query_additional_details, query_user_agent
 from logs.partitions import partitioned
 from logs.utc_text import as_utc_text
 
@@ -44,8 +44,8 @@ EVENT_COLUMNS = {
     "result_reason": F("result_reason"),
     "correlation_id": F("correlation_id"),
     "ip_address": F("initiator_ip_address"),
-    "user_agent": F("initiator_user_agent"),
-    "additional_details": additional_details(),
+    "user_agent": query_user_agent(),
+    "additional_details": query_additional_details(),
     "source_format": F("source_format"),
     "initiator_kind": F("initiator__kind"),
     "user_object_id": F("initiator__user_object_id"),

@@ -43,7 +43,7 @@ PAGE_COLUMNS = (
     "entra_id",
     "activity_datetime",
     "result",
-    "initiator_user_agent",
+    "user_agent__text",  # None: no user agent
     "source_format",
     "original",
 )

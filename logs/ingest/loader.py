@@ -42,6 +42,7 @@ from logs.models import (
     Service,
     Target,
     TargetName,
+    UserAgent,
 )
 from logs.models.digest_field import digest_bytes, digest_text
 from logs.models.lookups import details_text
@@ -73,7 +74,7 @@ EVENT_COLUMNS = [
     "correlation_id",
     "initiator_id",
     "initiator_ip_address",
-    "initiator_user_agent",
+    "user_agent_id",
     "details_list_id",
     "original",
     "source_format",
@@ -148,6 +149,7 @@ class LookupCache:
         self._names = {Service: {}, Category: {}, Activity: {}}
         self._initiators = {}
         self._details: dict[str, int] = {}
+        self._user_agents: dict[str, int] = {}
         self._target_names: set[str] = set()
 
     def copy(self) -> "LookupCache":
@@ -157,6 +159,7 @@ class LookupCache:
         copied._names = {model: dict(known) for model, known in self._names.items()}
         copied._initiators = dict(self._initiators)
         copied._details = dict(self._details)
+        copied._user_agents = dict(self._user_agents)
         copied._target_names = set(self._target_names)
         return copied
 
@@ -177,10 +180,17 @@ class LookupCache:
 
     def details_ids(self, texts) -> dict:
         """Canonical details text (``details_text``) → DetailsList id, storing new lists."""
-        known = self._details
+        return self._text_ids(DetailsList, self._details, texts)
+
+    def user_agent_ids(self, texts) -> dict:
+        """User agent → UserAgent id, storing new ones."""
+        return self._text_ids(UserAgent, self._user_agents, texts)
+
+    @staticmethod
+    def _text_ids(model, known: dict, texts) -> dict:
         missing = {text for text in texts if text and text not in known}
         if missing:
-            known.update(DetailsList.ids_for(missing))
+            known.update(model.ids_for(missing))
         return known
 
     def initiator_ids(self, initiators) -> dict:
@@ -225,6 +235,7 @@ class ReservedBatch:
     # Each record's details as canonical text ("" for none), and text → DetailsList id.
     details_texts: list[str]
     details: dict
+    user_agents: dict  # text → UserAgent id
     event_ids: list[int]
     target_ids: list[int]
     # What the originals are packed with (logs.originals): asked of the database with each
@@ -516,6 +527,7 @@ class EventLoader:
             initiators=self.lookups.initiator_ids([r.initiator for r in records if r.initiator]),
             details_texts=details_texts,
             details=self.lookups.details_ids(details_texts),
+            user_agents=self.lookups.user_agent_ids({r.initiator_user_agent for r in records}),
             event_ids=event_ids,
             target_ids=reserve(Target, sum(len(r.targets) for r in records)),
             dictionary=writing_dictionary(connection),
@@ -531,7 +543,7 @@ class EventLoader:
         targets = []  # (event id, position, TargetRecord, the event's copies)
         source_format = self.source_format
         dictionary = batch.dictionary
-        details_ids = batch.details
+        details_ids, user_agent_ids = batch.details, batch.user_agents
         for event_id, r, details in zip(
             batch.event_ids, batch.records, batch.details_texts, strict=True
         ):
@@ -574,7 +586,7 @@ class EventLoader:
                     r.correlation_id,
                     initiator_id,
                     r.initiator_ip_address,
-                    r.initiator_user_agent,
+                    user_agent_ids[r.initiator_user_agent] if r.initiator_user_agent else None,
                     details_ids[details] if details else None,
                     pack(r.original, dictionary),
                     source_format,

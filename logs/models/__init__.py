@@ -16,6 +16,7 @@ from logs.models.lookups import (
     Initiator,
     Service,
     TargetName,
+    UserAgent,
 )
 from logs.models.preferences import ColumnPreference
 
@@ -41,4 +42,5 @@ __all__ = [
     "Service",
     "Target",
     "TargetName",
+    "UserAgent",
 ]

@@ -10,14 +10,19 @@ from logs.immutability import ImmutableRecordError
 from logs.models.annotations import Annotation
 from logs.models.digest_field import DigestField
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
-from logs.models.lookups import DetailsList, TargetName, details_text
+from logs.models.lookups import DetailsList, TargetName, UserAgent, details_text
 from logs.originals.field import PackedTextField
 from logs.partitions import ensure_partitions
 
 
-def additional_details():
+def query_additional_details():
     """An event's ``additionalDetails`` in a query: its shared list, or an empty one (no row)."""
     return Coalesce("details_list__entries", Value([], output_field=models.JSONField()))
+
+
+def query_user_agent():
+    """An event's user agent in a query: its shared text, or "" (no row)."""
+    return Coalesce("user_agent__text", Value("", output_field=models.TextField()))
 
 
 # Where ``with_listed_targets()`` puts each event's targets, as a list.
@@ -33,7 +38,7 @@ class AuditEventQuerySet(ImmutableQuerySet):
         )
         return (
             self.defer("original")
-            .select_related("service", "category", "activity", "initiator")
+            .select_related("service", "category", "activity", "initiator", "user_agent")
             .prefetch_related("targets")
             .annotate(is_informational=Exists(informational))
         )
@@ -104,7 +109,18 @@ class AuditEvent(ImmutableModel):
         help_text="Empty when the source named no initiator.",
     )
     initiator_ip_address = models.CharField("initiator IP address", max_length=64, blank=True)
-    initiator_user_agent = models.TextField("user agent", blank=True)
+    # The initiator's user agent, one shared row per distinct text (``initiator_user_agent``
+    # reads it); null when the source sent none.
+    user_agent = models.ForeignKey(
+        "logs.UserAgent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
+        editable=False,
+    )
     # ``additionalDetails``, one shared row per distinct list (``additional_details`` reads it);
     # null when the source sent none.
     details_list = models.ForeignKey(
@@ -205,6 +221,9 @@ class AuditEvent(ImmutableModel):
             if entries:
                 text = details_text(entries)
                 self.details_list_id = DetailsList.ids_for([text], using=using)[text]
+            agent = getattr(self, "_pending_user_agent", "")
+            if agent:
+                self.user_agent_id = UserAgent.ids_for([agent], using=using)[agent]
             self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
             # Its month's partition (PostgreSQL), under the chain lock just taken.
             ensure_partitions([self.activity_datetime], connections[using])
@@ -229,6 +248,21 @@ class AuditEvent(ImmutableModel):
             self.source_format,
             self.original,
         ) + ((self.normalisation_notes,) if self.normalisation_notes else ())
+
+    @property
+    def initiator_user_agent(self) -> str:
+        """The initiator's user agent ("" when the source sent none)."""
+        if self._state.adding and hasattr(self, "_pending_user_agent"):
+            return self._pending_user_agent
+        return self.user_agent.text if self.user_agent_id is not None else ""
+
+    @initiator_user_agent.setter
+    def initiator_user_agent(self, text: str) -> None:
+        """A new event's user agent (``AuditEvent(initiator_user_agent=...)``): its shared
+        ``UserAgent`` row is found or stored when the event is."""
+        if not self._state.adding:
+            raise ImmutableRecordError(type(self).__name__, "changing a stored record")
+        self._pending_user_agent = text
 
     @property
     def additional_details(self):

@@ -220,26 +220,51 @@ def details_text(entries) -> str:
     return orjson.dumps(entries, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def details_digest(text: str) -> str:
-    """The natural key of a details list: SHA-256 of its canonical text (``details_text``). A
-    list may be long, and a unique index on the text itself would refuse one longer than a
-    B-tree page allows on PostgreSQL."""
+def text_digest(text: str) -> str:
+    """The natural key of a ``TextKeyedLookup`` row: the SHA-256 of its text. A value may be
+    long, and a unique index on the text itself would refuse one longer than a B-tree page
+    allows on PostgreSQL."""
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class DetailsList(SealedLookup):
-    """One distinct ``additionalDetails`` list, shared by every event that carries it.
-
-    Entra repeats a handful of lists (most events carry none, most others one ``User-Agent``
-    entry), so events store a key to this row instead of the list: the event row is that much
-    smaller (migration 0031, docs/internals/storage.md). An event with no details has no row
-    (its key is null). The list is derived from the event's original, so verification compares
-    it with what the original gives (logs.derived_rows), and the row is sealed like every lookup.
-    """
+class TextKeyedLookup(SealedLookup):
+    """A per-event value that repeats (a user agent, a details list), stored once and shared:
+    events hold a key to the row instead of the value, or null for none, and the event row is
+    that much smaller (docs/internals/storage.md). Found by the digest of its text."""
 
     NATURAL_KEY = "digest"
 
     digest = models.CharField(max_length=64, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_text(cls, digest: str, text: str) -> "TextKeyedLookup":
+        """An unsaved row holding ``text`` under ``digest``."""
+        raise NotImplementedError
+
+    @classmethod
+    def ids_for(cls, texts, using: str = "default") -> dict[str, int]:
+        """Text → id for these texts, storing (and sealing) those not stored yet."""
+        by_digest = {text_digest(text): text for text in set(texts)}
+        if not by_digest:
+            return {}
+        cls.objects.using(using).bulk_create(
+            [cls.from_text(digest, text) for digest, text in by_digest.items()],
+            ignore_conflicts=True,
+        )
+        stored = cls.objects.using(using).filter(digest__in=by_digest).values_list("digest", "id")
+        return {by_digest[digest]: pk for digest, pk in stored}
+
+
+class DetailsList(TextKeyedLookup):
+    """One distinct ``additionalDetails`` list, keyed by its canonical text (``details_text``).
+
+    Entra repeats a handful of lists: most events carry none, most others one ``User-Agent``
+    entry (migration 0031). The list is derived from the event's original, so verification
+    compares it with what the original gives (logs.derived_rows)."""
+
     entries = models.JSONField(editable=False)
 
     class Meta:
@@ -249,15 +274,20 @@ class DetailsList(SealedLookup):
         return details_text(self.entries)
 
     @classmethod
-    def ids_for(cls, texts, using: str = "default") -> dict[str, int]:
-        """Canonical text → id for these ``details_text`` texts, storing (and sealing) those not
-        stored yet."""
-        by_digest = {details_digest(text): text for text in set(texts)}
-        if not by_digest:
-            return {}
-        cls.objects.using(using).bulk_create(
-            [cls(digest=digest, entries=orjson.loads(text)) for digest, text in by_digest.items()],
-            ignore_conflicts=True,
-        )
-        stored = cls.objects.using(using).filter(digest__in=by_digest).values_list("digest", "id")
-        return {by_digest[digest]: pk for digest, pk in stored}
+    def from_text(cls, digest: str, text: str) -> "DetailsList":
+        return cls(digest=digest, entries=orjson.loads(text))
+
+
+class UserAgent(TextKeyedLookup):
+    """One distinct user agent of an event's initiator (migration 0032). The chain record holds
+    the text, read through this row, so a changed text breaks the links of its events as well
+    as the row's seal."""
+
+    text = models.TextField(editable=False)
+
+    def __str__(self):
+        return self.text
+
+    @classmethod
+    def from_text(cls, digest: str, text: str) -> "UserAgent":
+        return cls(digest=digest, text=text)

@@ -127,7 +127,7 @@ def test_a_user_agent_outside_additional_details_survives_the_round_trip(
         writer.writeheader()
         writer.writerows(rows)
     imported(without_details)
-    agents = set(AuditEvent.objects.values_list("initiator_user_agent", flat=True))
+    agents = set(AuditEvent.objects.values_list("user_agent__text", flat=True))
     assert "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edge/130.0" in agents
     before = normalised_events()
     path = write_export(Export(AuditEvent.objects.all(), format), f"e.{format}")

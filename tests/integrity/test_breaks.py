@@ -97,7 +97,7 @@ def copy_of(seq: int, *, entra_id: str, chain_seq: int, pk: int | None = None) -
     position (and id, if given); returns the copy's id."""
     columns = (
         "activity_datetime, service_id, category_id, activity_id, operation_type, result, "
-        "result_reason, correlation_id, initiator_ip_address, initiator_user_agent, "
+        "result_reason, correlation_id, initiator_ip_address, user_agent_id, "
         "details_list_id, original, source_format, chain_link"
     )
     id_column, id_value = ("id, ", f"{int(pk)}, ") if pk is not None else ("", "")
@@ -311,10 +311,10 @@ def test_an_event_without_a_chain_position_is_reported_as_inserted():
     tamper(
         "INSERT INTO logs_auditevent (entra_id, activity_datetime, service_id, category_id, "
         "activity_id, operation_type, result, result_reason, correlation_id, "
-        "initiator_ip_address, initiator_user_agent, details_list_id, original, "
+        "initiator_ip_address, user_agent_id, details_list_id, original, "
         "source_format) SELECT 'forged', activity_datetime, service_id, category_id, "
         "activity_id, operation_type, result, result_reason, correlation_id, "
-        "initiator_ip_address, initiator_user_agent, details_list_id, original, "
+        "initiator_ip_address, user_agent_id, details_list_id, original, "
         "source_format FROM logs_auditevent WHERE chain_seq = 1"
     )
     forged = AuditEvent.objects.get(entra_id="forged")

@@ -131,10 +131,10 @@ class TestInsertionIsDetected:
         raw(
             "INSERT INTO logs_auditevent (entra_id, activity_datetime, service_id, category_id, "
             "activity_id, operation_type, result, result_reason, correlation_id, "
-            "initiator_ip_address, initiator_user_agent, details_list_id, original, "
+            "initiator_ip_address, user_agent_id, details_list_id, original, "
             "source_format) SELECT 'forged', activity_datetime, service_id, category_id, "
             "activity_id, operation_type, result, result_reason, correlation_id, "
-            "initiator_ip_address, initiator_user_agent, details_list_id, original, "
+            "initiator_ip_address, user_agent_id, details_list_id, original, "
             "source_format FROM logs_auditevent LIMIT 1"
         )
         with pytest.raises(CommandError, match=r"inserted: event id .*forged"):
@@ -145,10 +145,10 @@ class TestInsertionIsDetected:
         raw(
             "INSERT INTO logs_auditevent (entra_id, activity_datetime, service_id, category_id, "
             "activity_id, operation_type, result, result_reason, correlation_id, "
-            "initiator_ip_address, initiator_user_agent, details_list_id, original, "
+            "initiator_ip_address, user_agent_id, details_list_id, original, "
             "source_format, chain_seq, chain_link) SELECT 'forged', activity_datetime, "
             "service_id, category_id, activity_id, operation_type, result, result_reason, "
-            "correlation_id, initiator_ip_address, initiator_user_agent, details_list_id, "
+            "correlation_id, initiator_ip_address, user_agent_id, details_list_id, "
             "original, source_format, 3, chain_link FROM logs_auditevent WHERE chain_seq = 2"
         )
         broken = verify_chain().broken
@@ -160,10 +160,10 @@ class TestInsertionIsDetected:
         raw(
             "INSERT INTO logs_auditevent (entra_id, activity_datetime, service_id, category_id, "
             "activity_id, operation_type, result, result_reason, correlation_id, "
-            "initiator_ip_address, initiator_user_agent, details_list_id, original, "
+            "initiator_ip_address, user_agent_id, details_list_id, original, "
             "source_format, chain_seq, chain_link) SELECT 'forged', activity_datetime, "
             "service_id, category_id, activity_id, operation_type, result, result_reason, "
-            "correlation_id, initiator_ip_address, initiator_user_agent, details_list_id, "
+            "correlation_id, initiator_ip_address, user_agent_id, details_list_id, "
             "original, source_format, 1, chain_link FROM logs_auditevent WHERE chain_seq = 2"
         )
         broken = verify_chain().broken

@@ -21,6 +21,7 @@ from logs.models import (
     LookupSeal,
     Service,
     TargetName,
+    UserAgent,
 )
 from tests.factories import (
     AuditEventFactory,
@@ -32,7 +33,7 @@ from tests.tampering import switch_off_immutability_triggers
 
 pytestmark = pytest.mark.django_db
 
-LOOKUP_MODELS = [Service, Category, Activity, Initiator, TargetName, DetailsList]
+LOOKUP_MODELS = [Service, Category, Activity, Initiator, TargetName, DetailsList, UserAgent]
 
 
 def verify() -> str:
@@ -121,6 +122,8 @@ def test_creating_lookups_stays_allowed_and_seals_them():
         "UPDATE logs_targetname SET name = 'nobody'",
         """UPDATE logs_detailslist SET entries = '[{"key": "User-Agent", "value": "curl"}]'""",
         "DELETE FROM logs_detailslist",
+        "UPDATE logs_useragent SET text = 'curl'",
+        "DELETE FROM logs_useragent",
         "UPDATE logs_lookupseal SET seal = seal",
         "DELETE FROM logs_activity",
         "DELETE FROM logs_initiator",

@@ -11,7 +11,7 @@ from logs.ingest.generated import store_generated_records
 from logs.ingest.importer import import_file
 from logs.integrity import verify_chain
 from logs.models import AuditEvent, ChainCheckpoint, ModifiedProperty, Target
-from logs.models.events import additional_details
+from logs.models.events import query_additional_details, query_user_agent
 from logs.originals import dictionaries
 from logs.partitions import existing_months, partitioned
 from logs.retention.policy import RetentionPolicy
@@ -38,10 +38,16 @@ def leaf_nodes():
 
 
 def event_values() -> list[dict]:
-    """Every event's values, with its details as the list they stand for: going back past
-    migration 0031 and forward again stores the lists anew, under new ids."""
-    rows = AuditEvent.objects.order_by("pk").annotate(details=additional_details()).values()
-    return [{key: value for key, value in row.items() if key != "details_list_id"} for row in rows]
+    """Every event's values, with its details and user agent as the values they stand for:
+    going back past migrations 0031 and 0032 and forward again stores them anew, under new
+    ids."""
+    rows = (
+        AuditEvent.objects.order_by("pk")
+        .annotate(details=query_additional_details(), agent=query_user_agent())
+        .values()
+    )
+    keys = {"details_list_id", "user_agent_id"}
+    return [{key: value for key, value in row.items() if key not in keys} for row in rows]
 
 
 def event_rows() -> list[tuple]:

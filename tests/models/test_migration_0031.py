@@ -12,8 +12,8 @@ from logs.ingest.generated import store_generated_records
 from logs.ingest.importer import import_file
 from logs.integrity import verify_chain
 from logs.models import AuditEvent, DetailsList
-from logs.models.events import additional_details
-from logs.models.lookups import details_digest, details_text
+from logs.models.events import query_additional_details
+from logs.models.lookups import details_text, text_digest
 from logs.originals import dictionaries
 from tests.factories import GraphDirectoryAuditFactory
 from tests.support import FIXTURES_DIR
@@ -36,7 +36,7 @@ def migrate(targets) -> None:
 
 def shown_details() -> dict[int, list]:
     return dict(
-        AuditEvent.objects.annotate(details=additional_details()).values_list("pk", "details")
+        AuditEvent.objects.annotate(details=query_additional_details()).values_list("pk", "details")
     )
 
 
@@ -74,7 +74,7 @@ def test_each_event_shows_the_same_details_after_going_back_and_forward(transact
     distinct = {details_text(details) for details in shown.values() if details}
     rows = list(DetailsList.objects.all())
     assert {details_text(row.entries) for row in rows} == distinct
-    assert {row.digest for row in rows} == {details_digest(text) for text in distinct}
+    assert {row.digest for row in rows} == {text_digest(text) for text in distinct}
     assert AuditEvent.objects.filter(details_list=None).count() == sum(
         1 for details in shown.values() if not details
     )
