@@ -63,6 +63,8 @@ from logs.originals.codec import UnreadableOriginal
 from logs.originals.dictionaries import text_reader
 
 DETAILS_TABLE = "logs_detailslist"
+# How many columns of ``_event_rows_sql`` follow the notes.
+EXTRA_COLUMNS = 3
 USER_AGENT_TABLE = "logs_useragent"
 CHECKPOINT_SALT = "auditportal.integrity.ChainCheckpoint"
 VERIFY_CHUNK = 10_000
@@ -252,8 +254,10 @@ def _load_checkpoints() -> tuple[PurgedRanges, ChainBreak | None]:
 
 
 def _event_rows_sql() -> str:
-    """The chained columns in chain order, then ``additional_details`` (for the check of the
-    derived rows, logs.derived_rows)."""
+    """The chained columns in chain order, the notes, then what the chain does not cover but
+    the walk checks (``EXTRA_COLUMNS``): the details list (for the check of the derived rows,
+    logs.derived_rows) and the keys of the user agent and the details list (for the check
+    that each refers to a stored row, ``StoredLookups``)."""
     return (
         f"SELECT chain_seq, id, chain_link, entra_id, {utc_text_sql('activity_datetime')}, "
         "service_id, category_id, activity_id, operation_type, result, result_reason, "
@@ -262,7 +266,8 @@ def _event_rows_sql() -> str:
         f"coalesce((SELECT text FROM {USER_AGENT_TABLE} WHERE id = user_agent_id), ''), "
         "source_format, original, normalisation_notes, "
         # The event's details list (a lookup row, or none: an empty list).
-        f"coalesce((SELECT entries FROM {DETAILS_TABLE} WHERE id = details_list_id), '[]') "
+        f"coalesce((SELECT entries FROM {DETAILS_TABLE} WHERE id = details_list_id), '[]'), "
+        "user_agent_id, details_list_id "
         f"FROM {EVENT_TABLE} WHERE chain_seq > %s ORDER BY chain_seq LIMIT %s"
     )
 
@@ -325,7 +330,7 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
         if not rows:
             break
         chunk = []
-        for seq, pk, link, entra_id, *fields, notes, details in rows:
+        for seq, pk, link, entra_id, *fields, notes, details, agent_id, details_id in rows:
             if notes:
                 fields.append(notes)
             # Before the gap is looked at: a purged position held by an event is an insertion,
@@ -359,7 +364,9 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
                         entra_id,
                     )
                 )
-            gone = lookups.first_missing(fields)
+            gone = lookups.first_missing(
+                (fields[1], fields[2], fields[3], fields[8], agent_id, details_id)
+            )
             if gone:
                 return stop(
                     ChainBreak(
@@ -429,21 +436,24 @@ def verify_chain(*, chunk_size: int = VERIFY_CHUNK, on_progress=None) -> Verific
 
 class StoredLookups:
     """The ids of the stored lookups an event refers to, for "does this event's activity (and
-    service, category, initiator) still exist?" while walking the chain: the database does not
-    check those references (migration 0006). The walk already reads the ids, so the check costs
+    service, category, initiator, user agent, details list) still exist?" while walking the
+    chain: the database does not check those references (migrations 0006, 0031, 0032); a
+    user agent or a list gone would show as none. The walk already reads the ids, so the check costs
     a set lookup each. A lookup stored since the ids were read (an import running meanwhile)
     is found by reading them again."""
 
-    # (what the report calls it, its table, the index of its id among the walk's fields)
+    # (what the report calls it, its table), in the order ``first_missing`` is given the ids.
     REFERENCES = (
-        ("service", "logs_service", 1),
-        ("category", "logs_category", 2),
-        ("activity", "logs_activity", 3),
-        ("initiator", "logs_initiator", 8),
+        ("service", "logs_service"),
+        ("category", "logs_category"),
+        ("activity", "logs_activity"),
+        ("initiator", "logs_initiator"),
+        ("user agent", USER_AGENT_TABLE),
+        ("additional details list", DETAILS_TABLE),
     )
 
     def __init__(self):
-        self.ids = {table: self._read(table) for _, table, _ in self.REFERENCES}
+        self.ids = {table: self._read(table) for _, table in self.REFERENCES}
 
     @staticmethod
     def _read(table: str) -> set[int]:
@@ -451,9 +461,9 @@ class StoredLookups:
             cursor.execute(f"SELECT id FROM {table}")
             return {row[0] for row in cursor.fetchall()}
 
-    def first_missing(self, fields) -> tuple[str, int] | None:
-        for name, table, index in self.REFERENCES:
-            pk = fields[index]
+    def first_missing(self, ids) -> tuple[str, int] | None:
+        """The first of ``ids`` (in ``REFERENCES`` order, None for none) not stored, named."""
+        for (name, table), pk in zip(self.REFERENCES, ids, strict=True):
             if pk is not None and pk not in self.ids[table]:
                 self.ids[table] = self._read(table)
                 if pk not in self.ids[table]:

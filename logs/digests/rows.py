@@ -6,7 +6,7 @@ from django.db import connection
 
 from auditportal_verify.chain import hashed_fields
 from logs.hash_chain import EVENT_TABLE
-from logs.integrity import ORIGINAL, VERIFY_CHUNK, _event_rows_sql
+from logs.integrity import EXTRA_COLUMNS, ORIGINAL, VERIFY_CHUNK, _event_rows_sql
 from logs.originals.dictionaries import text_reader
 
 
@@ -23,7 +23,7 @@ def chain_rows(chunk_size: int = VERIFY_CHUNK) -> Iterator[tuple[int, int, bytes
             rows = cursor.fetchall()
         if not rows:
             return
-        for seq, pk, link, entra_id, *fields, notes in rows:
+        for seq, pk, link, entra_id, *fields, notes in (row[:-EXTRA_COLUMNS] for row in rows):
             # Stored packed, chained as text (logs.originals); unreadable, it raises.
             fields[ORIGINAL] = original_text(fields[ORIGINAL])
             yield seq, pk, bytes(link), hashed_fields((entra_id, *fields), notes)

@@ -1,5 +1,6 @@
 """Audit events, their targets and the properties each change modified."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Value
 from django.db.models.functions import Coalesce
@@ -217,15 +218,18 @@ class AuditEvent(ImmutableModel):
             return super().save(*args, **kwargs)
         with transaction.atomic(using=kwargs.get("using")):
             using = kwargs.get("using") or router.db_for_write(AuditEvent, instance=self)
-            entries = getattr(self, "_pending_details", None)
-            if entries:
+            self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
+            # Its shared values, found or stored under the chain lock just taken, as the
+            # loader does, so that two writers storing the same new value take the locks in
+            # one order.
+            entries = getattr(self, "_pending_details", [])
+            if entries != []:
                 text = details_text(entries)
                 self.details_list_id = DetailsList.ids_for([text], using=using)[text]
             agent = getattr(self, "_pending_user_agent", "")
             if agent:
                 self.user_agent_id = UserAgent.ids_for([agent], using=using)[agent]
-            self.chain_seq, self.chain_link = ChainAppender().append(self.chain_fields())
-            # Its month's partition (PostgreSQL), under the chain lock just taken.
+            # Its month's partition (PostgreSQL), under the chain lock.
             ensure_partitions([self.activity_datetime], connections[using])
             super().save(*args, **kwargs)
             event_appended.send(sender=AuditEvent, event=self)
@@ -254,7 +258,8 @@ class AuditEvent(ImmutableModel):
         """The initiator's user agent ("" when the source sent none)."""
         if self._state.adding and hasattr(self, "_pending_user_agent"):
             return self._pending_user_agent
-        return self.user_agent.text if self.user_agent_id is not None else ""
+        agent = self._shared_row("user_agent")
+        return agent.text if agent is not None else ""
 
     @initiator_user_agent.setter
     def initiator_user_agent(self, text: str) -> None:
@@ -269,7 +274,18 @@ class AuditEvent(ImmutableModel):
         """The event's ``additionalDetails`` (a list; empty when the source sent none)."""
         if self._state.adding and hasattr(self, "_pending_details"):
             return self._pending_details
-        return self.details_list.entries if self.details_list_id is not None else []
+        details = self._shared_row("details_list")
+        return details.entries if details is not None else []
+
+    def _shared_row(self, name: str):
+        """The shared row the key ``name`` refers to, or None: no key, or a key to no row (one
+        written around auditportal, which verification reports) shows as none."""
+        if getattr(self, f"{name}_id") is None:
+            return None
+        try:
+            return getattr(self, name)
+        except ObjectDoesNotExist:
+            return None
 
     @additional_details.setter
     def additional_details(self, entries) -> None:

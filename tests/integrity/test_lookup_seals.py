@@ -285,3 +285,23 @@ def test_verify_finds_a_changed_details_list_by_its_seal_and_on_every_event_show
     )
     assert f"2 events show it (event ids {shown[0]}, {shown[1]})" in result.broken.detail
     assert result.derived == [DerivedMismatch("modified", "additional_details", shown, 2)]
+
+
+@pytest.mark.parametrize(
+    ("column", "name"),
+    [("user_agent_id", "user agent"), ("details_list_id", "additional details list")],
+)
+def test_verify_reports_a_key_to_no_shared_row_and_pages_show_none(triggers_off, column, name):
+    an_event_with_a_target("Alex Wilber")
+    event = AuditEvent.objects.get()
+    raw(f"UPDATE logs_auditevent SET {column} = 999999 WHERE id = %s", [event.pk])
+
+    broken = verify_chain().broken
+    assert broken.kind == "missing" and broken.event_id == event.pk
+    assert f"the event shows {name} 999999, which is not stored" in broken.detail
+    for read in (
+        AuditEvent.objects.get(pk=event.pk),
+        AuditEvent.objects.select_related("user_agent", "details_list").get(pk=event.pk),
+    ):
+        shown = read.initiator_user_agent if column == "user_agent_id" else read.additional_details
+        assert shown in ("", [])
