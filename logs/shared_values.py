@@ -4,15 +4,23 @@ Migrations 0031 (``additionalDetails`` lists) and 0032 (user agents) each turn a
 that holds a value into a key to a ``TextKeyedLookup`` row (logs.models.lookups), or null for
 none, and back. Both do it the same way, with no gap in the triggers:
 
+- Writes to the event table wait first (PostgreSQL: ``LOCK TABLE ... EXCLUSIVE``, reads go on;
+  SQLite: the write lock, taken by dropping the triggers), so that no event stored meanwhile
+  holds a value the migration did not see.
 - The distinct values stored are read, and one row stored for each under the digest of its
-  canonical text, then sealed as the loader seals new rows.
-- PostgreSQL: ``ALTER COLUMN ... TYPE bigint USING`` a function that finds the row (through a
-  hash index kept only for the migration), then the column is renamed. A column rewrite is not
-  an UPDATE: the statement triggers stay, and the table is written once, with no dead copy of
-  each row. The new table gets the lookups' statement trigger.
-- SQLite: its triggers are dropped, the key column added and filled by one UPDATE, the old
-  column dropped, and the triggers put back (``logs.sqlite_triggers``, which also covers the
-  new table), in the migration's transaction. SQLite frees the space at the next ``VACUUM``.
+  canonical text, then sealed as the loader seals new rows. Values that differ as stored but
+  read as the same JSON share a row. A value that cannot be read stops the migration, naming
+  an event that holds it.
+- PostgreSQL: ``ALTER COLUMN ... TYPE bigint USING`` a function that looks each value up in
+  a map of the values read (with a hash index, both kept only for the migration), then the
+  column is renamed. A column rewrite is not an UPDATE: the statement triggers stay, and the
+  table is written once, with no dead copy of each row. The new table gets the lookups'
+  statement trigger.
+- SQLite: the key column is added and filled by one UPDATE, the old column dropped, and the
+  triggers put back (``logs.sqlite_triggers``, which also covers the new table), in the
+  migration's transaction. SQLite frees the space at the next ``VACUUM``.
+- Either way, a value that finds no row stops the migration rather than leave an event
+  showing none.
 
 Going back writes each event's value into its row again and drops the seals (the table goes
 with the migration's CreateModel).
@@ -28,6 +36,7 @@ from logs.models.lookups import text_digest
 EVENTS = "logs_auditevent"
 KEY_FUNCTION = "logs_shared_value_key"
 VALUE_FUNCTION = "logs_shared_value"
+MAP_TABLE = "logs_shared_value_map"
 
 
 @dataclass(frozen=True)
@@ -47,16 +56,30 @@ class SharedColumn:
 def to_keys(schema_editor, shared: SharedColumn) -> None:
     connection = schema_editor.connection
     postgres = connection.vendor == "postgresql"
+    if postgres:
+        schema_editor.execute(f"LOCK TABLE {EVENTS} IN EXCLUSIVE MODE")
+    else:
+        sqlite_triggers.remove(connection)
     ids = _store_rows(connection, shared, postgres)
     if postgres:
+        value_type = shared.postgres_type
         schema_editor.execute(
-            f"CREATE INDEX {shared.table}_value_hash ON {shared.table} "
-            f"USING hash ({shared.value_column})"
+            f"CREATE TEMPORARY TABLE {MAP_TABLE} (stored {value_type}, id bigint) ON COMMIT DROP"
         )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {MAP_TABLE} (stored, id) VALUES (%s::{value_type}, %s)",
+                list(ids.items()),
+            )
+        schema_editor.execute(f"CREATE INDEX ON {MAP_TABLE} USING hash (stored)")
+        schema_editor.execute(f"ANALYZE {MAP_TABLE}")
         schema_editor.execute(
-            f"CREATE FUNCTION {KEY_FUNCTION}(stored {shared.postgres_type}) RETURNS bigint "
-            f"LANGUAGE sql STABLE AS $$ SELECT id FROM {shared.table} "
-            f"WHERE {shared.value_column} = stored $$"
+            f"CREATE FUNCTION {KEY_FUNCTION}(value {value_type}) RETURNS bigint "
+            "LANGUAGE plpgsql STABLE AS $$ DECLARE key bigint; BEGIN "
+            f"SELECT id INTO key FROM {MAP_TABLE} WHERE stored = value; "
+            f"IF key IS NULL THEN RAISE EXCEPTION '{shared.column}: a stored value has no "
+            f"{shared.table} row: %', left(value::text, 200); END IF; RETURN key; END $$",
+            None,  # no parameters: the % is PL/pgSQL's
         )
         column = shared.column
         schema_editor.execute(
@@ -66,7 +89,7 @@ def to_keys(schema_editor, shared: SharedColumn) -> None:
         )
         schema_editor.execute(f"ALTER TABLE {EVENTS} RENAME COLUMN {column} TO {shared.key_column}")
         schema_editor.execute(f"DROP FUNCTION {KEY_FUNCTION}({shared.postgres_type})")
-        schema_editor.execute(f"DROP INDEX {shared.table}_value_hash")
+        schema_editor.execute(f"DROP TABLE {MAP_TABLE}")
         schema_editor.execute(
             f"CREATE TRIGGER {shared.table}_immutable_statement BEFORE UPDATE OR DELETE ON "
             f"{shared.table} FOR EACH STATEMENT EXECUTE FUNCTION logs_reject_audit_statement()"
@@ -74,11 +97,21 @@ def to_keys(schema_editor, shared: SharedColumn) -> None:
         return
     connection.ensure_connection()
     connection.connection.create_function(KEY_FUNCTION, 1, ids.get, deterministic=True)
-    sqlite_triggers.remove(connection)
     schema_editor.execute(f"ALTER TABLE {EVENTS} ADD COLUMN {shared.key_column} integer NULL")
     schema_editor.execute(
         f"UPDATE {EVENTS} SET {shared.key_column} = {KEY_FUNCTION}({shared.column})"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {EVENTS} WHERE {shared.key_column} IS NULL "
+            f"AND {shared.column} <> {shared.empty} LIMIT 1"
+        )
+        unmatched = cursor.fetchone()
+    if unmatched:
+        raise ValueError(
+            f"event {unmatched[0]}: its {shared.column} has no {shared.table} row; nothing "
+            "was migrated"
+        )
     schema_editor.execute(f"ALTER TABLE {EVENTS} DROP COLUMN {shared.column}")
     sqlite_triggers.install(connection)
 
@@ -93,7 +126,14 @@ def _store_rows(connection, shared: SharedColumn, postgres: bool) -> dict[str, i
         )
         by_digest: dict[str, list[str]] = {}
         for (stored,) in cursor.fetchall():
-            by_digest.setdefault(text_digest(shared.canonical(stored)), []).append(stored)
+            try:
+                canonical = shared.canonical(stored)
+            except (ValueError, TypeError) as error:
+                raise ValueError(
+                    f"event {_holder(cursor, shared, stored, parameter)}: its {shared.column} "
+                    f"cannot be read ({error}); nothing was migrated"
+                ) from error
+            by_digest.setdefault(text_digest(canonical), []).append(stored)
         ids = {}
         for digest, values in by_digest.items():
             cursor.execute(
@@ -105,6 +145,15 @@ def _store_rows(connection, shared: SharedColumn, postgres: bool) -> dict[str, i
             ids.update(dict.fromkeys(values, pk))
     seal_new_rows(connection, LOOKUPS[shared.table])
     return ids
+
+
+def _holder(cursor, shared: SharedColumn, stored: str, parameter: str) -> int:
+    """The id of an event holding ``stored``."""
+    cursor.execute(
+        f"SELECT id FROM {EVENTS} WHERE {shared.column} = {parameter} ORDER BY id LIMIT 1",
+        [stored],
+    )
+    return cursor.fetchone()[0]
 
 
 def to_values(schema_editor, shared: SharedColumn) -> None:

@@ -44,3 +44,22 @@ def packed_original(text: str) -> bytes:
     from logs.originals.dictionaries import writing_dictionary
 
     return pack(text, writing_dictionary(connection))
+
+
+def switch_on_immutability_triggers() -> None:
+    """Put back what ``switch_off_immutability_triggers`` took away: for a test that writes
+    around the triggers outside a transaction of its own (a migration test), whose rollback
+    cannot put them back."""
+    from logs import sqlite_triggers
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                "WHERE tgname LIKE %s AND NOT tgisinternal",
+                ["%immutable%"],
+            )
+            for table, name in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
+        else:
+            sqlite_triggers.install(connection)

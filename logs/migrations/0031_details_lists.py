@@ -52,10 +52,17 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("digest", models.CharField(editable=False, max_length=64, unique=True)),
+                ("digest", models.CharField(editable=False, max_length=64)),
                 ("entries", models.JSONField(editable=False)),
             ],
-            options={"verbose_name": "additional details list"},
+            options={
+                "verbose_name": "additional details list",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("digest",), name="logs_detailslist_digest_key"
+                    )
+                ],
+            },
         ),
         migrations.SeparateDatabaseAndState(
             database_operations=[migrations.RunPython(to_lists, to_columns, elidable=False)],

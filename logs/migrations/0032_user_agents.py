@@ -45,10 +45,15 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("digest", models.CharField(editable=False, max_length=64, unique=True)),
+                ("digest", models.CharField(editable=False, max_length=64)),
                 ("text", models.TextField(editable=False)),
             ],
-            options={"abstract": False},
+            options={
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(fields=("digest",), name="logs_useragent_digest_key")
+                ],
+            },
         ),
         migrations.SeparateDatabaseAndState(
             database_operations=[

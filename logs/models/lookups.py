@@ -234,10 +234,15 @@ class TextKeyedLookup(SealedLookup):
 
     NATURAL_KEY = "digest"
 
-    digest = models.CharField(max_length=64, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
 
     class Meta:
         abstract = True
+        # A constraint rather than ``unique=True``, which on PostgreSQL adds a second index for
+        # LIKE queries that no one makes of a digest.
+        constraints = [
+            models.UniqueConstraint(fields=["digest"], name="%(app_label)s_%(class)s_digest_key")
+        ]
 
     @classmethod
     def from_text(cls, digest: str, text: str) -> "TextKeyedLookup":
@@ -267,7 +272,7 @@ class DetailsList(TextKeyedLookup):
 
     entries = models.JSONField(editable=False)
 
-    class Meta:
+    class Meta(TextKeyedLookup.Meta):
         verbose_name = "additional details list"
 
     def __str__(self):

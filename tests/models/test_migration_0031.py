@@ -17,6 +17,7 @@ from logs.models.lookups import details_text, text_digest
 from logs.originals import dictionaries
 from tests.factories import GraphDirectoryAuditFactory
 from tests.support import FIXTURES_DIR
+from tests.tampering import switch_off_immutability_triggers, switch_on_immutability_triggers
 
 BEFORE = [("logs", "0030_ordering_by_event_ids")]
 DETAILS = [
@@ -109,3 +110,59 @@ def test_after_the_migration_an_import_shares_the_migrated_lists(transactional_d
     assert before[1] == [{"key": "UserType", "value": "Member"}, {"key": "count", "value": None}]
     assert [event.additional_details for event in new.select_related("details_list")] == before
     assert verify_chain().ok
+
+
+def write_around_the_triggers(sql: str, parameters) -> None:
+    """A change made around auditportal at migration 0030, the triggers back on after it."""
+    with transaction.atomic():
+        switch_off_immutability_triggers()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, parameters)
+        switch_on_immutability_triggers()
+
+
+def two_events_at_0030() -> tuple[int, int]:
+    records = [GraphDirectoryAuditFactory(additionalDetails=[]) for _ in range(2)]
+    assert store_generated_records(records, label="two").new == 2
+    migrate(BEFORE)
+    first, second = AuditEvent.objects.order_by("pk").values_list("pk", flat=True)
+    return first, second
+
+
+def test_values_that_read_as_the_same_json_share_a_row_and_none_is_lost(transactional_db):
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    first, second = two_events_at_0030()
+    try:
+        # Apart as stored (PostgreSQL's jsonb keeps every digit), the same once read.
+        for pk, number in ((first, "0.1"), (second, "0.10000000000000000001")):
+            write_around_the_triggers(
+                "UPDATE logs_auditevent SET additional_details = %s WHERE id = %s",
+                [f'[{{"key": "ratio", "value": {number}}}]', pk],
+            )
+    finally:
+        migrate(leaves)
+    keys = dict(AuditEvent.objects.values_list("pk", "details_list_id"))
+    assert keys[first] is not None and keys[first] == keys[second]
+    assert DetailsList.objects.get().entries[0]["value"] == pytest.approx(0.1)
+
+
+def test_a_value_that_cannot_be_read_stops_the_migration_naming_an_event(transactional_db):
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    _, second = two_events_at_0030()
+    try:
+        write_around_the_triggers(
+            "UPDATE logs_auditevent SET additional_details = %s WHERE id = %s",
+            ['[{"key": "huge", "value": 1e400}]', second],
+        )
+        with pytest.raises(Exception, match=rf"event {second}: its additional_details cannot"):
+            migrate(leaves)
+        # Nothing was migrated: the event still holds its value in its own column.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT additional_details FROM logs_auditevent WHERE id = %s", [second])
+            assert "huge" in cursor.fetchone()[0]
+    finally:
+        write_around_the_triggers(
+            "UPDATE logs_auditevent SET additional_details = '[]' WHERE id = %s", [second]
+        )
+        migrate(leaves)
+    assert not DetailsList.objects.exists()
