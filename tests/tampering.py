@@ -9,15 +9,20 @@ puts them back.
 from django.db import connection, transaction
 
 
+def _postgres_triggers(cursor) -> list[tuple[str, str]]:
+    """(table, trigger) of every immutability trigger on PostgreSQL."""
+    cursor.execute(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+        "WHERE tgname LIKE %s AND NOT tgisinternal",
+        ["%immutable%"],
+    )
+    return cursor.fetchall()
+
+
 def switch_off_immutability_triggers() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-                "WHERE tgname LIKE %s AND NOT tgisinternal",
-                ["%immutable%"],
-            )
-            for table, name in cursor.fetchall():
+            for table, name in _postgres_triggers(cursor):
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
         else:
             cursor.execute(
@@ -54,12 +59,7 @@ def switch_on_immutability_triggers() -> None:
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-                "WHERE tgname LIKE %s AND NOT tgisinternal",
-                ["%immutable%"],
-            )
-            for table, name in cursor.fetchall():
+            for table, name in _postgres_triggers(cursor):
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
         else:
             sqlite_triggers.install(connection)

@@ -5,36 +5,23 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from logs.ingest.generated import store_generated_records
 from logs.ingest.importer import import_file
 from logs.integrity import verify_chain
 from logs.models import AuditEvent, ChainCheckpoint, ModifiedProperty, Target
 from logs.models.events import query_additional_details, query_user_agent
-from logs.originals import dictionaries
 from logs.partitions import existing_months, partitioned
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 from tests.factories import GraphDirectoryAuditFactory
+from tests.models.support import leaf_nodes, migrate
 from tests.support import EVENTS_URL, SIX_EVENTS_FILE
 
 pytestmark = pytest.mark.postgres_only
 BEFORE = [("logs", "0025_drop_entra_id_pattern_index")]
 PARTITIONED = [("logs", "0026_event_month_partitions")]
 CHANGELIST = "/admin/logs/auditevent/"
-
-
-def migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    # Going back past 0027 and forward again stores the shipped dictionary anew.
-    dictionaries.forget()
-
-
-def leaf_nodes():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def event_values() -> list[dict]:

@@ -4,30 +4,25 @@ agent before and after, the rows are sealed, the chain verifies (its record hold
 through the row), and a text changed afterwards breaks both its seal and its events' links, on
 both databases."""
 
-import pytest
-from django.db import DatabaseError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import connection
 
 from logs.ingest.generated import store_generated_records
-from logs.ingest.importer import import_file
 from logs.integrity import verify_chain
 from logs.models import AuditEvent, UserAgent
 from logs.models.events import query_user_agent
 from logs.models.lookups import text_digest
-from logs.originals import dictionaries
 from tests.factories import GraphDirectoryAuditFactory
-from tests.support import FIXTURES_DIR
+from tests.models.support import (
+    assert_refused,
+    import_every_fixture,
+    leaf_nodes,
+    migrate,
+    read_before,
+)
 from tests.tampering import tamper
 
 BEFORE = [("logs", "0031_details_lists")]
 AGENTS = ["Mozilla/5.0", "Straße \U0001f600 " + "x" * 3000, "Mozilla/5.0", "curl/8.0"]
-
-
-def migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    dictionaries.forget()
 
 
 def shown_agents() -> dict[int, str]:
@@ -50,9 +45,7 @@ def records_with_agents(agents) -> list[dict]:
 
 
 def store_every_fixture_and_some_agents() -> dict[int, str]:
-    for path in sorted(FIXTURES_DIR.rglob("*")):
-        if path.suffix in {".json", ".csv"}:
-            assert import_file(path).ok
+    import_every_fixture()
     assert store_generated_records(records_with_agents(AGENTS), label="agents").new == 4
     shown = shown_agents()
     assert len(shown) > 60
@@ -63,12 +56,7 @@ def store_every_fixture_and_some_agents() -> dict[int, str]:
 
 def test_each_event_shows_the_same_user_agent_after_going_back_and_forward(transactional_db):
     shown = store_every_fixture_and_some_agents()
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    try:
-        migrate(BEFORE)
-        assert stored_columns() == shown
-    finally:
-        migrate(leaves)
+    assert read_before(BEFORE, stored_columns) == shown
     assert shown_agents() == shown
     events = AuditEvent.objects.select_related("user_agent")
     assert {event.pk: event.initiator_user_agent for event in events} == shown
@@ -78,17 +66,11 @@ def test_each_event_shows_the_same_user_agent_after_going_back_and_forward(trans
     assert all(row.digest == text_digest(row.text) for row in rows)
     result = verify_chain()
     assert result.ok, (result.broken, result.derived)
-    for statement in (
+    assert_refused(
         "UPDATE logs_auditevent SET user_agent_id = NULL",
         "UPDATE logs_useragent SET text = 'curl'",
         "DELETE FROM logs_useragent",
-    ):
-        with (
-            pytest.raises(DatabaseError, match="immutable"),
-            transaction.atomic(),
-            connection.cursor() as cursor,
-        ):
-            cursor.execute(statement)
+    )
 
 
 def test_a_changed_user_agent_breaks_its_seal_and_its_events_links(db):
@@ -102,7 +84,7 @@ def test_a_changed_user_agent_breaks_its_seal_and_its_events_links(db):
 
 def test_after_the_migration_an_import_shares_the_migrated_user_agents(transactional_db):
     shown = store_every_fixture_and_some_agents()
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    leaves = leaf_nodes()
     migrate(BEFORE)
     migrate(leaves)
     rows = UserAgent.objects.count()
