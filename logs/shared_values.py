@@ -4,9 +4,12 @@ Migrations 0031 (``additionalDetails`` lists) and 0032 (user agents) each turn a
 that holds a value into a key to a ``TextKeyedLookup`` row (logs.models.lookups), or null for
 none, and back. Both do it the same way, with no gap in the triggers:
 
-- Writes to the event table wait first (PostgreSQL: ``LOCK TABLE ... EXCLUSIVE``, reads go on;
-  SQLite: the write lock, taken by dropping the triggers), so that no event stored meanwhile
-  holds a value the migration did not see.
+- Writes to the event table wait first, so that no event stored meanwhile holds a value the
+  migration did not see. PostgreSQL: the chain's lock, which every writer of events takes
+  before it reads the table, then ``LOCK TABLE ... EXCLUSIVE`` (reads go on); in that order, a
+  writer that has read but not yet written cannot deadlock with the migration. SQLite: the
+  write lock, which the migration's transaction holds from its start (the portal opens
+  SQLite transactions IMMEDIATE).
 - The distinct values stored are read, and one row stored for each under the digest of its
   canonical text, then sealed as the loader seals new rows. Values that differ as stored but
   read as the same JSON share a row. A value that cannot be read stops the migration, naming
@@ -30,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from logs import sqlite_triggers
+from logs.hash_chain import CHAIN_LOCK_KEY
 from logs.lookup_seals import LOOKUPS, seal_new_rows
 from logs.models.lookups import text_digest
 
@@ -57,6 +61,7 @@ def to_keys(schema_editor, shared: SharedColumn) -> None:
     connection = schema_editor.connection
     postgres = connection.vendor == "postgresql"
     if postgres:
+        schema_editor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
         schema_editor.execute(f"LOCK TABLE {EVENTS} IN EXCLUSIVE MODE")
     else:
         sqlite_triggers.remove(connection)

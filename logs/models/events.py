@@ -222,8 +222,9 @@ class AuditEvent(ImmutableModel):
             # Its shared values, found or stored under the chain lock just taken, as the
             # loader does, so that two writers storing the same new value take the locks in
             # one order.
-            entries = getattr(self, "_pending_details", [])
-            if entries != []:
+            entries = getattr(self, "_pending_details", None)
+            # None and an empty list are no details; any other value is kept, as JSON.
+            if entries not in (None, [], ()):
                 text = details_text(entries)
                 self.details_list_id = DetailsList.ids_for([text], using=using)[text]
             agent = getattr(self, "_pending_user_agent", "")

@@ -320,6 +320,22 @@ def test_a_change_is_reported_with_its_event_and_field(sql, kind, field):
     assert f"{expected}{'a' if kind != 'modified' else 'the'} {field} " in stderr
 
 
+def test_an_event_pointed_at_another_stored_details_list_is_reported():
+    other = a_record(2)
+    other["additionalDetails"] = [{"key": "User-Agent", "value": "curl/8.0"}]
+    changed, _ = store(a_record(1), other)
+    tamper(
+        "UPDATE logs_auditevent SET details_list_id = "
+        "(SELECT id FROM logs_detailslist WHERE id <> details_list_id) WHERE id = %s",
+        [changed],
+    )
+
+    result = verify_chain()
+
+    assert result.broken is None
+    assert result.derived == [DerivedMismatch("modified", "additional_details", [changed], 1)]
+
+
 def test_several_fields_and_events_are_each_named_with_the_first_five_and_a_count():
     events = store(*[a_record(number) for number in range(7)])
     tamper("UPDATE logs_target SET display_name = 'Nobody' WHERE position = 0")
