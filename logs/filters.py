@@ -34,6 +34,7 @@ from django.db.models import (
     Q,
     Value,
 )
+from django.db.models.sql.where import WhereNode
 from django.utils import timezone
 
 from logs.models import (
@@ -325,55 +326,87 @@ def in_events(keys, using: str) -> Q | Func:
     return InIds("pk", sorted(keys))
 
 
-# Up to this many events InEvents names each one's date; more, and it names their months.
+# How InEvents names many events' dates. PostgreSQL weighs a literal list against every
+# partition it may read, item by item: the events times the months they span measure that
+# planning (and the reading of every partition for every id). Up to DATES_LISTED_UP_TO events
+# it lists each one's date; more, it names their months; and beyond PAIRED_FROM of that work,
+# whatever the count, it joins the (id, date) pairs (see InEvents).
 DATES_LISTED_UP_TO = 1_000
+PAIRED_FROM = 50_000
 
 
 class InEvents(Func):
     """Events by id on PostgreSQL, with where their activity dates lie when they are known
-    (where the event table is in month partitions, see ``event_keys_or_subquery``): ``id =
-    ANY(ids) AND activity_datetime = ANY(dates)``, or, for many events, ``AND
-    (activity_datetime >= start AND activity_datetime < end OR ...)`` over the runs of months
-    that hold them. With no dates, ``id = ANY(ids)``.
+    (where the event table is in month partitions, see ``event_keys_or_subquery``). One of:
+
+    - ``id = ANY(ids) AND activity_datetime = ANY(dates)``, for a few events;
+    - ``id = ANY(ids) AND (activity_datetime >= start AND activity_datetime < end OR ...)``
+      over the runs of months that hold them, for many events in a few months;
+    - ``(id, activity_datetime) IN (SELECT * FROM unnest(ids, dates))``, for many events over
+      many months;
+    - with no dates, ``id = ANY(ids)``.
 
     PostgreSQL plans a list of ids against every month's partition, as if each could hold
-    every id: planning grows with the months kept, and the listing's walk in date order runs
-    through every partition without a match. Named dates confine both to the months holding
-    the events, and let a few events be read by their (date, id) key; for many, a second list
-    as long as the first would cost more to plan than it saves, so the months are named as
-    ranges. A date that is not known (a target's copy left null) leaves the months unnamed:
-    every partition is read, as before. Targets' copies of the date are checked against their
-    events by ``verify_audit_log``.
+    every id: planning grows with the months kept times the ids, and so does the reading.
+    Named dates confine both to the months holding the events: cheap while those months or
+    the events are few. A second list as long as the first would cost more to plan than it
+    saves, so many events name their months as ranges, and the listing walks those months in
+    date order, each id checked against a hashed set. Over many months (a busy user's search
+    over years of partitions: thousands of events in every month) that planning and that
+    walk grew with the months again, and the pairs are joined instead: each event is looked
+    up in its own month only (the partition is chosen as the query runs, pair by pair), for
+    a plan of fixed cost over every partition. Joined, every named event is read before a
+    page is cut from them, so the changelist and the API read their keys first, and load
+    only the page's events (``logs.admin.pagination``, ``logs.api.pagination``). A date that
+    is not known (a target's copy left null) leaves the months unnamed: every partition is
+    read, as before. Targets' copies of the date are checked against their events by
+    ``verify_audit_log``.
     """
 
     output_field = BooleanField()
 
     def __init__(self, keys: dict):
         super().__init__(F("pk"), F("activity_datetime"))
-        self.ids = "{" + ",".join(str(int(pk)) for pk in sorted(keys)) + "}"
+        ordered = sorted(keys)
+        self.ids = "{" + ",".join(str(int(pk)) for pk in ordered) + "}"
+        self.dates = self.months = self.paired_dates = None
         dates = set(keys.values())
-        self.dates = self.months = None
         if None in dates:
             return
-        if len(dates) <= DATES_LISTED_UP_TO:
-            self.dates = "{" + ",".join(f'"{text}+00"' for text in sorted(dates)) + "}"
+        months = month_runs(dates)
+        spanned = sum(_months_between(start, end) for start, end in months)
+        if len(keys) * spanned >= PAIRED_FROM:
+            # In the order of ``self.ids``: the n-th date is the n-th event's.
+            self.paired_dates = _timestamps(keys[pk] for pk in ordered)
+        elif len(keys) <= DATES_LISTED_UP_TO:
+            self.dates = _timestamps(sorted(dates))
         else:
-            self.months = month_runs(dates)
+            self.months = months
+
+    @property
+    def paired(self) -> bool:
+        return self.paired_dates is not None
 
     def as_sql(self, compiler, connection, **extra):
         raise NotImplementedError("written for PostgreSQL (see in_events)")
 
     def as_postgresql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
-        condition, params = f"{column} = ANY(%s::bigint[])", [*params, self.ids]
-        if self.dates is None and self.months is None:
-            return condition, params
         moment, moment_params = compiler.compile(self.source_expressions[1])
+        if self.paired_dates is not None:
+            return (
+                f"(({column}, {moment}) IN "
+                "(SELECT * FROM unnest(%s::bigint[], %s::timestamptz[])))",
+                [*params, *moment_params, self.ids, self.paired_dates],
+            )
+        condition, params = f"{column} = ANY(%s::bigint[])", [*params, self.ids]
         if self.dates is not None:
             return (
                 f"({condition} AND {moment} = ANY(%s::timestamptz[]))",
                 [*params, *moment_params, self.dates],
             )
+        if self.months is None:
+            return condition, params
         ranges = " OR ".join([f"({moment} >= %s AND {moment} < %s)"] * len(self.months))
         bounds = [
             value
@@ -381,6 +414,27 @@ class InEvents(Func):
             for value in (*moment_params, start, *moment_params, end)
         ]
         return f"({condition} AND ({ranges}))", [*params, *bounds]
+
+
+def joins_paired_events(where) -> bool:
+    """Whether a query's conditions name events as (id, date) pairs (``InEvents``), at any
+    depth. ``filter()`` keeps a condition expression as the left side of an ``exact``."""
+    for child in where.children:
+        for node in (child, getattr(child, "lhs", None)):
+            if isinstance(node, InEvents) and node.paired:
+                return True
+        if isinstance(child, WhereNode) and joins_paired_events(child):
+            return True
+    return False
+
+
+def _timestamps(texts) -> str:
+    """An array literal of UTC dates (``UTCDateTimeText``'s text)."""
+    return "{" + ",".join(f'"{text}+00"' for text in texts) + "}"
+
+
+def _months_between(start: datetime, end: datetime) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
 
 
 def month_runs(dates) -> list[tuple[datetime, datetime]]:

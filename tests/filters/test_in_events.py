@@ -1,5 +1,6 @@
 """``in_events``: events gathered with their dates select exactly those events, on both
-databases, whether the dates are listed, named as months, or unknown.
+databases, whether the dates are listed, named as months, joined as (id, date) pairs, or
+unknown.
 
 On a month-partitioned PostgreSQL table the dates confine the query to the months holding the
 events; a wrong confinement would drop events from a filtered list without a word, so every
@@ -88,12 +89,59 @@ def test_months_named_as_ranges_select_exactly_the_events(events, monkeypatch):
         ]
 
 
+def test_pairs_joined_select_exactly_the_events(events, monkeypatch):
+    monkeypatch.setattr(filters, "PAIRED_FROM", 1)
+    wanted = [events[1], events[2], events[3], events[5], events[6]]
+    condition = in_events(keys_of(wanted), "default")
+    assert selected(condition) == sorted(e.pk for e in wanted)
+    if isinstance(condition, InEvents):
+        assert condition.paired and condition.dates is None and condition.months is None
+
+
+def test_a_pair_names_its_own_event_not_another_of_the_same_dates(events, monkeypatch):
+    """Joined as pairs, an id is matched with its own date only: an id given another listed
+    event's date selects nothing (listed apart, ids and dates would select it)."""
+    monkeypatch.setattr(filters, "PAIRED_FROM", 1)
+    swapped = {
+        events[0].pk: as_utc_text(events[6].activity_datetime),
+        events[6].pk: as_utc_text(events[0].activity_datetime),
+        events[4].pk: as_utc_text(events[4].activity_datetime),
+    }
+    condition = in_events(swapped, "default")
+    if isinstance(condition, InEvents):
+        assert selected(condition) == [events[4].pk]
+
+
+def test_the_form_follows_the_events_times_the_months_they_span():
+    def keys(count: int, months: int) -> dict:
+        """``count`` events spread over ``months`` consecutive months."""
+        return {
+            pk: as_utc_text(
+                datetime(2020 + pk % months // 12, pk % months % 12 + 1, 15, tzinfo=UTC)
+            )
+            for pk in range(count)
+        }
+
+    few = InEvents(keys(16, 16))
+    assert few.dates is not None and not few.paired
+    in_few_months = InEvents(keys(6_000, 3))  # 18,000: a busy user's 90 days
+    assert in_few_months.months == [
+        (datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 4, 1, tzinfo=UTC))
+    ]
+    assert not in_few_months.paired
+    over_years = InEvents(keys(1_000, 84))  # 84,000: a user over seven years
+    assert over_years.paired and over_years.dates is None and over_years.months is None
+    assert InEvents(keys(1_000, 50)).paired  # 50,000: the bound
+    assert not InEvents(keys(1_000, 49)).paired
+
+
 def test_an_unknown_date_reads_every_month_and_still_finds_the_event(events):
     keys = keys_of(events[:3]) | {events[4].pk: None}
     condition = in_events(keys, "default")
     assert selected(condition) == sorted(e.pk for e in [*events[:3], events[4]])
     if isinstance(condition, InEvents):
         assert condition.dates is None and condition.months is None
+        assert not condition.paired
 
 
 def test_a_known_date_wins_over_a_missing_one_in_either_order():
@@ -158,16 +206,20 @@ def test_a_target_filter_finds_an_event_whose_target_lacks_the_date_copy(events)
     chosen=st.lists(st.integers(0, len(MOMENTS) - 1), unique=True),
     unknown=st.sets(st.integers(0, len(MOMENTS) - 1)),
     listed_up_to=st.sampled_from([0, 2, 1_000]),
+    paired_from=st.sampled_from([1, 8, 50_000]),
 )
-def test_every_form_selects_what_the_ids_alone_select(events, chosen, unknown, listed_up_to):
-    """Any events, any of them with its date unknown, dates listed or named as months."""
+def test_every_form_selects_what_the_ids_alone_select(
+    events, chosen, unknown, listed_up_to, paired_from
+):
+    """Any events, any of them with its date unknown, dates listed, named as months or
+    joined as pairs."""
     keys = {
         events[index].pk: None if index in unknown else as_utc_text(events[index].activity_datetime)
         for index in chosen
     }
-    original = filters.DATES_LISTED_UP_TO
-    filters.DATES_LISTED_UP_TO = listed_up_to
+    original = filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM
+    filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM = listed_up_to, paired_from
     try:
         assert selected(in_events(keys, "default")) == sorted(keys)
     finally:
-        filters.DATES_LISTED_UP_TO = original
+        filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM = original
