@@ -240,7 +240,7 @@ class ColumnSort:
         """Events ``offset`` to ``offset + limit`` of ``queryset`` in this order, as model
         instances loaded by ``queryset`` (its select_related and prefetches apply). ``count``,
         if known, is how many events ``queryset`` holds (or a number above SMALL_SELECTION)."""
-        return _load(queryset, self.page_keys(queryset, offset, limit, count=count))
+        return load_in_order(queryset, self.page_keys(queryset, offset, limit, count=count))
 
     def page_keys(
         self, queryset, offset: int, limit: int, *, count: int | None = None
@@ -295,8 +295,10 @@ class ColumnSort:
         keys = self.small_selection(queryset)
         if keys is not None:
             chosen = _slice_after(keys, after, limit, backwards, self._position_of(queryset.db))
-            return _load(queryset, _dated_keys(chosen, dated), fields)
-        return _load(queryset, self._walk_after(queryset, after, limit, backwards, dated), fields)
+            return load_in_order(queryset, _dated_keys(chosen, dated), fields)
+        return load_in_order(
+            queryset, self._walk_after(queryset, after, limit, backwards, dated), fields
+        )
 
     def knows(self, value, using: str) -> bool:
         """Whether a page may continue from an event holding ``value`` (a cursor's)."""
@@ -509,7 +511,7 @@ def _dated_keys(rows: list[tuple], dated: bool) -> dict[int, str | None]:
     return {pk: as_utc_text(moment) if dated else None for _, moment, pk in rows}
 
 
-def _load(queryset, ids, fields: tuple[str, ...] | None = None) -> list:
+def load_in_order(queryset, ids, fields: tuple[str, ...] | None = None) -> list:
     """The events ``ids``, loaded through ``queryset`` (its select_related, prefetches and
     annotations), in the order of ``ids``: model instances, or dicts of ``fields``. ``ids`` is
     a list of ids, or ``{id: date}`` (``event_key``): where the dates are known the load

@@ -297,7 +297,7 @@ def test_a_page_is_loaded_by_its_ids_alone():
     outside = AuditEventFactory(category=policy)
     filtered = AuditEvent.objects.filter(category=users).select_related("category")
     with CaptureQueriesContext(connection) as queries:
-        loaded = sorting._load(filtered, [outside.pk, inside.pk])
+        loaded = sorting.load_in_order(filtered, [outside.pk, inside.pk])
         assert [event.category.name for event in loaded] == ["Policy", "UserManagement"]
     assert len(queries.captured_queries) == 1
     where = queries.captured_queries[0]["sql"].split(" WHERE ", 1)[1]
@@ -312,7 +312,7 @@ def test_a_filter_through_a_join_is_kept_when_loading():
     TargetFactory(event=event, position=1, type="User")
     other = AuditEventFactory()
     joined = AuditEvent.objects.filter(targets__type="User")
-    assert sorting._load(joined, [event.pk, other.pk]) == [event]
+    assert sorting.load_in_order(joined, [event.pk, other.pk]) == [event]
 
 
 def loads_of_events(queries) -> list[str]:

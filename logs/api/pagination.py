@@ -23,7 +23,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
+from logs.filters import EVENT_KEY, event_key, joins_paired_events
 from logs.models import AuditEvent
+from logs.sorting import load_in_order
 
 Cursor = namedtuple("Cursor", ["position", "reverse"])
 
@@ -105,9 +107,15 @@ class KeysetCursorPagination(CursorPagination):
         if self.cursor is not None:
             queryset = queryset.filter(_after(self.ordering, self.cursor.position, reverse))
 
-        if fields is not None:
-            queryset = queryset.values(*fields)
-        rows = list(queryset[: self.page_size + 1])
+        if joins_paired_events(queryset.query.where):
+            # Every named event is read before the page is cut from them: their keys alone,
+            # then the page's rows (see logs.admin.pagination).
+            keys = queryset.values_list(*event_key(*EVENT_KEY, True))[: self.page_size + 1]
+            rows = load_in_order(queryset, dict(keys), fields)
+        else:
+            if fields is not None:
+                queryset = queryset.values(*fields)
+            rows = list(queryset[: self.page_size + 1])
         more = len(rows) > self.page_size
         self.page = rows[: self.page_size]
         if reverse:
