@@ -75,27 +75,25 @@ def test_listed_dates_select_exactly_the_events(events):
     assert selected(in_events(keys_of(wanted), "default")) == sorted(e.pk for e in wanted)
 
 
-def test_months_named_as_ranges_select_exactly_the_events(events, monkeypatch):
-    monkeypatch.setattr(filters, "DATES_LISTED_UP_TO", 1)
+@pytest.mark.parametrize(
+    ("bound", "form"), [("DATES_LISTED_UP_TO", "months"), ("PAIRED_FROM", "paired_dates")]
+)
+def test_many_events_select_exactly_the_events(events, monkeypatch, bound, form):
+    """Named as months (more events than are listed) or joined as pairs (many events over
+    many months), with the bound lowered to these few events."""
+    monkeypatch.setattr(filters, bound, 1)
     wanted = [events[1], events[2], events[3], events[5], events[6]]
     condition = in_events(keys_of(wanted), "default")
     assert selected(condition) == sorted(e.pk for e in wanted)
     if isinstance(condition, InEvents):
-        assert condition.dates is None
-        assert condition.months == [
-            (datetime(2023, 12, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
-            (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)),
-            (datetime(2024, 7, 1, tzinfo=UTC), datetime(2024, 8, 1, tzinfo=UTC)),
-        ]
-
-
-def test_pairs_joined_select_exactly_the_events(events, monkeypatch):
-    monkeypatch.setattr(filters, "PAIRED_FROM", 1)
-    wanted = [events[1], events[2], events[3], events[5], events[6]]
-    condition = in_events(keys_of(wanted), "default")
-    assert selected(condition) == sorted(e.pk for e in wanted)
-    if isinstance(condition, InEvents):
-        assert condition.paired and condition.dates is None and condition.months is None
+        forms = {name: getattr(condition, name) for name in ("dates", "months", "paired_dates")}
+        assert [name for name, value in forms.items() if value is not None] == [form]
+        if form == "months":
+            assert condition.months == [
+                (datetime(2023, 12, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
+                (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)),
+                (datetime(2024, 7, 1, tzinfo=UTC), datetime(2024, 8, 1, tzinfo=UTC)),
+            ]
 
 
 def test_a_pair_names_its_own_event_not_another_of_the_same_dates(events, monkeypatch):
