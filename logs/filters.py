@@ -34,7 +34,7 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.sql.where import WhereNode
+from django.db.models.sql.where import AND, WhereNode
 from django.utils import timezone
 
 from logs.models import (
@@ -327,12 +327,15 @@ def in_events(keys, using: str) -> Q | Func:
 
 
 # How InEvents names many events' dates. PostgreSQL weighs a literal list against every
-# partition it may read, item by item: the events times the months they span measure that
-# planning (and the reading of every partition for every id). Up to DATES_LISTED_UP_TO events
-# it lists each one's date; more, it names their months; and beyond PAIRED_FROM of that work,
-# whatever the count, it joins the (id, date) pairs (see InEvents).
+# partition it may read, item by item: the events times the months that hold them measure
+# that planning (and the reading of every partition for every id). Up to DATES_LISTED_UP_TO
+# events it lists each one's date; more, it names their months; and for events in more than
+# PAIRED_OVER_MONTHS months, from PAIRED_FROM of that work whatever the count, it joins the
+# (id, date) pairs (see InEvents). Within a year the first two forms stay, as measured at 90
+# days, where a list's walk in date order stops after a page.
 DATES_LISTED_UP_TO = 1_000
 PAIRED_FROM = 50_000
+PAIRED_OVER_MONTHS = 12
 
 
 class InEvents(Func):
@@ -342,8 +345,8 @@ class InEvents(Func):
     - ``id = ANY(ids) AND activity_datetime = ANY(dates)``, for a few events;
     - ``id = ANY(ids) AND (activity_datetime >= start AND activity_datetime < end OR ...)``
       over the runs of months that hold them, for many events in a few months;
-    - ``(id, activity_datetime) IN (SELECT * FROM unnest(ids, dates))``, for many events over
-      many months;
+    - ``(id, activity_datetime) IN (SELECT * FROM unnest(ids, dates))``, for many events in
+      many months (more than a year's);
     - with no dates, ``id = ANY(ids)``.
 
     PostgreSQL plans a list of ids against every month's partition, as if each could hold
@@ -374,8 +377,8 @@ class InEvents(Func):
         if None in dates:
             return
         months = month_runs(dates)
-        spanned = sum(_months_between(start, end) for start, end in months)
-        if len(keys) * spanned >= PAIRED_FROM:
+        holding = sum(_months_between(start, end) for start, end in months)
+        if holding > PAIRED_OVER_MONTHS and len(keys) * holding >= PAIRED_FROM:
             # In the order of ``self.ids``: the n-th date is the n-th event's.
             self.paired_dates = _timestamps(keys[pk] for pk in ordered)
         elif len(keys) <= DATES_LISTED_UP_TO:
@@ -417,8 +420,12 @@ class InEvents(Func):
 
 
 def joins_paired_events(where) -> bool:
-    """Whether a query's conditions name events as (id, date) pairs (``InEvents``), at any
-    depth. ``filter()`` keeps a condition expression as the left side of an ``exact``."""
+    """Whether a query selects only events it names as (id, date) pairs (``InEvents``): a
+    paired condition ANDed with the others, at any depth of ANDs. Negated or ORed, it does not
+    bound the list, which may then hold any number of events. ``filter()`` keeps a condition
+    expression as the left side of an ``exact``."""
+    if where.negated or where.connector != AND:
+        return False
     for child in where.children:
         for node in (child, getattr(child, "lhs", None)):
             if isinstance(node, InEvents) and node.paired:

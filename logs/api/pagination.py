@@ -110,14 +110,15 @@ class KeysetCursorPagination(CursorPagination):
         if joins_paired_events(queryset.query.where):
             # Every named event is read before the page is cut from them: their keys alone,
             # then the page's rows (see logs.admin.pagination).
-            keys = queryset.values_list(*event_key(*EVENT_KEY, True))[: self.page_size + 1]
-            rows = load_in_order(queryset, dict(keys), fields)
+            keys = list(queryset.values_list(*event_key(*EVENT_KEY, True))[: self.page_size + 1])
+            more = len(keys) > self.page_size
+            self.page = load_in_order(queryset, dict(keys[: self.page_size]), fields)
         else:
             if fields is not None:
                 queryset = queryset.values(*fields)
             rows = list(queryset[: self.page_size + 1])
-        more = len(rows) > self.page_size
-        self.page = rows[: self.page_size]
+            more = len(rows) > self.page_size
+            self.page = rows[: self.page_size]
         if reverse:
             self.page.reverse()
             self.has_next, self.has_previous = True, more

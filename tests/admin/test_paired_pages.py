@@ -10,14 +10,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from logs import filters
+from logs.admin import pagination
 from logs.admin.events import AuditEventAdmin
 from tests.factories import AuditEventFactory, TargetFactory
 from tests.support import CHANGELIST, EVENTS_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
 
-PER_PAGE = 3
-# Eight events over several months, two of them at one instant (the id decides their order).
+PER_PAGE = 4
+# Eight events over several months, two of them at one instant (the id decides their order),
+# fourth and fifth both ways: the two fall on either side of a page's end.
 MOMENTS = [
     datetime(2023, 11, 30, 23, 59, 59, 999999, tzinfo=UTC),
     datetime(2023, 12, 1, tzinfo=UTC),
@@ -28,15 +30,16 @@ MOMENTS = [
     datetime(2024, 7, 1, 8, 30, 0, 123456, tzinfo=UTC),
     datetime(2024, 7, 1, 8, 30, 0, 123456, tzinfo=UTC) + timedelta(microseconds=1),
 ]
-# The eight events span six months (8 x 6 = 48): joined as pairs. The four events a page reads
-# (three, and one to know there is a next page) span at most four (16): listed.
-PAIRED_ALL_NOT_A_PAGE = 17
+# The eight events are in six months (8 x 6 = 48): joined as pairs. The five events a page reads
+# (four, and one to know there is a next page) are in at most five (25): listed.
+PAIRED_ALL_NOT_A_PAGE = 26
 
 
 @pytest.fixture
 def named(monkeypatch):
     """The events a search names, among others it does not."""
     monkeypatch.setattr(AuditEventAdmin, "list_per_page", PER_PAGE)
+    monkeypatch.setattr(filters, "PAIRED_OVER_MONTHS", 0)
     events = [AuditEventFactory(activity_datetime=moment) for moment in MOMENTS]
     for event in events:
         TargetFactory(event=event, display_name="Paired Person")
@@ -57,7 +60,7 @@ def pages(client, query: dict) -> tuple[list[list[int]], list[str]]:
     return listed, statements
 
 
-@pytest.mark.parametrize("ordering", [{}, {"ordering": "date"}])
+@pytest.mark.parametrize("ordering", [{}, {"ordering": "date"}, {"ordering": "-service"}])
 def test_paired_pages_hold_what_listed_pages_hold(reader_client, named, monkeypatch, ordering):
     query = {"q": "Paired Person", **ordering}
     monkeypatch.setattr(filters, "PAIRED_FROM", 10**9)
@@ -69,20 +72,23 @@ def test_paired_pages_hold_what_listed_pages_hold(reader_client, named, monkeypa
     assert any("unnest" in sql for sql in statements), "the events were not joined as pairs"
     assert paired == expected
     newest_first = sorted(named, key=lambda e: (e.activity_datetime, e.pk), reverse=True)
-    in_order = [e.pk for e in (newest_first if not ordering else newest_first[::-1])]
-    assert [pk for page in paired for pk in page] == in_order
+    in_order = {"": newest_first, "date": newest_first[::-1]}.get(ordering.get("ordering", ""))
+    if in_order is not None:
+        assert [pk for page in paired for pk in page] == [e.pk for e in in_order]
+    assert sorted(pk for page in paired for pk in page) == sorted(e.pk for e in named)
 
 
 def test_a_paired_page_loads_only_its_own_events(reader_client, named, monkeypatch):
     """The named events are read once, keys only, for the count and the page; the page's
     events are then loaded by their listed keys."""
     monkeypatch.setattr(filters, "PAIRED_FROM", PAIRED_ALL_NOT_A_PAGE)
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
     with CaptureQueriesContext(connection) as queries:
         response = reader_client.get(CHANGELIST, {"q": "Paired Person"})
     changelist = response.context_data["cl"]
     assert len(changelist.result_list) == PER_PAGE
     assert changelist.result_count == len(MOMENTS)
-    assert not changelist.paginator.is_estimate
+    assert not changelist.paginator.is_estimate  # counted exactly, past EXACT_COUNT_LIMIT
     paired = [q["sql"] for q in queries if "unnest" in q["sql"]]
     assert len(paired) == 1
     assert "logs_service" not in paired[0] and "COUNT" not in paired[0]

@@ -11,12 +11,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import DateTimeField, Value
+from django.db.models import DateTimeField, Q, Value
 from hypothesis import given
 from hypothesis import strategies as st
 
 from logs import filters
-from logs.filters import InEvents, event_keys_or_subquery, gathered_keys, in_events, month_runs
+from logs.filters import (
+    InEvents,
+    event_keys_or_subquery,
+    gathered_keys,
+    in_events,
+    joins_paired_events,
+    month_runs,
+)
 from logs.models import AuditEvent, Target
 from logs.partitions import partitioned
 from logs.utc_text import UTCDateTimeText, as_utc_text
@@ -82,6 +89,7 @@ def test_many_events_select_exactly_the_events(events, monkeypatch, bound, form)
     """Named as months (more events than are listed) or joined as pairs (many events over
     many months), with the bound lowered to these few events."""
     monkeypatch.setattr(filters, bound, 1)
+    monkeypatch.setattr(filters, "PAIRED_OVER_MONTHS", 0)
     wanted = [events[1], events[2], events[3], events[5], events[6]]
     condition = in_events(keys_of(wanted), "default")
     assert selected(condition) == sorted(e.pk for e in wanted)
@@ -100,6 +108,7 @@ def test_a_pair_names_its_own_event_not_another_of_the_same_dates(events, monkey
     """Joined as pairs, an id is matched with its own date only: an id given another listed
     event's date selects nothing (listed apart, ids and dates would select it)."""
     monkeypatch.setattr(filters, "PAIRED_FROM", 1)
+    monkeypatch.setattr(filters, "PAIRED_OVER_MONTHS", 0)
     swapped = {
         events[0].pk: as_utc_text(events[6].activity_datetime),
         events[6].pk: as_utc_text(events[0].activity_datetime),
@@ -131,6 +140,31 @@ def test_the_form_follows_the_events_times_the_months_they_span():
     assert over_years.paired and over_years.dates is None and over_years.months is None
     assert InEvents(keys(1_000, 50)).paired  # 50,000: the bound
     assert not InEvents(keys(1_000, 49)).paired
+    assert InEvents(keys(4_000, 13)).paired  # more than a year's months
+    assert not InEvents(keys(5_000, 12)).paired  # within a year: the months, as at 90 days
+    assert InEvents(keys(20_000, 4)).months is not None
+
+
+def test_the_months_counted_are_those_holding_events_not_the_span_between():
+    """Events in the first and the last of seven years' months hold two months, not 84."""
+    ends = [datetime(2018, 1, 15, tzinfo=UTC), datetime(2024, 12, 15, tzinfo=UTC)]
+    keys = {pk: as_utc_text(ends[pk % 2]) for pk in range(2_000)}
+    condition = InEvents(keys)
+    assert not condition.paired and condition.months is not None
+
+
+def test_only_a_pairs_condition_that_bounds_the_list_reads_it_by_its_keys(monkeypatch):
+    """Negated or ORed, a paired condition selects events beyond the pairs: the list must
+    not be read whole by its keys."""
+    monkeypatch.setattr(filters, "PAIRED_FROM", 1)
+    monkeypatch.setattr(filters, "PAIRED_OVER_MONTHS", 0)
+    paired = InEvents({1: as_utc_text(START), 2: as_utc_text(START + timedelta(days=90))})
+    assert paired.paired
+    events = AuditEvent.objects.all()
+    assert joins_paired_events(events.filter(paired).filter(result="success").query.where)
+    assert not joins_paired_events(events.exclude(paired).query.where)
+    assert not joins_paired_events(events.filter(paired | Q(result="failure")).query.where)
+    assert not joins_paired_events(events.filter(result="success").query.where)
 
 
 def test_an_unknown_date_reads_every_month_and_still_finds_the_event(events):
@@ -215,9 +249,10 @@ def test_every_form_selects_what_the_ids_alone_select(
         events[index].pk: None if index in unknown else as_utc_text(events[index].activity_datetime)
         for index in chosen
     }
-    original = filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM
+    original = filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM, filters.PAIRED_OVER_MONTHS
     filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM = listed_up_to, paired_from
+    filters.PAIRED_OVER_MONTHS = 0
     try:
         assert selected(in_events(keys, "default")) == sorted(keys)
     finally:
-        filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM = original
+        filters.DATES_LISTED_UP_TO, filters.PAIRED_FROM, filters.PAIRED_OVER_MONTHS = original
