@@ -363,7 +363,8 @@ class Target(ImmutableModel):
         ]
         indexes = [
             # The target-type filter asks "has this event a target of type X?" per event; this
-            # index answers from the index alone.
+            # index answers from the index alone. On PostgreSQL the (event, position) index
+            # carries the type instead and this one is dropped (migration 0033).
             models.Index(fields=["event", "type"], name="target_event_type_idx"),
             # The compliance answers: a period's targets of some activities, with all they
             # read, in one range of the index per activity (see logs.insights).
