@@ -16,8 +16,10 @@ few statuses), and a page is read in one of two ways that give the same order:
   still needs. The API's pages walk from the value of their cursor. The changelist's pages
   (and exports) walk batches of 500 values: each batch's (value, date, id) keys are read in one
   query and sorted here, unless the batch holds more than a bound (then its values are walked
-  one by one as above), so a page deep into a view over tens of thousands of initiators skips
-  them a batch at a time.
+  one by one as above, or in runs, below), so a page deep into a view over tens of thousands of initiators skips
+  them a batch at a time. A batch too large to sort at once, and the API's walk, read the
+  values of a column of many values (initiators) in growing runs of consecutive values, each
+  run's keys read in one query and sorted here (``ColumnSort._runs``).
 
 An export reads every match: it walks the values in batches (``walk_in_batches``), each
 batch's keys read in one query and sorted here, a batch too large to sort at once read value
@@ -62,6 +64,11 @@ PAGE_KEYS_PER_BATCH = 2_000
 # (see _batch_condition): a few dozen services cost little to estimate, 500 initiators more
 # than the query.
 ESTIMATED_VALUES_UP_TO = 100
+# A page's walk reads values in runs (see ColumnSort._runs) only for a column of more values
+# than this (the initiators, the activities): a column of few values (the services, the
+# statuses) holds many events per value, and a run of them would be read only to be found too
+# large.
+RUNS_FROM_VALUES = 50
 NEWEST_FIRST = ("-activity_datetime", "-id")
 OLDEST_FIRST = ("activity_datetime", "id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -327,15 +334,34 @@ class ColumnSort:
                 start = values.index(_REST)
             else:
                 raise ValueError(f"no {self.column.key} {after[0]!r} to continue from")
+        order = OLDEST_FIRST if backwards else NEWEST_FIRST
         keys: list[tuple] = []
-        for index, value in enumerate(values[start:]):
-            in_group = queryset.filter(self._condition(value, values))
-            if index == 0 and after is not None:
-                in_group = in_group.filter(_date_after(after[1], after[2], backwards))
-            order = OLDEST_FIRST if backwards else NEWEST_FIRST
+        if after is not None:
+            # The cursor's own value: only its events beyond the cursor.
+            in_group = queryset.filter(self._condition(values[start], values))
+            in_group = in_group.filter(_date_after(after[1], after[2], backwards))
             rows = in_group.order_by(*order).values_list(*event_key(*EVENT_KEY, dated))
-            keys += rows[: limit - len(keys)]
-            if len(keys) >= limit:
+            keys += rows[:limit]
+            start += 1
+        # After the cursor's value, read alone, the next values start in a run.
+        runs = self._runs(
+            queryset,
+            values[start:],
+            values,
+            self._rank_of(queryset.db),
+            PAGE_KEYS_PER_BATCH,
+            dated,
+            backwards=backwards,
+            first_alone=after is None,
+        )
+        while len(keys) < limit:
+            run_keys, in_group = next(runs, (None, None))
+            if run_keys is not None:
+                keys += run_keys[: limit - len(keys)]
+            elif in_group is not None:
+                rows = in_group.order_by(*order).values_list(*event_key(*EVENT_KEY, dated))
+                keys += rows[: limit - len(keys)]
+            else:
                 break
         return dict(keys)
 
@@ -357,8 +383,9 @@ class ColumnSort:
         ``ask_first``: whether a batch holds too many events is asked of the database, which
         steps over them in its index, before its keys are read; else it is learnt by reading
         up to ``keys_per_batch + 1`` keys into Python. A page's walk asks (its bound is small,
-        and a busy value's batch overflows it); an export's batches mostly fit, and are read
-        at once."""
+        and a busy value's batch overflows it), and reads a batch too large in runs of values
+        (``_runs``: more ``(keys, None)``, each a run's events in order); an export's batches
+        mostly fit, and are read at once."""
         cap = KEYS_PER_BATCH if keys_per_batch is None else keys_per_batch
         using = queryset.db
         # The column's order read once for the walk (reading it checks its lookup table).
@@ -379,8 +406,11 @@ class ColumnSort:
                 )
                 too_many = len(keys) > cap
             if too_many:
-                for value in batch:
-                    yield None, queryset.filter(self._condition(value, values))
+                if ask_first:
+                    yield from self._runs(queryset, batch, values, rank, cap, dated)
+                else:
+                    for value in batch:
+                        yield None, queryset.filter(self._condition(value, values))
                 continue
             if keys:
                 # Newest first within a value, then the values in order: two stable sorts, as
@@ -388,6 +418,62 @@ class ColumnSort:
                 keys.sort(key=lambda key: (key[1], key[2]), reverse=True)
                 keys.sort(key=lambda key: rank(key[0]))
                 yield [(pk, moment if dated else None) for _, moment, pk in keys], None
+
+    def _runs(
+        self,
+        queryset,
+        walk: list,
+        values: list,
+        rank,
+        cap: int,
+        dated: bool,
+        *,
+        backwards: bool = False,
+        first_alone: bool = True,
+    ) -> Iterable[tuple[list[tuple] | None, object]]:
+        """The consecutive values ``walk`` (of ``values``, all of them in order) as a page reads
+        them: as ``walk_in_batches`` yields, ``(keys, None)`` for a run of values read and
+        sorted at once, ``(None, the value's events)`` for a value to be read newest first
+        (oldest first when ``backwards``, the values then walked in reverse).
+
+        The first value is read alone (unless not ``first_alone``: a page after a cursor has
+        read the cursor's value alone). Then runs of consecutive values, two at first, each
+        twice the last while its keys fit under ``cap``, are read in one query each: a
+        tenant's initiators hold a few events each, and a page would otherwise read dozens of
+        them one query each (on month partitions, each query is planned against every
+        partition). A run that holds more than ``cap`` events is read value by value, and the
+        runs start again at two: busy values are read through their index, newest first, and
+        stop after a page. A column of at most RUNS_FROM_VALUES values is read value by value."""
+        if len(values) <= RUNS_FROM_VALUES:
+            for value in walk:
+                yield None, queryset.filter(self._condition(value, values))
+            return
+        field = self.column.field
+        index, size = 0, 1 if first_alone else 2
+        while index < len(walk):
+            run = walk[index : index + size]
+            if size == 1:
+                yield None, queryset.filter(self._condition(run[0], values))
+                index, size = index + 1, 2
+                continue
+            in_run = queryset.filter(self._batch_condition(run, values, dated)).order_by()
+            keys = list(
+                in_run.annotate(date_text=UTCDateTimeText("activity_datetime")).values_list(
+                    field, "date_text", "pk"
+                )[: cap + 1]
+            )
+            if len(keys) > cap:
+                for value in run:
+                    yield None, queryset.filter(self._condition(value, values))
+                index, size = index + size, 2
+                continue
+            if keys:
+                # Within a value by date then id, then the values in the walk's order: two
+                # stable sorts, as a text date cannot be negated in one key.
+                keys.sort(key=lambda key: (key[1], key[2]), reverse=not backwards)
+                keys.sort(key=lambda key: rank(key[0]), reverse=backwards)
+                yield [(pk, moment if dated else None) for _, moment, pk in keys], None
+            index, size = index + size, min(size * 2, VALUES_PER_BATCH)
 
     def _batch_condition(self, batch: list, values: list, partitioned: bool) -> Q:
         """ "The events holding any value of ``batch``" (``values``: all of them, in order).

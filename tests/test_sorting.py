@@ -100,6 +100,7 @@ def api(django_user_model):
         "walked value by value",
         "walked in batches of values",
         "walked in batches, some too large",
+        "walked in runs of values",
     ]
 )
 def way(request, monkeypatch):
@@ -108,7 +109,9 @@ def way(request, monkeypatch):
     many events, when its values are read one by one: "value by value" makes every batch too
     large, "in batches" makes batches of two values that are sorted at once, and "some too
     large" batches of two values of which those holding more than nine events are read value
-    by value, between batches sorted at once."""
+    by value, between batches sorted at once. A page's walk reads a batch too large in runs
+    of values (``ColumnSort._runs``): "in runs" lets runs of up to twelve events be sorted at
+    once, so some runs fit and others are read value by value."""
     if request.param != "sorted at once":
         monkeypatch.setattr(sorting, "SMALL_SELECTION", 2)
     if request.param == "walked value by value":
@@ -119,6 +122,9 @@ def way(request, monkeypatch):
     if request.param == "walked in batches, some too large":
         monkeypatch.setattr(sorting, "KEYS_PER_BATCH", 9)
         monkeypatch.setattr(sorting, "PAGE_KEYS_PER_BATCH", 9)
+    if request.param == "walked in runs of values":
+        monkeypatch.setattr(sorting, "PAGE_KEYS_PER_BATCH", 12)
+        monkeypatch.setattr(sorting, "RUNS_FROM_VALUES", 0)
     return request.param
 
 
@@ -193,6 +199,44 @@ def test_a_walk_over_events_that_all_have_an_initiator(reader_client, api, monke
         ids += [row["id"] for row in page["results"]]
         url = page["next"]
     assert ids == expected_order(key)
+
+
+@pytest.mark.parametrize("key", ["initiator", "-initiator"])
+def test_a_page_reads_values_of_few_events_in_runs(reader_client, api, monkeypatch, key):
+    """Thirty initiators of one event each: a page of ten reads them in runs of one, two, four
+    and eight values (four queries), not one query per initiator, in the promised order."""
+    monkeypatch.setattr(sorting, "RUNS_FROM_VALUES", 10)
+    monkeypatch.setattr(sorting, "SMALL_SELECTION", 2)
+    monkeypatch.setattr(sorting, "PAGE_KEYS_PER_BATCH", 20)
+    monkeypatch.setattr("logs.admin.events.AuditEventAdmin.list_per_page", 10)
+    for n in range(30):
+        initiator = InitiatorFactory(user_principal_name=f"user{n:02}@contoso.com")
+        AuditEventFactory(activity_datetime=START + timedelta(hours=n % 4), initiator=initiator)
+
+    def walks(queries) -> list[str]:
+        """The queries of one initiator's events."""
+        alone = re.compile(r'WHERE \(?"logs_auditevent"\."initiator_id" = \d')
+        return [q["sql"] for q in queries.captured_queries if alone.search(q["sql"])]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = reader_client.get(CHANGELIST, {"ordering": key})
+    assert [e.pk for e in response.context_data["cl"].result_list] == expected_order(key)[:10]
+    assert len(walks(queries)) == 1  # the first value alone, then runs of listed values
+    with CaptureQueriesContext(connection) as queries:
+        page = api.get(EVENTS_API, {"ordering": key, "page_size": 10}).json()
+        following = api.get(page["next"]).json()
+    ids = [row["id"] for row in page["results"] + following["results"]]
+    assert ids == expected_order(key)[:20]
+    runs = [q["sql"] for q in queries.captured_queries if '"initiator_id" IN (' in q["sql"]]
+    assert len(walks(queries)) == 2  # each page: the cursor's value (or the first) alone
+    assert 2 <= len(runs) <= 6
+    # A column of no more values than RUNS_FROM_VALUES is read value by value.
+    monkeypatch.setattr(sorting, "RUNS_FROM_VALUES", 31)
+    with CaptureQueriesContext(connection) as queries:
+        page = api.get(EVENTS_API, {"ordering": key, "page_size": 10}).json()
+    assert [row["id"] for row in page["results"]] == expected_order(key)[:10]
+    assert len(walks(queries)) >= 10
+    assert not [q for q in queries.captured_queries if '"initiator_id" IN (' in q["sql"]]
 
 
 def test_a_page_stays_put_while_events_arrive(api, varied):
