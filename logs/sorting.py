@@ -16,10 +16,11 @@ few statuses), and a page is read in one of two ways that give the same order:
   still needs. The API's pages walk from the value of their cursor. The changelist's pages
   (and exports) walk batches of 500 values: each batch's (value, date, id) keys are read in one
   query and sorted here, unless the batch holds more than a bound (then its values are walked
-  one by one as above, or in runs, below), so a page deep into a view over tens of thousands of initiators skips
-  them a batch at a time. A batch too large to sort at once, and the API's walk, read the
-  values of a column of many values (initiators) in growing runs of consecutive values, each
-  run's keys read in one query and sorted here (``ColumnSort._runs``).
+  one by one as above, or in runs, below), so a page deep into a view over tens of thousands
+  of initiators skips them a batch at a time. A batch too large to sort at once, and the API's
+  walk, read the values of a column of many values (initiators) in growing runs of
+  consecutive values, each run's keys read in one query and sorted here
+  (``ColumnSort._runs``).
 
 An export reads every match: it walks the values in batches (``walk_in_batches``), each
 batch's keys read in one query and sorted here, a batch too large to sort at once read value
