@@ -85,6 +85,20 @@ def test_filter_on_the_activity_id(api, six_events):
     assert listed(api, search=stored.entra_id) == ["Update group"]
 
 
+def test_a_search_finds_the_text_as_a_correlation_id_and_as_an_activity_id(api):
+    """Both exact ids are looked up in one query: an event holding the text as its correlation
+    id and another holding it as its activity id are both found, and no other."""
+    text = "Directory_9c1e3b5d-2b4d-4a3b-9d5f-7a9c1e3b5d70_ABCDE_12345678"
+    by_correlation = AuditEventFactory(correlation_id=text)
+    by_id = AuditEventFactory(entra_id=text)
+    AuditEventFactory()
+    response = api.get(EVENTS_URL, {"search": text})
+    assert response.status_code == 200
+    assert sorted(row["id"] for row in response.json()["results"]) == sorted(
+        [by_correlation.pk, by_id.pk]
+    )
+
+
 def test_informational_true_and_false(api, six_events):
     Annotation.objects.create(
         event=AuditEvent.objects.get(activity__name="Update group"),
