@@ -6,19 +6,13 @@ import re
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 
 from logs.filters import AuditEventFilterSet
 from logs.models import AuditEvent
 from tests.factories import AuditEventFactory, TargetFactory
+from tests.models.support import leaf_nodes, migrate
 
 BEFORE = [("logs", "0032_user_agents")]
-
-
-def migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
 
 
 def target_indexes() -> dict[str, dict]:
@@ -79,7 +73,7 @@ def test_the_type_filter_is_answered_from_the_position_index_alone():
 
 @pytest.mark.postgres_only
 def test_going_back_restores_the_type_index(transactional_db):
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    leaves = leaf_nodes()
     try:
         migrate(BEFORE)
         indexes = target_indexes()
