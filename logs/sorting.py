@@ -70,6 +70,9 @@ ESTIMATED_VALUES_UP_TO = 100
 # statuses) holds many events per value, and a run of them would be read only to be found too
 # large.
 RUNS_FROM_VALUES = 50
+# An API page's runs hold at most this many keys per row the page asks for (and at most
+# PAGE_KEYS_PER_BATCH): beyond, the run is read value by value.
+RUN_KEYS_PER_ROW = 20
 NEWEST_FIRST = ("-activity_datetime", "-id")
 OLDEST_FIRST = ("activity_datetime", "id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -324,7 +327,9 @@ class ColumnSort:
     def _walk_after(
         self, queryset, after, limit: int, backwards: bool, dated: bool
     ) -> dict[int, str | None]:
-        values = self._values(queryset.db)
+        # The column's order read once for the walk (reading it checks its lookup table).
+        column_order = _column_order(self.column, queryset.db)
+        values = self._values(queryset.db, column_order)
         if backwards:
             values.reverse()
         start = 0
@@ -349,8 +354,10 @@ class ColumnSort:
             queryset,
             values[start:],
             values,
-            self._rank_of(queryset.db),
-            PAGE_KEYS_PER_BATCH,
+            self._rank_of(queryset.db, column_order),
+            # A run of busy values is found too large after reading this many keys: a few
+            # pages' worth, not the changelist's bound (a neighbour's lookup reads one row).
+            min(PAGE_KEYS_PER_BATCH, RUN_KEYS_PER_ROW * limit),
             dated,
             backwards=backwards,
             first_alone=after is None,
@@ -439,7 +446,7 @@ class ColumnSort:
 
         The first value is read alone (unless not ``first_alone``: a page after a cursor has
         read the cursor's value alone). Then runs of consecutive values, two at first, each
-        twice the last while its keys fit under ``cap``, are read in one query each: a
+        twice the last while its keys stay within half of ``cap``, are read in one query each: a
         tenant's initiators hold a few events each, and a page would otherwise read dozens of
         them one query each (on month partitions, each query is planned against every
         partition). A run that holds more than ``cap`` events is read value by value, and the
@@ -474,7 +481,9 @@ class ColumnSort:
                 keys.sort(key=lambda key: (key[1], key[2]), reverse=not backwards)
                 keys.sort(key=lambda key: rank(key[0]), reverse=backwards)
                 yield [(pk, moment if dated else None) for _, moment, pk in keys], None
-            index, size = index + size, min(size * 2, VALUES_PER_BATCH)
+            # Twice as many values next, unless this run already held half the bound.
+            grown = size * 2 if 2 * len(keys) <= cap else size
+            index, size = index + size, min(grown, VALUES_PER_BATCH)
 
     def _batch_condition(self, batch: list, values: list, partitioned: bool) -> Q:
         """ "The events holding any value of ``batch``" (``values``: all of them, in order).
