@@ -242,10 +242,6 @@ class ColumnSort:
         """The column sort of the ``ordering`` value ``key``; None for a date order."""
         return cls.named(key) if key and key.lstrip("-") in COLUMNS else None
 
-    def ordered_groups(self, using: str) -> list[Group]:
-        groups = _column_order(self.column, using).groups
-        return groups[::-1] if self.descending else groups
-
     # -- pages by offset (the changelist) ------------------------------------------------------
     def page(self, queryset, offset: int, limit: int, *, count: int | None = None) -> list:
         """Events ``offset`` to ``offset + limit`` of ``queryset`` in this order, as model
