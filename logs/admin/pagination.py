@@ -67,7 +67,7 @@ class EstimatedCountPaginator(Paginator):
         if self.paired_keys is not None:
             return len(self.paired_keys)
         queryset = self.object_list
-        # Only the ids: the listing's annotations (an EXISTS per event, for the informational
+        # Only the ids: the listing's annotations (a subquery per event, for the informational
         # column) would otherwise be computed for every counted event.
         capped = queryset.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:

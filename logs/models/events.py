@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connections, models, router, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Value
+from django.db.models import OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from logs.display_time import utc_text
@@ -26,6 +26,21 @@ def query_user_agent():
     return Coalesce("user_agent__text", Value("", output_field=models.TextField()))
 
 
+def informational_flag():
+    """Whether an event is annotated informational, as a column of a listing: a scalar
+    subquery (its first such annotation, if any), looked up in the (kind, event) index for
+    each row the listing returns.
+
+    Not ``EXISTS``: PostgreSQL may turn an ``EXISTS`` in a select list into one hashed set of
+    every informational annotation, choosing so by the rows it estimates before the page's
+    ``LIMIT``, and so built that set of tens of thousands of rows for each page of fifty. A
+    scalar subquery is never hashed."""
+    first = Annotation.objects.filter(
+        kind=Annotation.Kind.INFORMATIONAL, event=OuterRef("pk")
+    ).order_by().values(flag=Value(True))[:1]
+    return Coalesce(Subquery(first, output_field=models.BooleanField()), Value(False))
+
+
 # Where ``with_listed_targets()`` puts each event's targets, as a list.
 LISTED_TARGETS = "listed_targets"
 
@@ -33,15 +48,13 @@ LISTED_TARGETS = "listed_targets"
 class AuditEventQuerySet(ImmutableQuerySet):
     def for_listing(self):
         """What a page of events shows, in a fixed number of queries whatever the page size:
-        the lookups joined, targets in one prefetch, "informational" as a subquery per row."""
-        informational = Annotation.objects.filter(
-            kind=Annotation.Kind.INFORMATIONAL, event=OuterRef("pk")
-        )
+        the lookups joined, targets in one prefetch, "informational" as a subquery per row
+        (``informational_flag``)."""
         return (
             self.defer("original")
             .select_related("service", "category", "activity", "initiator", "user_agent")
             .prefetch_related("targets")
-            .annotate(is_informational=Exists(informational))
+            .annotate(is_informational=informational_flag())
         )
 
     def with_listed_targets(self):

@@ -97,6 +97,13 @@ def test_informational_flag_follows_annotations(api, six_events):
         text="Microsoft Substrate Management write-back",
         source="annotate_substrate",
     )
+    # A second one on the same event: the flag is one value however many there are.
+    Annotation.objects.create(
+        event=event_named("Update group"),
+        kind=Annotation.Kind.INFORMATIONAL,
+        text="Marked by hand",
+        source="portal",
+    )
     Annotation.objects.create(
         event=event_named("Update user"), kind=Annotation.Kind.NOTE, text="seen", source="portal"
     )
