@@ -267,7 +267,14 @@ class InIdsUnestimated(InIds):
 
 
 def in_ids(column: str, ids) -> Q | InIds:
-    """A condition for ``filter()``: ``column`` in ``ids`` (a list, or a subquery)."""
+    """A condition for ``filter()``: ``column`` in ``ids`` (a list, or a subquery).
+
+    One id is a plain equality. PostgreSQL reads ``column = ANY(ids)`` from an index in the
+    index's order only from version 17 on: before that, a filter on one initiator, written as
+    a list of one, walked the whole listing in date order and dropped the other initiators'
+    events, instead of reading that initiator's events from its (initiator, date) index."""
+    if isinstance(ids, list) and len(ids) == 1:
+        return Q(**{column: ids[0]})
     if isinstance(ids, list):
         return InIds(column, ids)
     return Q(**{f"{column}__in": ids})

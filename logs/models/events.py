@@ -35,9 +35,11 @@ def informational_flag():
     every informational annotation, choosing so by the rows it estimates before the page's
     ``LIMIT``, and so built that set of tens of thousands of rows for each page of fifty. A
     scalar subquery is never hashed."""
-    first = Annotation.objects.filter(
-        kind=Annotation.Kind.INFORMATIONAL, event=OuterRef("pk")
-    ).order_by().values(flag=Value(True))[:1]
+    first = (
+        Annotation.objects.filter(kind=Annotation.Kind.INFORMATIONAL, event=OuterRef("pk"))
+        .order_by()
+        .values(flag=Value(True))[:1]
+    )
     return Coalesce(Subquery(first, output_field=models.BooleanField()), Value(False))
 
 

@@ -8,7 +8,14 @@ database gets, so that a change of shape is a decision, not an accident.
 import pytest
 from django.db import connection
 
-from logs.filters import InEvents, ids_or_subquery, initiators_matching, targets_matching_each
+from logs.filters import (
+    InEvents,
+    InIds,
+    ids_or_subquery,
+    in_ids,
+    initiators_matching,
+    targets_matching_each,
+)
 from logs.models import AuditEvent, TargetName
 from logs.models.events import informational_flag
 from tests.factories import AuditEventFactory
@@ -56,3 +63,15 @@ def test_a_listing_looks_the_informational_flag_up_per_row_rather_than_as_exists
     flag = str(AuditEvent.objects.annotate(flag=informational_flag()).query)
     assert "EXISTS" not in listing.upper()
     assert "LIMIT 1" in flag
+
+
+def test_a_name_filter_matching_one_initiator_is_a_plain_equality():
+    """``= ANY(list)`` keeps PostgreSQL before 17 from reading the (initiator, date) index in
+    the listing's order; one id is written as ``=``, several as a list."""
+    event, other = AuditEventFactory(), AuditEventFactory()
+    one = str(AuditEvent.objects.filter(in_ids("initiator", [event.initiator_id])).query)
+    two = AuditEvent.objects.filter(in_ids("initiator", [event.initiator_id, other.initiator_id]))
+    assert f'"initiator_id" = {event.initiator_id}' in one
+    assert "ANY" not in one.upper() and " IN " not in one.upper()
+    assert isinstance(in_ids("initiator", [1, 2]), InIds)
+    assert {row.pk for row in two} == {event.pk, other.pk}
