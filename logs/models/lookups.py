@@ -137,6 +137,12 @@ class Initiator(SealedLookup):
             models.Index(fields=["user_display_name"]),
             models.Index(fields=["app_display_name"]),
             models.Index(fields=["app_id"]),
+            # The name filters and the search look an id up beside the names
+            # (logs.filters.initiators_matching): with one of the three ids unindexed, the
+            # whole condition was a scan of every initiator. Migration 0034; it also adds an
+            # index of the UPN in any case, which the models cannot describe.
+            models.Index(fields=["user_object_id"], name="initiator_user_id_idx"),
+            models.Index(fields=["service_principal_id"], name="initiator_sp_id_idx"),
         ]
 
     def __str__(self):
