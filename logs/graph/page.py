@@ -19,7 +19,10 @@ compares the two), built with less work per event:
   ``string_value``).
 """
 
+from datetime import datetime
+
 import orjson
+from django.db import connections
 
 from logs.exports.graph_records import (
     APP_IDENTITY_KEYS,
@@ -35,7 +38,10 @@ from logs.exports.graph_records import (
     string_value,
 )
 from logs.exports.selection import event_rows, event_values, ids_condition
+from logs.filters import in_events
 from logs.models import AuditEvent
+from logs.partitions import partitioned
+from logs.utc_text import as_utc_text
 
 # The columns a record served from its original reads, in this order.
 PAGE_COLUMNS = (
@@ -51,15 +57,14 @@ PAGE_COLUMNS = (
 _ABSENT = object()
 
 
-def page_records(ids: list[int], using: str, version: str) -> list[dict]:
-    """The served records of the events ``ids``, in that order (an event purged by retention in
-    between is left out)."""
-    if not ids:
+def page_records(keys: list[tuple[datetime, int]], using: str, version: str) -> list[dict]:
+    """The served records of the events ``keys`` (``(activity date, id)``, as the page's keys
+    were read), in that order (an event purged by retention in between is left out)."""
+    if not keys:
         return []
-    # A page's ids mostly lie close together (events are stored in import order): then they
-    # are read as their id range, the others in it skipped below, rather than by ``IN`` with
-    # an id each (see logs.exports.selection.ids_condition).
-    rows = AuditEvent.objects.using(using).filter(ids_condition("id", ids))
+    ids = [pk for _, pk in keys]
+    dates = {pk: moment for moment, pk in keys}
+    rows = AuditEvent.objects.using(using).filter(_events_named(ids, dates, using))
     wanted = set(ids)
     served: dict[int, dict] = {}
     rebuilt: list[int] = []
@@ -77,7 +82,7 @@ def page_records(ids: list[int], using: str, version: str) -> list[dict]:
             continue
         served[pk] = served_record(record, entra_id, moment, result, user_agent, version)
     if rebuilt:
-        matching = AuditEvent.objects.using(using).filter(ids_condition("id", rebuilt))
+        matching = AuditEvent.objects.using(using).filter(_events_named(rebuilt, dates, using))
         events = event_rows(
             event_values(matching, with_original=True), using, with_targets=needs_targets
         )
@@ -87,6 +92,20 @@ def page_records(ids: list[int], using: str, version: str) -> list[dict]:
                 continue
             served[event.pk] = directory_audit(event, version)
     return [served[pk] for pk in ids if pk in served]
+
+
+def _events_named(ids: list[int], dates: dict, using: str):
+    """The events ``ids``, whose activity ``dates`` the page read with them.
+
+    In month partitions, by id and date (``logs.filters.in_events``): by id alone, PostgreSQL
+    looked each page's ids up in every month's partition, the whole history's, for a page that
+    lies in one or two months. Elsewhere, a page's ids mostly lie close together (events are
+    stored in import order): then they are read as their id range, the others in it skipped
+    by the caller, rather than by ``IN`` with an id each (``ids_condition``)."""
+    connection = connections[using]
+    if partitioned(connection):
+        return in_events({pk: as_utc_text(dates[pk]) for pk in ids}, using)
+    return ids_condition("id", ids)
 
 
 def served_record(record: dict, entra_id, moment, result, user_agent, version: str) -> dict:

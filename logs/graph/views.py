@@ -136,7 +136,7 @@ class DirectoryAuditList(GraphView):
         # of date order (SQLite gathers an actor's events from the actor's index and sorts
         # them) then sorts narrow keys, not whole records with their originals.
         keys = list(page.values_list("activity_datetime", "pk")[: query.top + 1])
-        records = page_records([pk for _, pk in keys[: query.top]], events.db, version)
+        records = page_records(keys[: query.top], events.db, version)
         base = self.base_url(request, version)
         body = {"@odata.context": f"{base}/$metadata#{COLLECTION}", "value": records}
         if len(keys) > query.top:
