@@ -447,12 +447,8 @@ class ColumnSort:
         them one query each (on month partitions, each query is planned against every
         partition). A run that holds more than ``cap`` events is read value by value, and the
         runs start again at two: busy values are read through their index, newest first, and
-        stop after a page. A column of at most RUNS_FROM_VALUES values is read value by value.
-
-        On SQLite every value is read alone: its queries cost no planning against partitions,
-        and its planner, which has no statistics, prefers any other filter's equality (a
-        category) to a list of values, so a run with a filter walked the whole category."""
-        if len(values) <= RUNS_FROM_VALUES or connections[queryset.db].vendor != "postgresql":
+        stop after a page. A column of at most RUNS_FROM_VALUES values is read value by value."""
+        if len(values) <= RUNS_FROM_VALUES:
             for value in walk:
                 yield None, queryset.filter(self._condition(value, values))
             return

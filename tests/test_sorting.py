@@ -203,7 +203,6 @@ def test_a_walk_over_events_that_all_have_an_initiator(reader_client, api, monke
     assert ids == expected_order(key)
 
 
-@pytest.mark.postgres_only
 @pytest.mark.parametrize("key", ["initiator", "-initiator"])
 def test_a_page_reads_values_of_few_events_in_runs(reader_client, api, monkeypatch, key):
     """Thirty initiators of one event each: a page of ten reads them in runs of one, two, four
@@ -246,29 +245,6 @@ def test_a_page_reads_values_of_few_events_in_runs(reader_client, api, monkeypat
     assert [row["id"] for row in page["results"]] == expected_order(key)[:10]
     assert len(walks(queries)) >= 10
     assert not [q for q in queries.captured_queries if '"initiator_id" IN (' in q["sql"]]
-
-
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL reads runs (above)")
-@pytest.mark.parametrize("key", ["initiator", "-initiator"])
-def test_on_sqlite_a_page_reads_each_value_alone(reader_client, api, monkeypatch, key):
-    """SQLite's planner, without statistics, reads a run of initiators with a category filter
-    by walking the whole category; there each initiator is read alone, in the promised
-    order."""
-    monkeypatch.setattr(sorting, "RUNS_FROM_VALUES", 10)
-    monkeypatch.setattr(sorting, "SMALL_SELECTION", 2)
-    monkeypatch.setattr(sorting, "PAGE_KEYS_PER_BATCH", 20)
-    monkeypatch.setattr("logs.admin.events.AuditEventAdmin.list_per_page", 10)
-    for n in range(30):
-        initiator = InitiatorFactory(user_principal_name=f"user{n:02}@contoso.com")
-        AuditEventFactory(activity_datetime=START + timedelta(hours=n % 4), initiator=initiator)
-    with CaptureQueriesContext(connection) as queries:
-        response = reader_client.get(CHANGELIST, {"ordering": key})
-        page = api.get(EVENTS_API, {"ordering": key, "page_size": 10}).json()
-    assert [e.pk for e in response.context_data["cl"].result_list] == expected_order(key)[:10]
-    assert [row["id"] for row in page["results"]] == expected_order(key)[:10]
-    runs = [q["sql"] for q in queries.captured_queries if '"initiator_id" IN (' in q["sql"]]
-    listed = [sql for sql in runs if "LIMIT 1 OFFSET" not in sql]
-    assert not listed, listed
 
 
 def test_a_page_stays_put_while_events_arrive(api, varied):
