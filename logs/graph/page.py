@@ -63,7 +63,8 @@ def page_records(keys: list[tuple[datetime, int]], using: str, version: str) -> 
     if not keys:
         return []
     ids = [pk for _, pk in keys]
-    dates = {pk: moment for moment, pk in keys}
+    # Whether the event table is in month partitions, asked once for the page's reads.
+    dates = {pk: moment for moment, pk in keys} if partitioned(connections[using]) else None
     rows = AuditEvent.objects.using(using).filter(_events_named(ids, dates, using))
     wanted = set(ids)
     served: dict[int, dict] = {}
@@ -94,16 +95,16 @@ def page_records(keys: list[tuple[datetime, int]], using: str, version: str) -> 
     return [served[pk] for pk in ids if pk in served]
 
 
-def _events_named(ids: list[int], dates: dict, using: str):
-    """The events ``ids``, whose activity ``dates`` the page read with them.
+def _events_named(ids: list[int], dates: dict | None, using: str):
+    """The events ``ids``, whose activity ``dates`` the page read with them (None where the
+    event table is not in month partitions).
 
     In month partitions, by id and date (``logs.filters.in_events``): by id alone, PostgreSQL
     looked each page's ids up in every month's partition, the whole history's, for a page that
     lies in one or two months. Elsewhere, a page's ids mostly lie close together (events are
     stored in import order): then they are read as their id range, the others in it skipped
     by the caller, rather than by ``IN`` with an id each (``ids_condition``)."""
-    connection = connections[using]
-    if partitioned(connection):
+    if dates is not None:
         return in_events({pk: as_utc_text(dates[pk]) for pk in ids}, using)
     return ids_condition("id", ids)
 
