@@ -45,6 +45,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.sql.where import WhereNode
 
 from logs.filters import EVENT_KEY, InIdsUnestimated, event_key, in_events
+from logs.index_hint import through_index
 from logs.models import Activity, AuditEvent, Category, Initiator, Service
 from logs.partitions import partitioned
 from logs.utc_text import UTCDateTimeText, as_utc_text
@@ -134,20 +135,43 @@ class SortColumn:
     open_ended: bool = False
     # The lookup table the groups are read from (None: a fixed list, the statuses).
     lookup: type | None = None
+    # The event table's (value, date) index: on SQLite, a list of many of the column's values
+    # is read through it (see ColumnSort._of_values).
+    index: str = ""
 
 
 COLUMNS = {
     "service": SortColumn(
-        "service", "service_id", partial(_lookup_groups, Service), lookup=Service
+        "service",
+        "service_id",
+        partial(_lookup_groups, Service),
+        lookup=Service,
+        index="event_service_date_idx",
     ),
     "category": SortColumn(
-        "category", "category_id", partial(_lookup_groups, Category), lookup=Category
+        "category",
+        "category_id",
+        partial(_lookup_groups, Category),
+        lookup=Category,
+        index="event_category_date_idx",
     ),
     "activity": SortColumn(
-        "activity", "activity_id", partial(_lookup_groups, Activity), lookup=Activity
+        "activity",
+        "activity_id",
+        partial(_lookup_groups, Activity),
+        lookup=Activity,
+        index="event_activity_date_idx",
     ),
-    "status": SortColumn("status", "result", _result_groups, open_ended=True),
-    "initiator": SortColumn("initiator", "initiator_id", _initiator_groups, lookup=Initiator),
+    "status": SortColumn(
+        "status", "result", _result_groups, open_ended=True, index="event_result_date_idx"
+    ),
+    "initiator": SortColumn(
+        "initiator",
+        "initiator_id",
+        _initiator_groups,
+        lookup=Initiator,
+        index="event_initiator_date_idx",
+    ),
 }
 
 
@@ -398,7 +422,7 @@ class ColumnSort:
         rank = self._rank_of(using, order)
         for start in range(0, len(values), VALUES_PER_BATCH):
             batch = values[start : start + VALUES_PER_BATCH]
-            in_batch = queryset.filter(self._batch_condition(batch, values, dated)).order_by()
+            in_batch = self._of_values(queryset, batch, values, dated)
             too_many = ask_first and in_batch[cap : cap + 1].exists()
             if not too_many:
                 # The dates as UTC text: they are only compared, and converting each of up to
@@ -460,7 +484,7 @@ class ColumnSort:
                 yield None, queryset.filter(self._condition(run[0], values))
                 index, size = index + 1, 2
                 continue
-            in_run = queryset.filter(self._batch_condition(run, values, dated)).order_by()
+            in_run = self._of_values(queryset, run, values, dated)
             keys = list(
                 in_run.annotate(date_text=UTCDateTimeText("activity_datetime")).values_list(
                     field, "date_text", "pk"
@@ -480,6 +504,20 @@ class ColumnSort:
             # Twice as many values next, unless this run already held half the bound.
             grown = size * 2 if 2 * len(keys) <= cap else size
             index, size = index + size, min(grown, VALUES_PER_BATCH)
+
+    def _of_values(self, queryset, batch: list, values: list, dated: bool):
+        """The events of ``queryset`` holding any value of ``batch`` (of ``values``, all of
+        them), in no order. For a column of many values (more than RUNS_FROM_VALUES: the
+        initiators), read through the column's (value, date) index on SQLite
+        (``logs.index_hint``), so that the work is bounded by the batch's own events: without
+        statistics SQLite read a run of a few initiators under a category filter by walking
+        every event of the category, once per run. A column of few values keeps SQLite's
+        choice: its batch holds most events, and another filter's index may well be the
+        narrower."""
+        in_batch = queryset.filter(self._batch_condition(batch, values, dated)).order_by()
+        if len(values) <= RUNS_FROM_VALUES:
+            return in_batch
+        return through_index(in_batch, self.column.index)
 
     def _batch_condition(self, batch: list, values: list, partitioned: bool) -> Q:
         """ "The events holding any value of ``batch``" (``values``: all of them, in order).
