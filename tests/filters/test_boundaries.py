@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from logs import filters
 from logs.filters import AuditEventFilterSet
-from logs.models import AuditEvent
+from logs.models import AuditEvent, TargetName
 from tests.factories import AuditEventFactory, TargetFactory
 from tests.support import EVENTS_URL
 
@@ -168,6 +168,34 @@ def test_a_target_filter_lists_ids_on_postgresql_up_to_the_bound(small_bound, ma
     assert ("= ANY(" in sql) == listed_ids, sql
     assert ("IN (SELECT" in sql) == (not postgres and not beyond), sql
     assert ("EXISTS" in sql) == beyond, sql
+
+
+@pytest.mark.parametrize("names", [BOUND, BOUND + 1])
+def test_more_matching_names_than_the_bound_walk_without_counting_targets(
+    small_bound, monkeypatch, names
+):
+    """More names containing the text than MAX_ID_LIST: the events are walked, and the targets
+    are not counted first (counting them gathered every matching name twice). Names without
+    a target any more (their events purged) count too, and the walk still finds exactly the
+    matching events."""
+    monkeypatch.setattr(filters, "MAX_NAME_LIST", 1)
+    wanted = [TargetFactory(display_name="Many name 0").event_id]
+    TargetName.add([f"Many name {n}" for n in range(1, names)])
+    TargetFactory(display_name="Another target")
+
+    with CaptureQueriesContext(connection) as queries:
+        found = selected(target="many NAME")
+        pks = sorted(found.values_list("pk", flat=True))
+
+    assert pks == wanted
+    counted = [
+        q["sql"]
+        for q in queries.captured_queries
+        if " LIMIT " in q["sql"] and q["sql"].split(" FROM ", 1)[1].startswith('"logs_target" ')
+    ]
+    beyond = names > BOUND
+    assert ("EXISTS" in str(found.query)) == beyond
+    assert (not counted) == beyond, counted
 
 
 # -- the target-name bound (MAX_NAME_LIST): up to it, the names are one literal list --------
