@@ -3,8 +3,9 @@ PostgreSQL receives left as it was."""
 
 import pytest
 from django.db import connection
+from django.db.models.sql.datastructures import BaseTable
 
-from logs.index_hint import through_index
+from logs.index_hint import IndexedTable, through_index
 from logs.models import AuditEvent
 from tests.factories import AuditEventFactory, CategoryFactory, InitiatorFactory
 
@@ -65,3 +66,25 @@ def test_a_table_read_without_conditions_on_the_index_still_answers(events):
     hinted = through_index(AuditEvent.objects.all(), INDEX)
     assert hinted.count() == len(events)
     assert sorted(hinted.values_list("pk", flat=True)) == sorted(event.pk for event in events)
+
+
+def test_two_hinted_querysets_combine_into_one_read_through_the_index(events):
+    """``|`` merges the two queries' tables: the same table read through the same index is one
+    table, so the result reads it once, and holds the rows of either side."""
+    first, second = events[0].initiator, events[1].initiator
+    hinted = through_index(AuditEvent.objects.all(), INDEX)
+    either = hinted.filter(initiator=first) | hinted.filter(initiator=second)
+    expected = sorted(event.pk for event in events if event.initiator in (first, second))
+    assert sorted(either.values_list("pk", flat=True)) == expected
+    if connection.vendor == "sqlite":
+        assert str(either.query).count("INDEXED BY") == 1
+
+
+def test_a_table_read_through_another_index_is_another_table():
+    """Django reuses a table already in a query only when it is the same: read through another
+    index (or through none), it is not."""
+    table = IndexedTable("logs_auditevent", "logs_auditevent", INDEX)
+    assert table == IndexedTable("logs_auditevent", "logs_auditevent", INDEX)
+    assert hash(table) == hash(IndexedTable("logs_auditevent", "logs_auditevent", INDEX))
+    assert table != IndexedTable("logs_auditevent", "logs_auditevent", "event_date_idx")
+    assert table != BaseTable("logs_auditevent", "logs_auditevent")
