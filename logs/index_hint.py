@@ -48,7 +48,7 @@ def through_index(queryset, index: str):
     the hint."""
     hinted = queryset.all()
     query = hinted.query
-    # The table's alias, made if the query has none yet (without counting a reference to it).
+    # The table's alias; made, as compiling the query would make it, if the query has none.
     alias = query.base_table if query.alias_map else query.get_initial_alias()
     table = query.alias_map[alias]
     query.alias_map[alias] = IndexedTable(table.table_name, table.table_alias, index)

@@ -135,42 +135,31 @@ class SortColumn:
     open_ended: bool = False
     # The lookup table the groups are read from (None: a fixed list, the statuses).
     lookup: type | None = None
-    # The event table's (value, date) index: on SQLite, a list of many of the column's values
-    # is read through it (see ColumnSort._of_values).
-    index: str = ""
+    # For a column whose values each hold few events (the initiators: a tenant's people and
+    # applications), the event table's (value, date) index: on SQLite a list of its values is
+    # read through it, whatever else is filtered (see ColumnSort._of_values). Not for the
+    # other columns: a value of theirs (an activity, a service) may hold a large share of the
+    # events, and another filter's index be the narrower.
+    few_events_index: str = ""
 
 
 COLUMNS = {
     "service": SortColumn(
-        "service",
-        "service_id",
-        partial(_lookup_groups, Service),
-        lookup=Service,
-        index="event_service_date_idx",
+        "service", "service_id", partial(_lookup_groups, Service), lookup=Service
     ),
     "category": SortColumn(
-        "category",
-        "category_id",
-        partial(_lookup_groups, Category),
-        lookup=Category,
-        index="event_category_date_idx",
+        "category", "category_id", partial(_lookup_groups, Category), lookup=Category
     ),
     "activity": SortColumn(
-        "activity",
-        "activity_id",
-        partial(_lookup_groups, Activity),
-        lookup=Activity,
-        index="event_activity_date_idx",
+        "activity", "activity_id", partial(_lookup_groups, Activity), lookup=Activity
     ),
-    "status": SortColumn(
-        "status", "result", _result_groups, open_ended=True, index="event_result_date_idx"
-    ),
+    "status": SortColumn("status", "result", _result_groups, open_ended=True),
     "initiator": SortColumn(
         "initiator",
         "initiator_id",
         _initiator_groups,
         lookup=Initiator,
-        index="event_initiator_date_idx",
+        few_events_index="event_initiator_date_idx",
     ),
 }
 
@@ -507,17 +496,15 @@ class ColumnSort:
 
     def _of_values(self, queryset, batch: list, values: list, dated: bool):
         """The events of ``queryset`` holding any value of ``batch`` (of ``values``, all of
-        them), in no order. For a column of many values (more than RUNS_FROM_VALUES: the
-        initiators), read through the column's (value, date) index on SQLite
-        (``logs.index_hint``), so that the work is bounded by the batch's own events: without
-        statistics SQLite read a run of a few initiators under a category filter by walking
-        every event of the category, once per run. A column of few values keeps SQLite's
-        choice: its batch holds most events, and another filter's index may well be the
-        narrower."""
+        them), in no order. For a column whose values each hold few events (the initiators),
+        when it has more than RUNS_FROM_VALUES values, read through its (value, date) index on
+        SQLite (``logs.index_hint``), so that the work is bounded by the batch's own events:
+        without statistics SQLite read a run of a few initiators under a category filter by
+        walking every event of the category, once per run."""
         in_batch = queryset.filter(self._batch_condition(batch, values, dated)).order_by()
-        if len(values) <= RUNS_FROM_VALUES:
+        if not self.column.few_events_index or len(values) <= RUNS_FROM_VALUES:
             return in_batch
-        return through_index(in_batch, self.column.index)
+        return through_index(in_batch, self.column.few_events_index)
 
     def _batch_condition(self, batch: list, values: list, partitioned: bool) -> Q:
         """ "The events holding any value of ``batch``" (``values``: all of them, in order).

@@ -198,6 +198,31 @@ def test_more_matching_names_than_the_bound_walk_without_counting_targets(
     assert (not counted) == beyond, counted
 
 
+@pytest.mark.parametrize("names", [BOUND, BOUND + 1])
+def test_a_search_of_more_matching_names_than_the_bound_walks_at_once(
+    small_bound, monkeypatch, names
+):
+    """The search box too: more target names containing the text than MAX_ID_LIST, and the
+    events are walked without gathering any kind of match first; the same events are found."""
+    monkeypatch.setattr(filters, "MAX_NAME_LIST", 1)
+    wanted = [TargetFactory(display_name="Searched name 0").event_id]
+    wanted.append(AuditEventFactory(activity__name="Searched name activity").pk)
+    TargetName.add([f"Searched name {n}" for n in range(1, names)])
+    TargetFactory(display_name="Another target")
+
+    with CaptureQueriesContext(connection) as queries:
+        found = selected(search="searched NAME")
+        pks = sorted(found.values_list("pk", flat=True))
+
+    assert pks == sorted(wanted)
+    beyond = names > BOUND
+    assert walked(found) == beyond
+    gathered = [
+        q["sql"] for q in queries.captured_queries if q["sql"].endswith(f" LIMIT {BOUND + 1}")
+    ]
+    assert (not gathered) == beyond, gathered
+
+
 # -- the target-name bound (MAX_NAME_LIST): up to it, the names are one literal list --------
 NAME_BOUND = 2
 
