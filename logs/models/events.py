@@ -425,8 +425,11 @@ class ModifiedProperty(ImmutableModel):
     empty string are kept apart.
     """
 
-    # The (target, position) constraint's index serves lookups by target; no database
-    # constraint, as for Target.event.
+    # The key is (target, position): nothing refers to a modified property, so it needs no
+    # id of its own (on PostgreSQL, a column and an index; SQLite keeps its rowid, as every
+    # table there does). The key's index serves lookups by target. No database constraint,
+    # as for Target.event.
+    pk = models.CompositePrimaryKey("target", "position")
     target = models.ForeignKey(
         Target,
         on_delete=models.CASCADE,
@@ -444,11 +447,6 @@ class ModifiedProperty(ImmutableModel):
         # The target's id: ordering by the target would join targets and events (see Target).
         ordering = ["target_id", "position"]
         verbose_name_plural = "modified properties"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["target", "position"], name="modified_property_position_unique"
-            )
-        ]
 
     def __str__(self):
         return self.name

@@ -1,0 +1,91 @@
+"""Migration 0035: modified properties are keyed by (target, position). On PostgreSQL the id
+column and its index are gone; on SQLite the id stays the table's rowid. Either way a target
+holds one property per position, and going back and forth keeps every row."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from logs.models import ModifiedProperty
+from tests.factories import ModifiedPropertyFactory, TargetFactory
+from tests.models.support import leaf_nodes, migrate
+
+BEFORE = [("logs", "0034_initiator_id_and_upn_indexes")]
+TABLE = "logs_modifiedproperty"
+
+
+def columns() -> list[str]:
+    with connection.cursor() as cursor:
+        return [
+            column.name for column in connection.introspection.get_table_description(cursor, TABLE)
+        ]
+
+
+def keys() -> dict[str, dict]:
+    """The table's unique indexes and primary key, by name."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, TABLE)
+    return {name: info for name, info in constraints.items() if info["unique"]}
+
+
+def stored_rows() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT target_id, position, name, old_value, new_value FROM {TABLE}"
+            " ORDER BY target_id, position"
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db
+def test_each_database_keys_a_property_by_target_and_position():
+    unique = {tuple(info["columns"]): info for info in keys().values()}
+    assert ("target_id", "position") in unique
+    if connection.vendor == "postgresql":
+        assert "id" not in columns()
+        assert unique[("target_id", "position")]["primary_key"]
+        assert set(unique) == {("target_id", "position")}
+    else:
+        # The rowid, which every SQLite table keeps: named, it costs no byte more.
+        assert "id" in columns()
+
+
+@pytest.mark.django_db
+def test_a_target_holds_one_property_per_position():
+    stored = ModifiedPropertyFactory(position=0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModifiedPropertyFactory(target=stored.target, position=0, name="Other")
+    assert ModifiedPropertyFactory(target=stored.target, position=1).pk == (stored.target_id, 1)
+
+
+@pytest.mark.django_db
+def test_a_targets_properties_are_read_in_position_order():
+    target = TargetFactory()
+    for position, name in [(2, "c"), (0, "a"), (1, "b")]:
+        ModifiedPropertyFactory(target=target, position=position, name=name)
+    assert [prop.name for prop in target.modified_properties.all()] == ["a", "b", "c"]
+    found = ModifiedProperty.objects.get(pk=(target.pk, 1))
+    assert (found.name, found.old_value, found.new_value) == ("b", '["Old"]', '["New"]')
+
+
+@pytest.mark.postgres_only
+def test_going_back_and_forth_keeps_every_property(transactional_db):
+    first, second = TargetFactory(), TargetFactory()
+    ModifiedPropertyFactory(target=first, position=0, old_value=None, new_value="")
+    ModifiedPropertyFactory(target=first, position=1)
+    ModifiedPropertyFactory(target=second, position=0, name="AccountEnabled")
+    before = stored_rows()
+    leaves = leaf_nodes()
+    try:
+        migrate(BEFORE)
+        assert "id" in columns()
+        assert stored_rows() == before
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(DISTINCT id), count(*) FROM {TABLE}")
+            assert cursor.fetchone() == (3, 3)
+        unique = {tuple(info["columns"]): info for info in keys().values()}
+        assert unique[("id",)]["primary_key"]
+        assert not unique[("target_id", "position")]["primary_key"]
+    finally:
+        migrate(leaves)
+    assert "id" not in columns()
+    assert stored_rows() == before
