@@ -181,14 +181,23 @@ def targets_matching(value: str, *, names=None):
     )
 
 
-def targets_matching_each(value: str, names):
+def targets_matching_each(value: str, names, *, few_checked: bool = False):
     """``targets_matching(value, names=names)`` written for a walk over events (a correlated
-    EXISTS). When the names are many (a subquery), SQLite would build a temporary set of every
+    EXISTS).
+
+    When the names are many (a subquery), SQLite would build a temporary set of every
     matching name, twice, before checking the first event; here each target's two names are
-    looked up in the name table by its unique index instead. A few names (a list) and
-    PostgreSQL, which hashes the names once per query, keep the ``IN`` form."""
+    looked up in the name table by its unique index instead. A few names (a list) keep the
+    ``IN`` form. PostgreSQL hashes the names, twice per query (display names and UPNs), before
+    checking the first target: that pays when every walked event's targets are checked, as in
+    the target filter's count. When few targets are checked (``few_checked``: the search box
+    checks them only for events that no initiator or activity matched), building the sets
+    costs more than looking the few targets' names up, in the count and again in the page.
+    """
     targets = targets_matching(value, names=names)
-    if isinstance(names, list) or connections[targets.db].vendor != "sqlite":
+    if isinstance(names, list):
+        return targets
+    if connections[targets.db].vendor != "sqlite" and not few_checked:
         return targets
     named = TargetName.objects.filter(
         name__in=[OuterRef("display_name"), OuterRef("user_principal_name")],
@@ -198,11 +207,13 @@ def targets_matching_each(value: str, names):
 
 
 def _events_with_any(value: str, names) -> Q:
-    """The condition "one of the event's targets matches ``value``" for a walk over events:
-    each event's own targets are checked (``targets_matching_each``). Gathering the matching
+    """The condition "one of the event's targets matches ``value``" for the search box's walk
+    over events: each event's own targets are checked (``targets_matching_each``), after the
+    cheaper conditions on the event's own columns, so few of them. Gathering the matching
     targets' events first cost a temporary set of every match on SQLite and, on PostgreSQL,
     when they were too many to hash, a scan of all of them for every event walked."""
-    return Q(Exists(targets_matching_each(value, names).filter(event=OuterRef("pk"))))
+    targets = targets_matching_each(value, names, few_checked=True)
+    return Q(Exists(targets.filter(event=OuterRef("pk"))))
 
 
 def activities_containing(value: str) -> list[int]:

@@ -5,6 +5,8 @@ the plan, which the benchmark (metric ``browse``) measured. These tests pin whic
 database gets, so that a change of shape is a decision, not an accident.
 """
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -18,7 +20,7 @@ from logs.filters import (
 )
 from logs.models import AuditEvent, TargetName
 from logs.models.events import informational_flag
-from tests.factories import AuditEventFactory
+from tests.factories import AuditEventFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +37,45 @@ def test_a_name_filter_gathers_ids_on_postgresql_and_keeps_a_subquery_on_sqlite(
 
 def test_a_walk_looks_each_targets_names_up_by_index_on_sqlite_when_they_are_many():
     """Many names (a subquery): SQLite checks each target's two names in the name table; a
-    few names (a list), and PostgreSQL always, keep ``name IN (...)``."""
+    few names (a list) keep ``name IN (...)``. PostgreSQL keeps ``IN`` (hashed sets of the
+    names) where every walked event's targets are checked, and looks the names up per
+    target where few are (the search box)."""
     TargetName.add(["Sales EMEA"])
     many = TargetName.objects.filter(folded__contains="sales").values_list("name", flat=True)
     walk_of_many = str(targets_matching_each("sales", many).query)
+    search_of_many = str(targets_matching_each("sales", many, few_checked=True).query)
     walk_of_few = str(targets_matching_each("sales", ["Sales EMEA"]).query)
+    search_of_few = str(targets_matching_each("sales", ["Sales EMEA"], few_checked=True).query)
     correlated = 'U0."name" IN ("logs_target"."display_name"'
     assert correlated not in walk_of_few
+    assert correlated not in search_of_few
+    assert correlated in search_of_many
     if connection.vendor == "sqlite":
         assert correlated in walk_of_many
     else:
         assert correlated not in walk_of_many
+
+
+def test_the_search_box_looks_each_targets_names_up_when_they_are_many(monkeypatch):
+    """The search box's walk asks for the per-target form; the target filter's does not
+    (PostgreSQL) and both find the same events."""
+    from logs import filters
+
+    monkeypatch.setattr(filters, "MAX_ID_LIST", 2)
+    monkeypatch.setattr(filters, "MAX_NAME_LIST", 1)
+    wanted = TargetFactory(display_name="Sales EMEA").event_id
+    TargetName.add([f"Sales {number}" for number in range(3)])
+    events = AuditEvent.objects.all()
+    searched = filters.AuditEventFilterSet({"search": "sales"}, queryset=events).qs
+    filtered = filters.AuditEventFilterSet({"target": "sales"}, queryset=events).qs
+    assert list(searched.values_list("pk", flat=True)) == [wanted]
+    assert list(filtered.values_list("pk", flat=True)) == [wanted]
+    correlated = re.compile(r'"name" IN \(\w+\."display_name", \w+\."user_principal_name"\)')
+    assert correlated.search(str(searched.query))
+    if connection.vendor == "postgresql":
+        assert not correlated.search(str(filtered.query))
+    else:
+        assert correlated.search(str(filtered.query))
 
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the other databases' refusal")
