@@ -36,13 +36,18 @@ def _parser() -> argparse.ArgumentParser:
         help="with nothing else chosen (or nothing changed): the module whose turn it is, "
         "chosen by the commit",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="processes recording the baseline, then running mutants (default 2)",
+    )
     parser.add_argument(
         "--budget",
         type=float,
         metavar="SECONDS",
-        help="start no mutant after this long; the mutants are then taken in an order shuffled "
-        "by the commit, so a cut-short run is a fair sample",
+        help="start no mutant after this long, counted once the baseline has run; the modules "
+        "are then taken one after another, starting with the one whose turn it is",
     )
     parser.add_argument(
         "--fail-under", type=float, metavar="PERCENT", help="instead of each module's threshold"

@@ -2,7 +2,8 @@
 
 ``--mutation-baseline FILE`` runs the tests as usual and writes, for each, its outcome, its
 duration and which lines of the ``--mutation-trace`` files it ran (``sys.settrace``, in every
-thread). A mutant is only run against the tests that run its line.
+thread). A mutant is only run against the tests that run its line. ``--mutation-shard I/N``
+runs one of N shares of those tests, so that N processes record the baseline together.
 
 ``--mutation-plan FILE`` runs mutants instead of the tests: one pytest session, its test
 database created once, and for each mutant: put it in place, run its tests (fastest first, each
@@ -38,6 +39,11 @@ def pytest_addoption(parser):
     group.addoption("--mutation-baseline", metavar="FILE", help="write per-test coverage here")
     group.addoption(
         "--mutation-trace", metavar="FILE", action="append", default=[], help="a mutated file"
+    )
+    group.addoption(
+        "--mutation-shard",
+        metavar="I/N",
+        help="with --mutation-baseline, run only every Nth test, starting with the Ith (0-based)",
     )
     group.addoption("--mutation-plan", metavar="FILE", help="run the mutants of this plan")
     group.addoption("--mutation-results", metavar="FILE", help="append results here (JSONL)")
@@ -101,6 +107,19 @@ class Baseline:
             return line_tracer
 
         return line_tracer
+
+    def pytest_collection_modifyitems(self, config, items):
+        """A shard keeps every Nth test of the collection's order: tests of one module, which
+        take about as long as each other, are spread over the shards."""
+        shard = config.getoption("mutation_shard")
+        if not shard:
+            return
+        index, count = (int(part) for part in shard.split("/"))
+        kept = [item for position, item in enumerate(items) if position % count == index]
+        dropped = [item for position, item in enumerate(items) if position % count != index]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
     def pytest_sessionstart(self, session):
         sys.settrace(self._trace)

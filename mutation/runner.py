@@ -2,16 +2,17 @@
 
 1. Generate each module's mutants; those the configuration or a pragma marks equivalent, and
    those of code only the other database runs, are not run.
-2. Baseline: one pytest process runs every related test once, unmutated, recording which lines
-   of the modules each test runs (``mutation.plugin``). Any failure stops here: a mutant is
-   only meaningful against passing tests.
+2. Baseline: ``jobs`` pytest processes, each a share of the related tests, run every one once,
+   unmutated, recording which lines of the modules each test runs (``mutation.plugin``). Any
+   failure stops here: a mutant is only meaningful against passing tests.
 3. Each mutant gets the tests related to its module that run its line (all of the module's
    tests for a module-level constant), fastest first; a mutant that no related test runs
    survives, and the report says so.
 4. ``jobs`` worker processes share the mutants; a worker that ends early (a test stopped by
-   its alarm, a crash) is replaced for the rest. With a budget, no mutant starts after it runs
-   out; the modules are taken one after another, starting with a different one from commit
-   to commit, so that at most one module is cut short and each gets its turn.
+   its alarm, a crash) is replaced for the rest. With a budget (counted from the end of the
+   baseline, which every score needs whole), no mutant starts after it runs out; the modules
+   are taken one after another, starting with a different one from commit to commit, so that
+   at most one module is cut short and each gets its turn.
 """
 
 import functools
@@ -147,35 +148,47 @@ def _tail(path: Path, lines: int = 40) -> str:
         return ""
 
 
-def baseline(targets: list[Target], config: Config, folder: Path, log) -> dict:
+def baseline(targets: list[Target], config: Config, folder: Path, log, jobs: int = 1) -> dict:
+    """Every related test run once, unmutated, with the lines it runs recorded: ``jobs``
+    processes at once, each a share of the tests (tracing makes this the run's longest step)."""
     tests = sorted({path for target in targets for path in target.tests})
-    output, log_path = folder / "baseline.json", folder / "baseline.log"
-    command = [
-        *_pytest(),
-        "-q",
-        f"--mutation-baseline={output}",
-        *(f"--mutation-trace={ROOT / target.path}" for target in targets),
-        *_ignore_arguments(config),
-        *(str(ROOT / path) for path in tests),
-    ]
     started = time.monotonic()
-    with open(log_path, "w") as stream:
-        completed = subprocess.run(
+    shards = []
+    for index in range(jobs):
+        output, log_path = folder / f"baseline-{index}.json", folder / f"baseline-{index}.log"
+        command = [
+            *_pytest(),
+            "-q",
+            f"--mutation-baseline={output}",
+            f"--mutation-shard={index}/{jobs}",
+            *(f"--mutation-trace={ROOT / target.path}" for target in targets),
+            *_ignore_arguments(config),
+            *(str(ROOT / path) for path in tests),
+        ]
+        stream = open(log_path, "w")  # noqa: SIM115 - closed once the process has ended
+        process = subprocess.Popen(
             command,
             cwd=_scratch(folder),
-            env=_environment(0),
+            env=_environment(index),
             stdout=stream,
             stderr=subprocess.STDOUT,
         )
-    if completed.returncode not in (0, 5) or not output.exists():
-        raise RunError(
-            "The related tests fail without any mutant; fix them first.\n" + _tail(log_path)
-        )
-    recorded = json.loads(output.read_text())["tests"]
+        shards.append((process, stream, output, log_path))
+    recorded: dict = {}
+    for process, stream, output, log_path in shards:
+        returncode = process.wait()
+        stream.close()
+        if returncode not in (0, 5) or not output.exists():
+            for other, *_ in shards:
+                other.kill()
+            raise RunError(
+                "The related tests fail without any mutant; fix them first.\n" + _tail(log_path)
+            )
+        recorded.update(json.loads(output.read_text())["tests"])
     failed = sorted(nodeid for nodeid, record in recorded.items() if record["outcome"] == "failed")
     if failed:
         raise RunError("These tests fail without any mutant: " + ", ".join(failed[:10]))
-    log(f"baseline: {len(recorded)} tests in {time.monotonic() - started:.0f} s")
+    log(f"baseline: {len(recorded)} tests in {time.monotonic() - started:.0f} s ({jobs} processes)")
     return recorded
 
 
@@ -319,7 +332,6 @@ def run(
     baseline, the plans, each worker's results and output)."""
     log = log or functools.partial(print, flush=True)
     started = time.time()
-    deadline = started + budget if budget else None
     database = current_database()
     results = []
     to_run: list[tuple[ModuleResult, Outcome]] = []
@@ -349,7 +361,9 @@ def run(
     with tempfile.TemporaryDirectory(prefix="mutation-") as temporary:
         folder = Path(keep or temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        tests = baseline(targets, config, folder, log)
+        tests = baseline(targets, config, folder, log, jobs)
+        # The budget is the mutants': every score needs the whole baseline.
+        deadline = time.time() + budget if budget else None
         entries = []
         for result, outcome in to_run:
             covering = _covering(outcome.mutant, tests, result.target.tests)

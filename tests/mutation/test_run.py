@@ -40,3 +40,32 @@ def test_a_run_scores_a_module_against_its_tests_and_names_the_survivor():
     modules = report.as_json([result], {FAULTS: 90})["modules"]
     assert json.dumps(modules)  # plain data
     assert modules[0]["score"] == 100 * 11 / 12
+
+
+def test_the_baseline_is_shared_by_the_processes_and_every_test_is_recorded_once(tmp_path):
+    """Two processes record the baseline, each a share of the tests: together they record
+    every test, and the mutants are scored as one process would score them."""
+    first_passage = (
+        "tests/retention/test_halt_points.py::test_without_a_count_the_first_passage_halts"
+    )
+    target = Target(FAULTS, [HALT_TEST, first_passage], 90)
+    endless = Known(FAULTS, "halt_point: time.sleep(60) -> pass", "", "a busy wait", "equivalent")
+    messages = []
+
+    (result,) = run(
+        [target], Config([target], [endless]), jobs=2, keep=tmp_path, log=messages.append
+    )
+
+    assert messages[0].startswith("baseline: 2 tests in ")
+    assert messages[0].endswith(" (2 processes)")
+    shares = [
+        set(json.loads((tmp_path / f"baseline-{index}.json").read_text())["tests"])
+        for index in range(2)
+    ]
+    assert sorted(map(len, shares)) == [1, 1]
+    assert shares[0] | shares[1] == {HALT_TEST, first_passage}
+    statuses = {outcome.mutant.key: outcome.status for outcome in result.outcomes}
+    # The test without a count now tells the default count from another: nothing survives.
+    assert set(statuses.values()) == {"killed", "equivalent"}
+    assert {o.by for o in result.outcomes if o.status == "killed"} <= {HALT_TEST, first_passage}
+    assert first_passage in {o.by for o in result.outcomes if o.status == "killed"}
