@@ -14,10 +14,15 @@ nothing (about 42 bytes per event on PostgreSQL, docs/internals/storage.md). The
   keeps whatever its key, and the unique index of (target, position) already is the key's
   index; rebuilding the table would store the same bytes.
 
-Going back gives PostgreSQL its id column again (numbered in key order) and its index.
+Going back gives PostgreSQL its id column again (numbered in key order) and its index. On
+SQLite the id is still there, unless a later migration rebuilt the table from the models
+(which then made (target, position) its primary key and left the id out): going back then
+rebuilds the table as migration 0034 left it, the rows numbered in key order.
 """
 
 from django.db import migrations, models
+
+from logs import sqlite_triggers
 
 TABLE = "logs_modifiedproperty"
 PRIMARY_KEY = "logs_modifiedproperty_pkey"
@@ -37,7 +42,41 @@ def key_by_target_and_position(apps, schema_editor):
         schema_editor.execute(statement)
 
 
+# The table as migrations up to 0034 create it on SQLite.
+SQLITE_TABLE_WITH_ID = (
+    '"id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, '
+    '"position" smallint unsigned NOT NULL CHECK ("position" >= 0), '
+    '"name" varchar(512) NOT NULL, "old_value" text NULL, "new_value" text NULL, '
+    f'"target_id" bigint NOT NULL, CONSTRAINT "{UNIQUE}" UNIQUE ("target_id", "position")'
+)
+COLUMNS = '"target_id", "position", "name", "old_value", "new_value"'
+
+
+def give_sqlite_its_id_back(schema_editor):
+    """Rebuild the SQLite table with its id if a later migration's rebuild left it out.
+    Dropping a table fires no trigger; the immutability triggers go with it and are put
+    back."""
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        described = connection.introspection.get_table_description(cursor, TABLE)
+    if "id" in {column.name for column in described}:
+        return
+    rebuilt = f"{TABLE}__with_id"
+    for statement in [
+        f'CREATE TABLE "{rebuilt}" ({SQLITE_TABLE_WITH_ID})',
+        f'INSERT INTO "{rebuilt}" ({COLUMNS}) SELECT {COLUMNS} FROM "{TABLE}"'
+        ' ORDER BY "target_id", "position"',
+        f'DROP TABLE "{TABLE}"',
+        f'ALTER TABLE "{rebuilt}" RENAME TO "{TABLE}"',
+    ]:
+        schema_editor.execute(statement)
+    sqlite_triggers.install(connection)
+
+
 def key_by_id(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        give_sqlite_its_id_back(schema_editor)
+        return
     if schema_editor.connection.vendor != "postgresql":
         return
     for statement in [

@@ -37,6 +37,10 @@ class ImmutableModel(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecordError(type(self).__name__, "changing a stored record")
+        # A new row is only ever inserted. Without this, a model whose key is set before it is
+        # saved (a composite key) would first try an UPDATE, which PostgreSQL's statement
+        # triggers refuse even when it matches no row.
+        kwargs.setdefault("force_insert", True)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -5,9 +5,10 @@ holds one property per position, and going back and forth keeps every row."""
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from logs.immutability import ImmutableRecordError
 from logs.models import ModifiedProperty
 from tests.factories import ModifiedPropertyFactory, TargetFactory
-from tests.models.support import leaf_nodes, migrate
+from tests.models.support import assert_refused, leaf_nodes, migrate
 
 BEFORE = [("logs", "0034_initiator_id_and_upn_indexes")]
 TABLE = "logs_modifiedproperty"
@@ -24,7 +25,9 @@ def keys() -> dict[str, dict]:
     """The table's unique indexes and primary key, by name."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, TABLE)
-    return {name: info for name, info in constraints.items() if info["unique"]}
+    return {
+        name: info for name, info in constraints.items() if info["unique"] or info["primary_key"]
+    }
 
 
 def stored_rows() -> list[tuple]:
@@ -58,6 +61,18 @@ def test_a_target_holds_one_property_per_position():
 
 
 @pytest.mark.django_db
+def test_a_new_property_saved_on_its_own_is_inserted_and_never_changed():
+    """Its key is set before it is saved: the save inserts, on both databases, rather than
+    trying an UPDATE first (which PostgreSQL's statement trigger refuses)."""
+    target = TargetFactory()
+    prop = ModifiedProperty(target=target, position=0, name="DisplayName", new_value='["x"]')
+    prop.save()
+    assert stored_rows() == [(target.pk, 0, "DisplayName", None, '["x"]')]
+    with pytest.raises(ImmutableRecordError):
+        prop.save()
+
+
+@pytest.mark.django_db
 def test_a_targets_properties_are_read_in_position_order():
     target = TargetFactory()
     for position, name in [(2, "c"), (0, "a"), (1, "b")]:
@@ -88,4 +103,36 @@ def test_going_back_and_forth_keeps_every_property(transactional_db):
     finally:
         migrate(leaves)
     assert "id" not in columns()
+    assert stored_rows() == before
+
+
+def test_going_back_on_sqlite_after_a_rebuild_gives_the_table_its_id_again(transactional_db):
+    """A later migration's rebuild of the table (from the models: no id, the pair as the
+    primary key) does not stop going back: the table is rebuilt with its id, its rows and its
+    uniqueness, and the triggers still refuse changes."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite rebuilds tables from the models")
+    first, second = TargetFactory(), TargetFactory()
+    ModifiedPropertyFactory(target=second, position=0, name="AccountEnabled")
+    ModifiedPropertyFactory(target=first, position=0, old_value=None, new_value="")
+    ModifiedPropertyFactory(target=first, position=1)
+    with connection.schema_editor() as editor:
+        editor._remake_table(ModifiedProperty)
+    assert "id" not in columns()
+    before = stored_rows()
+    leaves = leaf_nodes()
+    try:
+        migrate(BEFORE)
+        assert "id" in columns()
+        assert stored_rows() == before
+        unique = {tuple(info["columns"]): info for info in keys().values()}
+        assert unique[("id",)]["primary_key"]
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TABLE} (target_id, position, name) VALUES (%s, 0, 'x')",
+                [first.pk],
+            )
+        assert_refused(f"UPDATE {TABLE} SET name = 'changed'", f"DELETE FROM {TABLE}")
+    finally:
+        migrate(leaves)
     assert stored_rows() == before
