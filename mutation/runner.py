@@ -15,6 +15,7 @@
    at most one module is cut short and each gets its turn.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -148,43 +149,74 @@ def _tail(path: Path, lines: int = 40) -> str:
         return ""
 
 
+@dataclass
+class _Shard:
+    """One baseline process: its share of the tests, its output and its log."""
+
+    process: subprocess.Popen | None
+    stream: object
+    output: Path
+    log_path: Path
+
+    def failed(self) -> bool:
+        return self.process.returncode not in (0, 5) or not self.output.exists()
+
+    def stop(self) -> None:
+        """Stop the process and all it started (a test's server, say), then wait for it."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, 9)
+            self.process.wait()
+
+
 def baseline(targets: list[Target], config: Config, folder: Path, log, jobs: int = 1) -> dict:
     """Every related test run once, unmutated, with the lines it runs recorded: ``jobs``
-    processes at once, each a share of the tests (tracing makes this the run's longest step)."""
+    processes at once, each a share of the tests (tracing makes this the run's longest step).
+    The first to fail stops the others at once."""
     tests = sorted({path for target in targets for path in target.tests})
     started = time.monotonic()
-    shards = []
-    for index in range(jobs):
-        output, log_path = folder / f"baseline-{index}.json", folder / f"baseline-{index}.log"
-        command = [
-            *_pytest(),
-            "-q",
-            f"--mutation-baseline={output}",
-            f"--mutation-shard={index}/{jobs}",
-            *(f"--mutation-trace={ROOT / target.path}" for target in targets),
-            *_ignore_arguments(config),
-            *(str(ROOT / path) for path in tests),
-        ]
-        stream = open(log_path, "w")  # noqa: SIM115 - closed once the process has ended
-        process = subprocess.Popen(
-            command,
-            cwd=_scratch(folder),
-            env=_environment(index),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-        shards.append((process, stream, output, log_path))
-    recorded: dict = {}
-    for process, stream, output, log_path in shards:
-        returncode = process.wait()
-        stream.close()
-        if returncode not in (0, 5) or not output.exists():
-            for other, *_ in shards:
-                other.kill()
-            raise RunError(
-                "The related tests fail without any mutant; fix them first.\n" + _tail(log_path)
+    shards: list[_Shard] = []
+    try:
+        for index in range(jobs):
+            output = folder / f"baseline-{index}.json"
+            log_path = folder / f"baseline-{index}.log"
+            command = [
+                *_pytest(),
+                "-q",
+                f"--mutation-baseline={output}",
+                f"--mutation-shard={index}/{jobs}",
+                *(f"--mutation-trace={ROOT / target.path}" for target in targets),
+                *_ignore_arguments(config),
+                *(str(ROOT / path) for path in tests),
+            ]
+            stream = open(log_path, "w")  # noqa: SIM115 - closed in the finally below
+            shards.append(_Shard(None, stream, output, log_path))
+            shards[-1].process = subprocess.Popen(
+                command,
+                cwd=_scratch(folder),
+                env=_environment(index),
+                stdout=stream,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        recorded.update(json.loads(output.read_text())["tests"])
+        running = list(shards)
+        while running:
+            time.sleep(0.2)
+            for shard in [shard for shard in running if shard.process.poll() is not None]:
+                running.remove(shard)
+                if shard.failed():
+                    raise RunError(
+                        "The related tests fail without any mutant; fix them first.\n"
+                        + _tail(shard.log_path)
+                    )
+    finally:
+        for shard in shards:
+            if shard.process is not None:
+                shard.stop()
+            shard.stream.close()
+    recorded: dict = {}
+    for shard in shards:
+        recorded.update(json.loads(shard.output.read_text())["tests"])
     failed = sorted(nodeid for nodeid, record in recorded.items() if record["outcome"] == "failed")
     if failed:
         raise RunError("These tests fail without any mutant: " + ", ".join(failed[:10]))

@@ -2,10 +2,14 @@
 process, the kills, the survivor and an equivalent mutant named in the configuration."""
 
 import json
+import time
+from pathlib import Path
+
+import pytest
 
 from mutation import report
 from mutation.config import Config, Known, Target
-from mutation.runner import run
+from mutation.runner import RunError, run
 
 HALT_TEST = (
     "tests/retention/test_halt_points.py::test_the_nth_passage_of_the_named_step_halts_and_says_so"
@@ -69,3 +73,38 @@ def test_the_baseline_is_shared_by_the_processes_and_every_test_is_recorded_once
     assert set(statuses.values()) == {"killed", "equivalent"}
     assert {o.by for o in result.outcomes if o.status == "killed"} <= {HALT_TEST, first_passage}
     assert first_passage in {o.by for o in result.outcomes if o.status == "killed"}
+
+
+def test_a_failing_share_of_the_baseline_stops_the_others_and_all_they_started(tmp_path):
+    """One process's tests fail: the run stops with the failure, without waiting for the
+    other process, which is stopped with what it started (here a child process, standing for
+    a test's server)."""
+    child_pid = tmp_path / "child.pid"
+    tests = tmp_path / "test_shares.py"
+    tests.write_text(
+        "import subprocess, time\n"
+        "def test_fails_at_once():\n"
+        "    assert False, 'this share fails'\n"
+        "def test_runs_long():\n"
+        "    child = subprocess.Popen(['sleep', '600'])\n"
+        f"    open({str(child_pid)!r}, 'w').write(str(child.pid))\n"
+        "    time.sleep(600)\n"
+    )
+    target = Target(FAULTS, [str(tests)], 90)
+    started = time.monotonic()
+
+    with pytest.raises(RunError, match="this share fails"):
+        run([target], Config([target], []), jobs=2, keep=tmp_path / "run", log=lambda _: None)
+
+    assert time.monotonic() - started < 300  # not the other share's ten minutes
+    assert not _running(int(child_pid.read_text()))
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs: a killed one whose parent is gone may stay a zombie until
+    the machine's first process reaps it."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
