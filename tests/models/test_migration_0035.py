@@ -2,6 +2,8 @@
 column and its index are gone; on SQLite the id stays the table's rowid. Either way a target
 holds one property per position, and going back and forth keeps every row."""
 
+import contextlib
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -82,28 +84,42 @@ def test_a_targets_properties_are_read_in_position_order():
     assert (found.name, found.old_value, found.new_value) == ("b", '["Old"]', '["New"]')
 
 
-@pytest.mark.postgres_only
-def test_going_back_and_forth_keeps_every_property(transactional_db):
-    first, second = TargetFactory(), TargetFactory()
-    ModifiedPropertyFactory(target=first, position=0, old_value=None, new_value="")
-    ModifiedPropertyFactory(target=first, position=1)
-    ModifiedPropertyFactory(target=second, position=0, name="AccountEnabled")
+@contextlib.contextmanager
+def at_migration_0034():
+    """Back at 0034 for the block, then forward again: the table has its id there, and every
+    stored row is the same there and back. Gives the table's keys by their columns."""
     before = stored_rows()
     leaves = leaf_nodes()
     try:
         migrate(BEFORE)
         assert "id" in columns()
         assert stored_rows() == before
+        yield {tuple(info["columns"]): info for info in keys().values()}
+    finally:
+        migrate(leaves)
+    assert stored_rows() == before
+
+
+def three_properties():
+    """Two targets' properties, stored out of key order, null and empty kept apart; the
+    first target."""
+    first, second = TargetFactory(), TargetFactory()
+    ModifiedPropertyFactory(target=second, position=0, name="AccountEnabled")
+    ModifiedPropertyFactory(target=first, position=0, old_value=None, new_value="")
+    ModifiedPropertyFactory(target=first, position=1)
+    return first
+
+
+@pytest.mark.postgres_only
+def test_going_back_and_forth_keeps_every_property(transactional_db):
+    three_properties()
+    with at_migration_0034() as unique:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(DISTINCT id), count(*) FROM {TABLE}")
             assert cursor.fetchone() == (3, 3)
-        unique = {tuple(info["columns"]): info for info in keys().values()}
         assert unique[("id",)]["primary_key"]
         assert not unique[("target_id", "position")]["primary_key"]
-    finally:
-        migrate(leaves)
     assert "id" not in columns()
-    assert stored_rows() == before
 
 
 def test_going_back_on_sqlite_after_a_rebuild_gives_the_table_its_id_again(transactional_db):
@@ -112,20 +128,11 @@ def test_going_back_on_sqlite_after_a_rebuild_gives_the_table_its_id_again(trans
     uniqueness, and the triggers still refuse changes."""
     if connection.vendor != "sqlite":
         pytest.skip("SQLite rebuilds tables from the models")
-    first, second = TargetFactory(), TargetFactory()
-    ModifiedPropertyFactory(target=second, position=0, name="AccountEnabled")
-    ModifiedPropertyFactory(target=first, position=0, old_value=None, new_value="")
-    ModifiedPropertyFactory(target=first, position=1)
+    first = three_properties()
     with connection.schema_editor() as editor:
         editor._remake_table(ModifiedProperty)
     assert "id" not in columns()
-    before = stored_rows()
-    leaves = leaf_nodes()
-    try:
-        migrate(BEFORE)
-        assert "id" in columns()
-        assert stored_rows() == before
-        unique = {tuple(info["columns"]): info for info in keys().values()}
+    with at_migration_0034() as unique:
         assert unique[("id",)]["primary_key"]
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -133,6 +140,3 @@ def test_going_back_on_sqlite_after_a_rebuild_gives_the_table_its_id_again(trans
                 [first.pk],
             )
         assert_refused(f"UPDATE {TABLE} SET name = 'changed'", f"DELETE FROM {TABLE}")
-    finally:
-        migrate(leaves)
-    assert stored_rows() == before
