@@ -150,15 +150,19 @@ def seal_new_rows(connection, lookup: SealedLookup, keys=None) -> int:
         for sql, parameters in batches:
             cursor.execute(sql, parameters)
             rows = cursor.fetchall()
-            if not rows:
-                continue
-            cursor.executemany(
-                f"INSERT INTO {SEAL_TABLE} (lookup, row_id, seal) VALUES (%s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                [(lookup.name, pk, seal_of(lookup, pk, values)) for pk, *values in rows],
-            )
+            write_seals(cursor, lookup, rows)
             sealed += len(rows)
     return sealed
+
+
+def write_seals(cursor, lookup: SealedLookup, rows) -> None:
+    """Seal ``rows`` of ``lookup``, each (id, *values in ``lookup.fields`` order) as stored."""
+    if rows:
+        cursor.executemany(
+            f"INSERT INTO {SEAL_TABLE} (lookup, row_id, seal) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            [(lookup.name, pk, seal_of(lookup, pk, values)) for pk, *values in rows],
+        )
 
 
 # Verification -------------------------------------------------------------------------------

@@ -174,8 +174,7 @@ class LookupCache:
         known = self._names[model]
         missing = {name for name in names if name not in known}
         if missing:
-            model.objects.bulk_create([model(name=name) for name in missing], ignore_conflicts=True)
-            known.update(model.objects.filter(name__in=missing).values_list("name", "id"))
+            known.update(model.store({name: {"name": name} for name in missing}))
         return known
 
     def details_ids(self, texts) -> dict:
@@ -200,21 +199,17 @@ class LookupCache:
         missing = {initiator for initiator in initiators if initiator not in known}
         if missing:
             by_key = {initiator.identity_key: initiator for initiator in missing}
-            Initiator.objects.bulk_create(
-                [
-                    Initiator(
-                        identity_key=key,
-                        search_text=Initiator.searchable_text(initiator),
+            stored = Initiator.store(
+                {
+                    key: {
+                        "identity_key": key,
+                        "search_text": Initiator.searchable_text(initiator),
                         **_initiator_fields(initiator),
-                    )
+                    }
                     for key, initiator in by_key.items()
-                ],
-                ignore_conflicts=True,
+                }
             )
-            stored = Initiator.objects.filter(identity_key__in=by_key).values_list(
-                "identity_key", "id"
-            )
-            known.update((by_key[key], pk) for key, pk in stored)
+            known.update((by_key[key], pk) for key, pk in stored.items())
         return known
 
 

@@ -228,6 +228,47 @@ def test_verify_reports_a_lookup_without_a_seal(triggers_off):
     assert f"service {event.service_id} has no seal" in broken.detail
 
 
+def test_an_import_does_not_seal_a_lookup_stored_without_one():
+    """A row inserted around auditportal stays unsealed when an import then uses it: the
+    import seals only the rows it inserted itself."""
+    record = GraphDirectoryAuditFactory()
+    raw("INSERT INTO logs_service (name) VALUES (%s)", [record["loggedByService"]])
+    assert store_generated_records([record], label="lookup seal test").new == 1
+    event = AuditEvent.objects.get()
+    assert event.service.name == record["loggedByService"]
+    broken = verify_chain().broken
+    assert (broken.kind, broken.event_id) == ("inserted", event.pk)
+    assert f"service {event.service_id} has no seal" in broken.detail
+
+
+@pytest.mark.parametrize("model", [Service, Initiator, TargetName], ids=lambda m: m.__name__)
+def test_store_gives_every_rows_id_and_seals_the_new_ones_once(model):
+    """Enough rows for several statements, a third of them stored before: every id given is
+    the stored row's, and every row has exactly one seal, which verifies."""
+
+    def row(number: int) -> dict:
+        name = f"Name {number:05d}"
+        if model is Initiator:
+            fields = {field: "" for field in LOOKUPS["logs_initiator"].fields}
+            return {**fields, "identity_key": name, "kind": "user", "user_principal_name": name}
+        if model is TargetName:
+            return {"name": name, "folded": name.casefold()}
+        return {"name": name}
+
+    rows = {f"Name {number:05d}": row(number) for number in range(2_500)}
+    earlier = model.store({key: rows[key] for key in list(rows)[::3]})
+    assert len(earlier) == 834
+    given = model.store(rows)
+    stored = dict(model.objects.values_list(model.NATURAL_KEY, "pk"))
+    assert given == stored
+    assert {key: given[key] for key in earlier} == earlier
+    lookup = LOOKUPS[model._meta.db_table]
+    seals = list(LookupSeal.objects.filter(lookup=lookup.name).values_list("row_id", flat=True))
+    assert sorted(seals) == sorted(stored.values())
+    assert verify_chain().ok
+    assert model.store(rows, ids=False) == {}
+
+
 def test_verify_reports_a_lookup_deleted_while_its_seal_remains(triggers_off):
     AuditEventFactory()
     unused = Category.objects.create(name="GroupManagement")
