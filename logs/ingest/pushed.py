@@ -225,8 +225,8 @@ def store_in_batch(
                     annotate_substrate(
                         AuditEvent.objects.filter(import_batch=batch), source="import"
                     )
-                elif loader.new_event_ids:
-                    annotate_substrate(_inserted(loader.new_event_ids, batch), source="import")
+                elif loader.new_event_id_range:
+                    annotate_substrate(_inserted(loader.new_event_id_range, batch), source="import")
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -235,14 +235,13 @@ def store_in_batch(
     return loader
 
 
-def _inserted(event_ids: list[int], batch: ImportBatch):
-    """The events a loader inserted under ``batch`` (``event_ids``, reserved in increasing
-    order): the batch's events in their id range, one range scan where ``entra_id IN`` a whole
-    page's ids took a lookup each. The batch's earlier events have lower ids; another writer's,
-    numbered in between on PostgreSQL, belong to another batch."""
-    return AuditEvent.objects.filter(
-        import_batch=batch, id__gte=min(event_ids), id__lte=max(event_ids)
-    )
+def _inserted(id_range: tuple[int, int], batch: ImportBatch):
+    """The events a loader inserted under ``batch`` (``id_range``, the lowest and highest id
+    it reserved): the batch's events in that range, one range scan where ``entra_id IN`` a
+    whole page's ids took a lookup each. The batch's earlier events have lower ids; another
+    writer's, numbered in between on PostgreSQL, belong to another batch."""
+    first, last = id_range
+    return AuditEvent.objects.filter(import_batch=batch, id__gte=first, id__lte=last)
 
 
 def record_refused(parsed: ParsedBody, *, content: bytes, user) -> ImportBatch:

@@ -85,6 +85,7 @@ def test_ids_and_chain_positions_run_on_across_batches():
     assert [entra_id for _, entra_id in stored] == [record.entra_id for record in records]
     ids = [pk for pk, _ in stored]
     assert ids == sorted(ids) and len(set(ids)) == 11
+    assert load.new_event_id_range == (ids[0], ids[-1])
     assert verify_chain().ok
 
 
