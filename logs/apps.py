@@ -9,7 +9,7 @@ class LogsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from logs import access_trail, sqlite_triggers
+        from logs import access_trail, checks, sqlite_triggers  # noqa: F401 (checks registers)
         from logs.digests.writer import seal_appended_event
         from logs.hash_chain import event_appended
         from logs.immutability import register_sqlite_functions
