@@ -326,14 +326,18 @@ class TextKeyedLookup(SealedLookup):
     def ids_for(cls, texts, using: str = "default") -> dict[str, int]:
         """Text → id for these texts, storing (and sealing) those not stored yet."""
         by_digest = {text_digest(text): text for text in set(texts)}
-        if not by_digest:
-            return {}
-        cls.objects.using(using).bulk_create(
-            [cls.from_text(digest, text) for digest, text in by_digest.items()],
-            ignore_conflicts=True,
-        )
-        stored = cls.objects.using(using).filter(digest__in=by_digest).values_list("digest", "id")
-        return {by_digest[digest]: pk for digest, pk in stored}
+        connection = connections[using]
+        fields = [field for field in cls._meta.concrete_fields if not field.primary_key]
+        rows = {}
+        for digest, text in by_digest.items():
+            row = cls.from_text(digest, text)
+            # As the database takes each value (a details list's JSON, say).
+            rows[digest] = {
+                field.column: field.get_db_prep_save(getattr(row, field.attname), connection)
+                for field in fields
+            }
+        stored = cls.store(rows, using=using)
+        return {by_digest[digest]: pk for digest, pk in stored.items()}
 
 
 class DetailsList(TextKeyedLookup):

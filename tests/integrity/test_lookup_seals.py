@@ -24,6 +24,7 @@ from logs.models import (
     TargetName,
     UserAgent,
 )
+from logs.models.lookups import text_digest
 from tests.factories import (
     AuditEventFactory,
     GraphDirectoryAuditFactory,
@@ -229,17 +230,26 @@ def test_verify_reports_a_lookup_without_a_seal(triggers_off):
     assert f"service {event.service_id} has no seal" in broken.detail
 
 
-def test_an_import_does_not_seal_a_lookup_stored_without_one():
+@pytest.mark.parametrize("lookup", ["service", "user agent"])
+def test_an_import_does_not_seal_a_lookup_stored_without_one(lookup):
     """A row inserted around auditportal stays unsealed when an import then uses it: the
     import seals only the rows it inserted itself."""
-    record = GraphDirectoryAuditFactory()
-    raw("INSERT INTO logs_service (name) VALUES (%s)", [record["loggedByService"]])
+    agent = "Mozilla/5.0 (forged)"
+    record = GraphDirectoryAuditFactory(additionalDetails=[{"key": "User-Agent", "value": agent}])
+    if lookup == "service":
+        raw("INSERT INTO logs_service (name) VALUES (%s)", [record["loggedByService"]])
+    else:
+        raw(
+            "INSERT INTO logs_useragent (digest, text) VALUES (%s, %s)",
+            [text_digest(agent), agent],
+        )
     assert store_generated_records([record], label="lookup seal test").new == 1
     event = AuditEvent.objects.get()
-    assert event.service.name == record["loggedByService"]
+    assert (event.service.name, event.user_agent.text) == (record["loggedByService"], agent)
+    row_id = event.service_id if lookup == "service" else event.user_agent_id
     broken = verify_chain().broken
     assert (broken.kind, broken.event_id) == ("inserted", event.pk)
-    assert f"service {event.service_id} has no seal" in broken.detail
+    assert f"{lookup} {row_id} has no seal" in broken.detail
 
 
 @pytest.mark.parametrize("model", [Service, Initiator, TargetName], ids=lambda m: m.__name__)
