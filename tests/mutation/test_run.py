@@ -78,16 +78,25 @@ def test_the_baseline_is_shared_by_the_processes_and_every_test_is_recorded_once
 def test_a_failing_share_of_the_baseline_stops_the_others_and_all_they_started(tmp_path):
     """One process's tests fail: the run stops with the failure, without waiting for the
     other process, which is stopped with what it started (here a child process, standing for
-    a test's server)."""
+    a test's server).
+
+    The failing test first waits until the other share has started its child: on a slow
+    machine the failure could otherwise stop the other process before it started anything,
+    and there would be no child to look for."""
     child_pid = tmp_path / "child.pid"
     tests = tmp_path / "test_shares.py"
     tests.write_text(
-        "import subprocess, time\n"
-        "def test_fails_at_once():\n"
+        "import os, subprocess, time\n"
+        "def test_fails_once_the_other_share_has_started_its_child():\n"
+        "    deadline = time.monotonic() + 120\n"
+        f"    while not os.path.exists({str(child_pid)!r}) and time.monotonic() < deadline:\n"
+        "        time.sleep(0.1)\n"
         "    assert False, 'this share fails'\n"
         "def test_runs_long():\n"
         "    child = subprocess.Popen(['sleep', '600'])\n"
-        f"    open({str(child_pid)!r}, 'w').write(str(child.pid))\n"
+        # Written whole, then renamed: the other share never reads a half-written file.
+        f"    open({str(child_pid) + '.part'!r}, 'w').write(str(child.pid))\n"
+        f"    os.rename({str(child_pid) + '.part'!r}, {str(child_pid)!r})\n"
         "    time.sleep(600)\n"
     )
     target = Target(FAULTS, [str(tests)], 90)
