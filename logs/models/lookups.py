@@ -9,8 +9,9 @@ changed (the ORM refuses, and so do database triggers, on both databases), and s
 import hashlib
 
 import orjson
-from django.db import connections, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 
+from logs.immutability import ImmutableRecordError
 from logs.lookup_seals import LOOKUPS, seal_new_rows, write_seals
 from logs.models.immutable import ImmutableModel, ImmutableQuerySet
 
@@ -31,13 +32,35 @@ class SealedLookupQuerySet(ImmutableQuerySet):
     """Creating rows stays allowed (imports create lookups); each new row is sealed in the same
     transaction. Updates and deletes are refused, as for events."""
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, **kwargs):
+        """Through ``SealedLookup.store``, the one way lookup rows are inserted in bulk, so that
+        only the rows this call inserts are sealed: a row with a matching key stored around
+        auditportal keeps no seal, for verification to find. Without ``ignore_conflicts`` a
+        row already stored (or given twice) is an IntegrityError, as Django's own; updating a
+        stored row instead is refused, as every change of one is. Inserted objects get their
+        ids. ``batch_size`` is accepted for Django's signature: ``store`` chunks by itself."""
+        if kwargs.get("update_conflicts"):
+            raise ImmutableRecordError(self.model.__name__, "bulk_create(update_conflicts=True)")
         objs = list(objs)
         model = self.model
+        connection = connections[self.db]
+        rows = {}
+        for obj in objs:
+            row = model.stored_values(obj, connection)
+            rows.setdefault(row[model._meta.get_field(model.NATURAL_KEY).column], row)
         with transaction.atomic(using=self.db):
-            created = super().bulk_create(objs, *args, **kwargs)
-            model.seal([getattr(obj, model.NATURAL_KEY) for obj in objs], using=self.db)
-        return created
+            new = model.store(rows, using=self.db, ids=False)
+            if not ignore_conflicts and len(new) < len(objs):
+                raise IntegrityError(
+                    f"{model.__name__}: {len(objs) - len(new)} of {len(objs)} rows are "
+                    f"already stored or given twice"
+                )
+        for obj in objs:
+            key = getattr(obj, model.NATURAL_KEY)
+            if key in new:
+                obj.pk = new.pop(key)
+                obj._state.adding, obj._state.db = False, self.db
+        return objs
 
 
 class SealedLookup(ImmutableModel):
@@ -65,6 +88,16 @@ class SealedLookup(ImmutableModel):
     def seal(cls, keys, using: str | None = None) -> None:
         """Seal the stored rows with these natural keys that have no seal yet."""
         seal_new_rows(connections[using or "default"], LOOKUPS[cls._meta.db_table], keys)
+
+    @classmethod
+    def stored_values(cls, row: "SealedLookup", connection) -> dict:
+        """Column → value of an unsaved row, as the database takes each value (a details list's
+        JSON, say): what ``store`` inserts for it."""
+        return {
+            field.column: field.get_db_prep_save(field.pre_save(row, add=True), connection)
+            for field in cls._meta.concrete_fields
+            if not field.primary_key
+        }
 
     @classmethod
     def store(cls, rows: dict, using: str = "default", ids: bool = True) -> dict:
@@ -115,12 +148,12 @@ class SealedLookup(ImmutableModel):
     def _ids_of(cls, cursor, keys: list) -> dict:
         """Natural key → id of the stored rows with these keys."""
         found = {}
-        table, key = cls._meta.db_table, cls.NATURAL_KEY
+        quote = cursor.db.ops.quote_name
+        table, key = quote(cls._meta.db_table), quote(cls.NATURAL_KEY)
         for start in range(0, len(keys), _PARAMETERS_PER_STATEMENT):
             chunk = keys[start : start + _PARAMETERS_PER_STATEMENT]
             cursor.execute(
-                f'SELECT "{key}", id FROM "{table}" WHERE "{key}" IN '
-                f"({', '.join(['%s'] * len(chunk))})",
+                f"SELECT {key}, id FROM {table} WHERE {key} IN ({', '.join(['%s'] * len(chunk))})",
                 chunk,
             )
             found.update(cursor.fetchall())
@@ -327,15 +360,10 @@ class TextKeyedLookup(SealedLookup):
         """Text → id for these texts, storing (and sealing) those not stored yet."""
         by_digest = {text_digest(text): text for text in set(texts)}
         connection = connections[using]
-        fields = [field for field in cls._meta.concrete_fields if not field.primary_key]
-        rows = {}
-        for digest, text in by_digest.items():
-            row = cls.from_text(digest, text)
-            # As the database takes each value (a details list's JSON, say).
-            rows[digest] = {
-                field.column: field.get_db_prep_save(getattr(row, field.attname), connection)
-                for field in fields
-            }
+        rows = {
+            digest: cls.stored_values(cls.from_text(digest, text), connection)
+            for digest, text in by_digest.items()
+        }
         stored = cls.store(rows, using=using)
         return {by_digest[digest]: pk for digest, pk in stored.items()}
 

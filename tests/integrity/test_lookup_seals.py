@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from logs.derived_rows import DerivedMismatch
 from logs.immutability import ImmutableRecordError
@@ -250,6 +250,47 @@ def test_an_import_does_not_seal_a_lookup_stored_without_one(lookup):
     broken = verify_chain().broken
     assert (broken.kind, broken.event_id) == ("inserted", event.pk)
     assert f"{lookup} {row_id} has no seal" in broken.detail
+
+
+def test_bulk_create_seals_only_the_rows_it_inserts():
+    """Direct ORM use goes the import's way: a row with a matching key stored around
+    auditportal keeps no seal, and verification still reports it."""
+    raw("INSERT INTO logs_service (name) VALUES ('Forged')")
+    forged = Service.objects.get(name="Forged")
+    created = Service.objects.bulk_create(
+        [Service(name="Forged"), Service(name="PIM"), Service(name="B2C")], ignore_conflicts=True
+    )
+    by_name = dict(Service.objects.values_list("name", "pk"))
+    assert [(row.name, row.pk) for row in created] == [
+        ("Forged", None),
+        ("PIM", by_name["PIM"]),
+        ("B2C", by_name["B2C"]),
+    ]
+    sealed = set(LookupSeal.objects.filter(lookup="service").values_list("row_id", flat=True))
+    assert sealed == {by_name["PIM"], by_name["B2C"]}
+    assert f"service {forged.pk} has no seal" in verify_chain().broken.detail
+
+
+@pytest.mark.parametrize(
+    "names", [["PIM", "Core Directory"], ["B2C", "B2C"]], ids=["stored", "twice"]
+)
+def test_bulk_create_without_ignore_conflicts_refuses_a_stored_or_repeated_key(names):
+    Service.objects.create(name="Core Directory")
+    with pytest.raises(IntegrityError, match="already stored or given twice"):
+        Service.objects.bulk_create([Service(name=name) for name in names])
+    assert list(Service.objects.values_list("name", flat=True)) == ["Core Directory"]
+    assert LookupSeal.objects.filter(lookup="service").count() == 1
+
+
+def test_bulk_create_refuses_to_update_a_stored_lookup():
+    Service.objects.create(name="PIM")
+    with pytest.raises(ImmutableRecordError):
+        Service.objects.bulk_create(
+            [Service(name="PIM")],
+            update_conflicts=True,
+            unique_fields=["name"],
+            update_fields=["name"],
+        )
 
 
 @pytest.mark.parametrize("model", [Service, Initiator, TargetName], ids=lambda m: m.__name__)
