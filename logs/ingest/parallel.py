@@ -11,7 +11,8 @@ same ImportFileError.
 
 The child is a fresh interpreter (``python -m logs.ingest.parallel``) that shares no database
 connection with the parent and never imports Django models; messages are length-prefixed
-pickles on its standard output.
+pickles on a pipe of their own, not its standard output, where anything else the interpreter
+or a tool around it writes would corrupt them.
 """
 
 import contextlib
@@ -67,25 +68,35 @@ class ParallelParse:
         # The child has no settings: it judges activity dates by this process's bounds.
         bounds = [moment.isoformat() for moment in activity_date_bounds()]
         strict = ["strict"] if is_strict() else []
-        child = subprocess.Popen(
-            [
-                *command,
-                str(self.input_file.path),
-                self.format_name,
-                self.layout,
-                *bounds,
-                *strict,
-            ],
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
+        receiving, sending = os.pipe()
+        try:
+            child = subprocess.Popen(
+                [
+                    *command,
+                    str(sending),
+                    str(self.input_file.path),
+                    self.format_name,
+                    self.layout,
+                    *bounds,
+                    *strict,
+                ],
+                stdin=subprocess.DEVNULL,
+                pass_fds=[sending],
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            )
+        except BaseException:
+            os.close(receiving)
+            raise
+        finally:
+            # The child holds its own copy: the pipe ends when the child does.
+            os.close(sending)
+        stream = os.fdopen(receiving, "rb")
         initiators: list[InitiatorRecord] = []  # numbered as the child sends them
         # A thread moves the child's messages out of the pipe as they come: the pipe holds
         # 64 KiB, so without it the child would wait for this process to want each chunk, then
         # this process for the child to parse it.
         messages = queue.Queue(maxsize=QUEUED_CHUNKS)
-        reader = threading.Thread(target=_read_messages, args=(child.stdout, messages), daemon=True)
+        reader = threading.Thread(target=_read_messages, args=(stream, messages), daemon=True)
         reader.start()
         try:
             while True:
@@ -114,7 +125,7 @@ class ParallelParse:
             while reader.is_alive():  # it may be waiting for room in the queue
                 with contextlib.suppress(queue.Empty):
                     messages.get(timeout=0.05)
-            child.stdout.close()
+            stream.close()
             child.wait()
 
 
@@ -307,6 +318,6 @@ if __name__ == "__main__":
     # traceback on the terminal they share.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    fix_bounds(*(datetime.fromisoformat(moment) for moment in sys.argv[4:6]))
-    with strictness(sys.argv[6:7] == ["strict"]):
-        _parse_in_child(sys.stdout.buffer, *sys.argv[1:4])
+    fix_bounds(*(datetime.fromisoformat(moment) for moment in sys.argv[5:7]))
+    with strictness(sys.argv[7:8] == ["strict"]), os.fdopen(int(sys.argv[1]), "wb") as sender:
+        _parse_in_child(sender, *sys.argv[2:5])

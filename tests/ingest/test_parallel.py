@@ -188,3 +188,24 @@ def test_a_failing_pipe_ends_the_records_with_an_error():
     reader.start()
     reader.join()
     assert messages.get_nowait() is parallel._ENDED
+
+
+def test_what_the_parsing_process_writes_to_its_output_leaves_the_records_alone(
+    tmp_path, monkeypatch, capfd
+):
+    """The messages have a pipe of their own: text the child's interpreter (or a tool wrapped
+    around it) writes to its standard output goes there, not into the records' stream. Here a
+    ``sitecustomize`` module, which every interpreter imports at start-up, writes some."""
+    startup = tmp_path / "startup"
+    startup.mkdir()
+    (startup / "sitecustomize.py").write_text(
+        "import sys\nsys.stdout.write('noise on the parsing process output\\n' * 100)\n"
+        "sys.stdout.flush()\n"
+    )
+    monkeypatch.syspath_prepend(str(startup))  # the child's PYTHONPATH is this sys.path
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(30)])
+    )
+    serial, parallel_items = both_ways(path)
+    assert parallel_items == serial
+    assert "noise on the parsing process output" in capfd.readouterr().out
