@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from logs.annotations import annotate_substrate
@@ -26,6 +26,7 @@ from logs.ingest.notes import strictness
 from logs.ingest.parallel import PARALLEL_MIN_BYTES, ParallelParse
 from logs.ingest.sources import open_input, sha256_of
 from logs.models import AuditEvent, ImportBatch
+from logs.originals.dictionaries import newest_dictionary
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +229,9 @@ def _import(
     if parallel is None:
         parallel = input_file.size >= PARALLEL_MIN_BYTES
     if parallel:
-        items = ParallelParse(input_file, detected.format, detected.layout)
+        # The parsing process packs the originals too; a dry run stores none.
+        dictionary = None if dry_run else newest_dictionary(connection)
+        items = ParallelParse(input_file, detected.format, detected.layout, dictionary)
         position = items.bytes_consumed
     else:
         items = PARSERS[detected.format](input_file, detected.layout)

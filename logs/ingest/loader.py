@@ -545,6 +545,7 @@ class EventLoader:
         targets = []  # (event id, position, TargetRecord, the event's copies)
         source_format = self.source_format
         dictionary = batch.dictionary
+        dictionary_identity = dictionary.identity
         details_ids, user_agent_ids = batch.details, batch.user_agents
         for event_id, r, details in zip(
             batch.event_ids, batch.records, batch.details_texts, strict=True
@@ -590,7 +591,9 @@ class EventLoader:
                     r.initiator_ip_address,
                     user_agent_ids[r.initiator_user_agent] if r.initiator_user_agent else None,
                     details_ids[details] if details else None,
-                    pack(r.original, dictionary),
+                    r.packed_original
+                    if r.packed_by == dictionary_identity
+                    else pack(r.original, dictionary),
                     source_format,
                     batch_id,
                     seq,

@@ -4,7 +4,10 @@ Parsing and checking a record costs about as much as storing it, and both hold P
 threads cannot share that work; a child process can. The child opens the file itself, runs the
 same parser the serial path uses, and sends records back in chunks, flattened to plain tuples
 (which pickle in C, unlike dataclasses with slots), with each record's fingerprints
-(logs.ingest.fingerprints) computed there rather than in the parent. The parent rebuilds the
+(logs.ingest.fingerprints) computed there rather than in the parent, and its original packed
+there (logs.originals.codec) with the dictionary the parent gives it, the newest stored when
+the import starts: the loader stores that packed form if its batch packs with the same
+dictionary, and packs the original again otherwise. The parent rebuilds the
 records and yields what the serial parser would have yielded (with the fingerprints filled
 in), in the same order: records, RecordErrors, and at the end, if the file is damaged, the
 same ImportFileError.
@@ -23,6 +26,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 from datetime import datetime
@@ -37,6 +41,7 @@ from logs.ingest.records import (
     ModifiedPropertyRecord,
     TargetRecord,
 )
+from logs.originals.codec import Dictionary, pack
 
 # Below this size the child's start-up (a fraction of a second) costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
@@ -54,10 +59,11 @@ _RECORD, _REJECT, _FILE_ERROR, _CRASH = range(4)
 class ParallelParse:
     """Iterate to get the parsed items; ``bytes_consumed()`` reports the child's progress."""
 
-    def __init__(self, input_file, format_name: str, layout: str):
+    def __init__(self, input_file, format_name: str, layout: str, dictionary=None):
         self.input_file = input_file
         self.format_name = format_name
         self.layout = layout
+        self.dictionary = dictionary  # a logs.originals.codec.Dictionary, or None: no packing
         self._position = 0
 
     def bytes_consumed(self) -> int:
@@ -69,21 +75,27 @@ class ParallelParse:
         bounds = [moment.isoformat() for moment in activity_date_bounds()]
         strict = ["strict"] if is_strict() else []
         receiving, sending = os.pipe()
+        # The dictionary, if any, is the child's standard input: a file of its own, read once
+        # at start, whatever its size.
         try:
-            child = subprocess.Popen(
-                [
-                    *command,
-                    str(sending),
-                    str(self.input_file.path),
-                    self.format_name,
-                    self.layout,
-                    *bounds,
-                    *strict,
-                ],
-                stdin=subprocess.DEVNULL,
-                pass_fds=[sending],
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-            )
+            with tempfile.TemporaryFile() as dictionary_file:
+                if self.dictionary is not None:
+                    dictionary_file.write(_HEADER.pack(self.dictionary.pk) + self.dictionary.data)
+                    dictionary_file.seek(0)
+                child = subprocess.Popen(
+                    [
+                        *command,
+                        str(sending),
+                        str(self.input_file.path),
+                        self.format_name,
+                        self.layout,
+                        *bounds,
+                        *strict,
+                    ],
+                    stdin=dictionary_file,
+                    pass_fds=[sending],
+                    env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+                )
         except BaseException:
             os.close(receiving)
             raise
@@ -92,6 +104,7 @@ class ParallelParse:
             os.close(sending)
         stream = os.fdopen(receiving, "rb")
         initiators: list[InitiatorRecord] = []  # numbered as the child sends them
+        packed_by = self.dictionary.identity if self.dictionary is not None else None
         # A thread moves the child's messages out of the pipe as they come: the pipe holds
         # 64 KiB, so without it the child would wait for this process to want each chunk, then
         # this process for the child to parse it.
@@ -112,7 +125,7 @@ class ParallelParse:
                 for item in items:
                     kind = item[0]
                     if kind == _RECORD:
-                        yield _record(item[1], initiators)
+                        yield _record(item[1], initiators, packed_by)
                     elif kind == _REJECT:
                         yield RecordError(*item[1:])
                     elif kind == _FILE_ERROR:
@@ -154,12 +167,12 @@ def _read_messages(stream, messages: queue.Queue) -> None:
         messages.put(_ENDED)
 
 
-def _parse_in_child(sender, path: str, format_name: str, layout: str) -> None:
+def _parse_in_child(sender, dictionary, path: str, format_name: str, layout: str) -> None:
     from logs.ingest.formats import PARSERS
     from logs.ingest.sources import open_input
 
     chunk = []
-    flattener = _Flattener()
+    flattener = _Flattener(dictionary)
     input_file = None
     try:
         input_file = open_input(path)
@@ -202,9 +215,10 @@ class _Flattener:
     # A file of endlessly different values must not grow the child without bound.
     MAX_SHARED_VALUES = 10_000
 
-    def __init__(self):
+    def __init__(self, dictionary=None):
         self._values: dict[str, str] = {}
         self._initiators: dict[tuple, int] = {}
+        self._dictionary = dictionary
 
     def shared(self, value: str) -> str:
         known = self._values.get(value)
@@ -262,10 +276,22 @@ class _Flattener:
             # parsing process: in the importing one they would hold the GIL that storing needs.
             content_hash(record),
             match_key(record),
+            self.packed(record.original),
         )
 
+    def packed(self, original: str) -> bytes | None:
+        """The original's stored form, packed here rather than in the importing process (where
+        it would hold the GIL that storing needs); None where the loader must pack it itself,
+        to fail there as the serial path fails."""
+        if self._dictionary is None:
+            return None
+        try:
+            return pack(original, self._dictionary)
+        except ValueError:
+            return None
 
-def _record(flat: tuple, initiators: list[InitiatorRecord]) -> AuditRecord:
+
+def _record(flat: tuple, initiators: list[InitiatorRecord], packed_by) -> AuditRecord:
     initiator = flat[9]
     if type(initiator) is int:
         # One object per actor (real logs repeat a few hundred) also keeps lookups cheap.
@@ -303,6 +329,8 @@ def _record(flat: tuple, initiators: list[InitiatorRecord]) -> AuditRecord:
         notes=flat[16],
         content_hash=flat[17],
         match_key=flat[18],
+        packed_original=flat[19],
+        packed_by=packed_by if flat[19] is not None else None,
     )
 
 
@@ -319,5 +347,7 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     fix_bounds(*(datetime.fromisoformat(moment) for moment in sys.argv[5:7]))
+    given = sys.stdin.buffer.read()
+    dictionary = Dictionary(_HEADER.unpack_from(given)[0], given[_HEADER.size :]) if given else None
     with strictness(sys.argv[7:8] == ["strict"]), os.fdopen(int(sys.argv[1]), "wb") as sender:
-        _parse_in_child(sender, *sys.argv[2:5])
+        _parse_in_child(sender, dictionary, *sys.argv[2:5])

@@ -82,3 +82,9 @@ class AuditRecord:
     # parsing process of a large file (logs.ingest.parallel) has set them already.
     content_hash: str = ""
     match_key: str = ""
+    # The original in its stored form (logs.originals.codec.pack), packed by the parsing
+    # process of a large file, and the identity of the dictionary it used: the loader stores it
+    # only if that is the dictionary its batch packs with, and packs the original itself
+    # otherwise. Not part of what a record is: equal records may have been packed or not.
+    packed_original: bytes | None = field(default=None, compare=False)
+    packed_by: tuple | None = field(default=None, compare=False)

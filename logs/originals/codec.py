@@ -19,6 +19,7 @@ loudly instead of giving other text: whatever cannot be read back byte for byte 
 No database here: :mod:`logs.originals.dictionaries` finds the dictionaries.
 """
 
+import hashlib
 import threading
 
 import zstandard
@@ -55,6 +56,9 @@ class Dictionary:
             raise ValueError(f"a dictionary id is a positive row id, not {pk}")
         self.pk = pk
         self.data = bytes(data)
+        # What a value packed elsewhere (the parsing process of an import) is checked against
+        # before it is stored as packed with this dictionary.
+        self.identity = (pk, hashlib.sha256(self.data).hexdigest())
         # FULLDICT: a trained zstandard dictionary, with its entropy tables; other bytes are
         # refused here rather than taken as raw content.
         self._dictionary = zstandard.ZstdCompressionDict(

@@ -79,10 +79,19 @@ def reader(connection):
 def writing_dictionary(connection) -> Dictionary:
     """The dictionary new originals are packed with: the newest stored (the shipped one stored
     first if there is none)."""
+    dictionary = newest_dictionary(connection)
+    if dictionary is None:
+        store_dictionary(connection, shipped_data(), origin=SHIPPED_ORIGIN)
+        dictionary = newest_dictionary(connection)
+    return dictionary
+
+
+def newest_dictionary(connection) -> Dictionary | None:
+    """The newest stored dictionary, or None if none is stored; stores nothing (a parsing
+    process packs with it ahead of the batches, which check it is still the one to use)."""
     row = _newest(connection)
     if row is None:
-        store_dictionary(connection, shipped_data(), origin=SHIPPED_ORIGIN)
-        row = _newest(connection)
+        return None
     pk, sha256 = row
     cached = _cache.setdefault(_database(connection), {})
     entry = cached.get(pk)

@@ -6,8 +6,9 @@ import threading
 import uuid
 
 import pytest
+from django.db import connection
 
-from logs.ingest import parallel
+from logs.ingest import importer, parallel
 from logs.ingest.detect import detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.fingerprints import content_hash, match_key
@@ -16,7 +17,11 @@ from logs.ingest.importer import import_file
 from logs.ingest.parallel import CHUNK_RECORDS, ParallelParse
 from logs.ingest.records import AuditRecord
 from logs.ingest.sources import open_input
+from logs.integrity import verify_chain
 from logs.models import AuditEvent
+from logs.originals.codec import ZSTD, Dictionary, pack
+from logs.originals.dictionaries import shipped_data, writing_dictionary
+from logs.originals.training import train
 from tests.factories import GraphDirectoryAuditFactory
 from tests.ingest.test_bad_input import graph_page, write_json
 from tests.support import FIXTURES_DIR
@@ -209,3 +214,49 @@ def test_what_the_parsing_process_writes_to_its_output_leaves_the_records_alone(
     serial, parallel_items = both_ways(path)
     assert parallel_items == serial
     assert "noise on the parsing process output" in capfd.readouterr().out
+
+
+def test_the_parsing_process_packs_each_original_as_the_loader_would(tmp_path):
+    """Given a dictionary, the parsing process sends each original's stored form, byte for byte
+    what ``pack`` gives here, naming the dictionary it used; given none, it packs nothing."""
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(40)])
+    )
+    input_file = open_input(path)
+    detected = detect(input_file)
+    dictionary = Dictionary(7, shipped_data())
+    records = list(ParallelParse(input_file, detected.format, detected.layout, dictionary))
+    assert [record.packed_original for record in records] == [
+        pack(record.original, dictionary) for record in records
+    ]
+    assert {record.packed_by for record in records} == {dictionary.identity}
+    assert all(record.packed_original[0] == ZSTD for record in records)
+    unpacked = list(ParallelParse(input_file, detected.format, detected.layout))
+    assert {(record.packed_original, record.packed_by) for record in unpacked} == {(None, None)}
+    assert unpacked == records
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("packed_with", ["the stored dictionary", "another dictionary"])
+def test_a_parallel_import_stores_originals_packed_with_its_batches_dictionary(
+    tmp_path, monkeypatch, packed_with
+):
+    """The loader keeps what the parsing process packed only if its batch packs with that same
+    dictionary: a record packed with another (a dictionary stored after the import began,
+    say) is packed again, so every row names the dictionary its own transaction saw stored."""
+    records = [GraphDirectoryAuditFactory() for _ in range(25)]
+    path = write_json(tmp_path / "page.json", graph_page(*records))
+    stored = writing_dictionary(connection)
+    if packed_with == "another dictionary":
+        samples = [json.dumps(record).encode() for record in records] * 4
+        other = Dictionary(stored.pk, train(samples))  # the same id, other bytes
+        monkeypatch.setattr(importer, "newest_dictionary", lambda _connection: other)
+        assert other.identity != stored.identity
+    assert import_file(path, parallel=True, batch_size=10).new == 25
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT original FROM logs_auditevent ORDER BY id")
+        values = [bytes(row[0]) for row in cursor.fetchall()]
+    originals = list(AuditEvent.objects.order_by("id").values_list("original", flat=True))
+    assert values == [pack(original, stored) for original in originals]
+    assert [json.loads(original) for original in originals] == records
+    assert verify_chain().ok
