@@ -19,6 +19,7 @@ or a tool around it writes would corrupt them.
 """
 
 import contextlib
+import fcntl
 import os
 import pickle
 import queue
@@ -75,9 +76,15 @@ class ParallelParse:
         bounds = [moment.isoformat() for moment in activity_date_bounds()]
         strict = ["strict"] if is_strict() else []
         receiving, sending = os.pipe()
-        # The dictionary, if any, is the child's standard input: a file of its own, read once
-        # at start, whatever its size.
         try:
+            if sending <= 2:
+                # A process started with its standard streams closed gets them from os.pipe(),
+                # and the child would write its messages where its output goes.
+                moved = fcntl.fcntl(sending, fcntl.F_DUPFD_CLOEXEC, 3)
+                os.close(sending)
+                sending = moved
+            # The dictionary, if any, is the child's standard input: a file of its own, read
+            # once at start, whatever its size.
             with tempfile.TemporaryFile() as dictionary_file:
                 if self.dictionary is not None:
                     dictionary_file.write(_HEADER.pack(self.dictionary.pk) + self.dictionary.data)
@@ -102,16 +109,17 @@ class ParallelParse:
         finally:
             # The child holds its own copy: the pipe ends when the child does.
             os.close(sending)
-        stream = os.fdopen(receiving, "rb")
         initiators: list[InitiatorRecord] = []  # numbered as the child sends them
         packed_by = self.dictionary.identity if self.dictionary is not None else None
-        # A thread moves the child's messages out of the pipe as they come: the pipe holds
-        # 64 KiB, so without it the child would wait for this process to want each chunk, then
-        # this process for the child to parse it.
-        messages = queue.Queue(maxsize=QUEUED_CHUNKS)
-        reader = threading.Thread(target=_read_messages, args=(stream, messages), daemon=True)
-        reader.start()
+        stream = reader = None
         try:
+            stream = os.fdopen(receiving, "rb")
+            # A thread moves the child's messages out of the pipe as they come: the pipe holds
+            # 64 KiB, so without it the child would wait for this process to want each chunk,
+            # then this process for the child to parse it.
+            messages = queue.Queue(maxsize=QUEUED_CHUNKS)
+            reader = threading.Thread(target=_read_messages, args=(stream, messages), daemon=True)
+            reader.start()
             while True:
                 message = messages.get()
                 if message is _ENDED:
@@ -135,10 +143,13 @@ class ParallelParse:
         finally:
             if child.poll() is None:
                 child.kill()  # the import stopped early: nothing more is wanted
-            while reader.is_alive():  # it may be waiting for room in the queue
+            while reader is not None and reader.is_alive():  # it may wait for room in the queue
                 with contextlib.suppress(queue.Empty):
                     messages.get(timeout=0.05)
-            stream.close()
+            if stream is None:
+                os.close(receiving)
+            else:
+                stream.close()
             child.wait()
 
 

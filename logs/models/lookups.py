@@ -37,17 +37,24 @@ class SealedLookupQuerySet(ImmutableQuerySet):
         only the rows this call inserts are sealed: a row with a matching key stored around
         auditportal keeps no seal, for verification to find. Without ``ignore_conflicts`` a
         row already stored (or given twice) is an IntegrityError, as Django's own; updating a
-        stored row instead is refused, as every change of one is. Inserted objects get their
-        ids. ``batch_size`` is accepted for Django's signature: ``store`` chunks by itself."""
+        stored row instead is refused, as every change of one is; so is an object with its id
+        set, which ``store`` would silently give another. Inserted objects get their ids.
+        ``batch_size`` is accepted for Django's signature: ``store`` chunks by itself."""
         if kwargs.get("update_conflicts"):
             raise ImmutableRecordError(self.model.__name__, "bulk_create(update_conflicts=True)")
         objs = list(objs)
         model = self.model
+        if any(obj.pk is not None for obj in objs):
+            raise ValueError(
+                f"{model.__name__}: a lookup row's id is the database's to give, not the caller's"
+            )
         connection = connections[self.db]
-        rows = {}
+        key_column = model._meta.get_field(model.NATURAL_KEY).column
+        rows, keys = {}, []
         for obj in objs:
             row = model.stored_values(obj, connection)
-            rows.setdefault(row[model._meta.get_field(model.NATURAL_KEY).column], row)
+            keys.append(row[key_column])  # the key as stored: the objects are found by it
+            rows.setdefault(row[key_column], row)
         with transaction.atomic(using=self.db):
             new = model.store(rows, using=self.db, ids=False)
             if not ignore_conflicts and len(new) < len(objs):
@@ -55,11 +62,11 @@ class SealedLookupQuerySet(ImmutableQuerySet):
                     f"{model.__name__}: {len(objs) - len(new)} of {len(objs)} rows are "
                     f"already stored or given twice"
                 )
-        for obj in objs:
-            key = getattr(obj, model.NATURAL_KEY)
+        for obj, key in zip(objs, keys, strict=True):
             if key in new:
                 obj.pk = new.pop(key)
-                obj._state.adding, obj._state.db = False, self.db
+            # As Django's own: every object counts as saved, inserted or skipped.
+            obj._state.adding, obj._state.db = False, self.db
         return objs
 
 

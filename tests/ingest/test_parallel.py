@@ -1,14 +1,18 @@
 """Parsing in a second process gives exactly what the serial parser gives, errors included."""
 
 import json
+import os
 import queue
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from logs.ingest import importer, parallel
+from logs.ingest import importer, loader, parallel
 from logs.ingest.detect import detect
 from logs.ingest.errors import ImportFileError, RecordError
 from logs.ingest.fingerprints import content_hash, match_key
@@ -20,7 +24,7 @@ from logs.ingest.sources import open_input
 from logs.integrity import verify_chain
 from logs.models import AuditEvent
 from logs.originals.codec import ZSTD, Dictionary, pack
-from logs.originals.dictionaries import shipped_data, writing_dictionary
+from logs.originals.dictionaries import shipped_data, store_dictionary, writing_dictionary
 from logs.originals.training import train
 from tests.factories import GraphDirectoryAuditFactory
 from tests.ingest.test_bad_input import graph_page, write_json
@@ -90,9 +94,20 @@ def test_stopping_early_ends_the_child(tmp_path):
     )
     input_file = open_input(path)
     detected = detect(input_file)
+    before = _children()
     items = iter(ParallelParse(input_file, detected.format, detected.layout))
     assert next(items).entra_id
+    assert _children() > before  # the parsing process runs
     items.close()  # what the importer's loop does when a bad record stops it
+    assert _children() == before  # ended and reaped: not even a zombie is left
+
+
+def _children() -> set[int]:
+    """The ids of this process's child processes, zombies included."""
+    children = set()
+    for listing in Path("/proc/self/task").glob("*/children"):
+        children.update(int(pid) for pid in listing.read_text().split())
+    return children
 
 
 @pytest.mark.django_db
@@ -237,22 +252,44 @@ def test_the_parsing_process_packs_each_original_as_the_loader_would(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("packed_with", ["the stored dictionary", "another dictionary"])
+@pytest.mark.parametrize(
+    "packed_with", ["the stored dictionary", "another with its id", "one stored later"]
+)
 def test_a_parallel_import_stores_originals_packed_with_its_batches_dictionary(
     tmp_path, monkeypatch, packed_with
 ):
     """The loader keeps what the parsing process packed only if its batch packs with that same
-    dictionary: a record packed with another (a dictionary stored after the import began,
-    say) is packed again, so every row names the dictionary its own transaction saw stored."""
+    dictionary: a record packed with another (one stored after the import began, or other
+    bytes under the same id) is packed again, so every row names the dictionary its own
+    transaction saw stored."""
     records = [GraphDirectoryAuditFactory() for _ in range(25)]
     path = write_json(tmp_path / "page.json", graph_page(*records))
-    stored = writing_dictionary(connection)
-    if packed_with == "another dictionary":
-        samples = [json.dumps(record).encode() for record in records] * 4
-        other = Dictionary(stored.pk, train(samples))  # the same id, other bytes
+    trained = train([json.dumps(record).encode() for record in records] * 4)
+    newest = importer.newest_dictionary
+    if packed_with == "another with its id":
+        stored = writing_dictionary(connection)
+        other = Dictionary(stored.pk, trained)
         monkeypatch.setattr(importer, "newest_dictionary", lambda _connection: other)
-        assert other.identity != stored.identity
+    elif packed_with == "one stored later":
+
+        def then_store_another(connection):
+            given = newest(connection)
+            store_dictionary(connection, trained, origin="stored while an import runs")
+            return given
+
+        writing_dictionary(connection)
+        monkeypatch.setattr(importer, "newest_dictionary", then_store_another)
+    packed_here = []
+
+    def counted_pack(text, dictionary):
+        packed_here.append(text)
+        return pack(text, dictionary)
+
+    monkeypatch.setattr(loader, "pack", counted_pack)
     assert import_file(path, parallel=True, batch_size=10).new == 25
+    assert len(packed_here) == (0 if packed_with == "the stored dictionary" else 25)
+    stored = writing_dictionary(connection)
+    assert (stored.data == trained) == (packed_with == "one stored later")
     with connection.cursor() as cursor:
         cursor.execute("SELECT original FROM logs_auditevent ORDER BY id")
         values = [bytes(row[0]) for row in cursor.fetchall()]
@@ -260,3 +297,45 @@ def test_a_parallel_import_stores_originals_packed_with_its_batches_dictionary(
     assert values == [pack(original, stored) for original in originals]
     assert [json.loads(original) for original in originals] == records
     assert verify_chain().ok
+
+
+def test_a_process_started_without_standard_streams_still_gets_its_records(tmp_path):
+    """With its standard input and output closed, a process gets them back from ``os.pipe()``:
+    the records' pipe must not become the child's standard output, where the noise written
+    by its start-up module (``sitecustomize``) would go."""
+    startup = tmp_path / "startup"
+    startup.mkdir()
+    (startup / "sitecustomize.py").write_text(
+        "import os\ntry:\n    os.write(1, b'noise on the output' * 100)\nexcept OSError:\n"
+        "    pass\n"
+    )
+    path = write_json(
+        tmp_path / "page.json", graph_page(*[GraphDirectoryAuditFactory() for _ in range(30)])
+    )
+    script = (
+        "import os, sys\n"
+        "os.close(0)\n"
+        "os.close(1)\n"
+        f"sys.path.insert(0, {str(startup)!r})\n"
+        "import django\n"
+        "django.setup()\n"
+        "from logs.ingest.detect import detect\n"
+        "from logs.ingest.parallel import ParallelParse\n"
+        "from logs.ingest.sources import open_input\n"
+        f"input_file = open_input({str(path)!r})\n"
+        "detected = detect(input_file)\n"
+        "records = list(ParallelParse(input_file, detected.format, detected.layout))\n"
+        "sys.stderr.write(f'{len(records)} records')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "PYTHONPATH": os.pathsep.join(sys.path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stderr.endswith("30 records"), done.stderr

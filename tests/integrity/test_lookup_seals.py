@@ -282,6 +282,18 @@ def test_bulk_create_without_ignore_conflicts_refuses_a_stored_or_repeated_key(n
     assert LookupSeal.objects.filter(lookup="service").count() == 1
 
 
+def test_bulk_create_refuses_a_row_with_its_id_set():
+    """The id would otherwise be replaced by the database's without a word."""
+    with pytest.raises(ValueError, match="id is the database's to give"):
+        Service.objects.bulk_create([Service(name="PIM"), Service(id=500, name="B2C")])
+    assert not Service.objects.exists()
+
+
+def test_bulk_create_finds_each_object_by_its_key_as_stored():
+    (created,) = Service.objects.bulk_create([Service(name=123)])
+    assert created.pk == Service.objects.get(name="123").pk
+
+
 def test_bulk_create_refuses_to_update_a_stored_lookup():
     Service.objects.create(name="PIM")
     with pytest.raises(ImmutableRecordError):
