@@ -68,19 +68,19 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
         dbapi.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
 
 
-# SQLite page cache while importing (KiB, as PRAGMA cache_size takes negative values): a
-# million events carry unique and secondary indexes of a few hundred MB that are updated in
-# random order, so a larger cache saves many page reads; the rest of the time the connection
-# keeps the settings' smaller cache. The cache is most of what an import holds beyond Python's
-# own objects: this size keeps a large import's peak memory within its target (benchmark metric
-# ``ingest peak RSS``), and a larger one bought no measurable speed (metric ``ingest``).
+# SQLite page cache for work that touches the pages of every index in random order (KiB, as
+# PRAGMA cache_size takes negative values): a million events carry unique and secondary indexes
+# of a few hundred MB, so a larger cache saves many page reads; the rest of the time the
+# connection keeps the settings' smaller cache. A retention run, which has no memory target,
+# takes this size: it purges faster with it (benchmark metric ``retention``).
+LARGE_CACHE_KIB = 128 * 1024
+# An import takes less: the cache is most of what it holds beyond Python's own objects, this
+# size keeps a large import's peak memory within its target (benchmark metric ``ingest peak
+# RSS``), and the larger one bought it no measurable speed (metric ``ingest``).
 IMPORT_CACHE_KIB = 88 * 1024
-# The same for a retention run, which deletes from those indexes in random order too and has
-# no memory target: a larger cache keeps its purge faster (benchmark metric ``retention``).
-RETENTION_CACHE_KIB = 128 * 1024
 
 
-def set_import_cache(kib: int = IMPORT_CACHE_KIB) -> int | None:
+def set_import_cache(kib: int = LARGE_CACHE_KIB) -> int | None:
     """On SQLite, enlarge this connection's page cache to ``kib``; returns the size to restore.
 
     PRAGMA cache_size is not part of any transaction, so it goes straight to the driver: the

@@ -21,6 +21,7 @@ from logs.derived_rows import Underivable, rederived_record
 from logs.digests import seal_chain
 from logs.hash_chain import ChainAppender, chain_datetime, lock_chain
 from logs.ingest.bulk_insert import (
+    IMPORT_CACHE_KIB,
     BackgroundWriter,
     check_references_as_written,
     insert_rows,
@@ -284,7 +285,7 @@ class EventLoader:
             # The pipeline relies on the chain lock (and SQLite's write lock) being held from
             # the first batch to the last.
             raise RuntimeError("use the loader as a context manager inside transaction.atomic()")
-        self._cache_to_restore = set_import_cache()
+        self._cache_to_restore = set_import_cache(IMPORT_CACHE_KIB)
         check_references_as_written()
         self._writer = BackgroundWriter()
         return self

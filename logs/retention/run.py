@@ -31,7 +31,7 @@ from django.db import connection
 from django.utils import timezone
 
 from logs.access_trail import record_access
-from logs.ingest.bulk_insert import RETENTION_CACHE_KIB, restore_cache, set_import_cache
+from logs.ingest.bulk_insert import restore_cache, set_import_cache
 from logs.models import AccessRecord
 from logs.retention.archive import ArchiveRun, ids_of
 from logs.retention.faults import halt_point
@@ -125,8 +125,8 @@ def _apply_retention(
     condition = policy.expired(now)
     holds = _HoldsSeen()
     # Deleting touches pages of every index in random order, as an import does: on SQLite the
-    # larger page cache saves as many page reads here.
-    cache_to_restore = set_import_cache(RETENTION_CACHE_KIB)
+    # import's larger page cache saves as many page reads here.
+    cache_to_restore = set_import_cache()
     try:
         archive = _archive_and_purge(
             policy,

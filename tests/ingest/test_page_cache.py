@@ -10,7 +10,7 @@ from django.db import connection
 from logs.ingest import loader
 from logs.ingest.bulk_insert import (
     IMPORT_CACHE_KIB,
-    RETENTION_CACHE_KIB,
+    LARGE_CACHE_KIB,
     restore_cache,
     set_import_cache,
 )
@@ -32,19 +32,19 @@ def sqlite_only():
         pytest.skip("PRAGMA cache_size is SQLite's; PostgreSQL's buffers are the server's")
 
 
-def test_the_import_cache_is_set_and_given_back(sqlite_only):
+def test_the_large_cache_is_set_and_given_back(sqlite_only):
     usual = cache_size()
     previous = set_import_cache()
     assert previous == usual
-    assert cache_size() == -IMPORT_CACHE_KIB
+    assert cache_size() == -LARGE_CACHE_KIB
     restore_cache(previous)
     assert cache_size() == usual
 
 
 def test_a_size_asked_for_is_the_size_set(sqlite_only):
     usual = cache_size()
-    previous = set_import_cache(RETENTION_CACHE_KIB)
-    assert cache_size() == -RETENTION_CACHE_KIB
+    previous = set_import_cache(IMPORT_CACHE_KIB)
+    assert cache_size() == -IMPORT_CACHE_KIB
     restore_cache(previous)
     assert cache_size() == usual
 
