@@ -100,3 +100,10 @@ def query_plan(sql: str, params=()) -> str:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         return with_parent_indexes(cursor, " ".join(row[0] for row in cursor.fetchall()))
+
+
+def sqlite_page_cache_size() -> int:
+    """The connection's SQLite page cache as ``PRAGMA cache_size`` reads (negative: KiB)."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]

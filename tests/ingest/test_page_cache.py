@@ -16,14 +16,9 @@ from logs.ingest.bulk_insert import (
 )
 from logs.ingest.importer import import_file
 from tests.factories import GraphDirectoryAuditFactory
+from tests.support import sqlite_page_cache_size
 
 pytestmark = pytest.mark.django_db
-
-
-def cache_size() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        return cursor.fetchone()[0]
 
 
 @pytest.fixture
@@ -33,29 +28,29 @@ def sqlite_only():
 
 
 def test_the_large_cache_is_set_and_given_back(sqlite_only):
-    usual = cache_size()
+    usual = sqlite_page_cache_size()
     previous = set_import_cache()
     assert previous == usual
-    assert cache_size() == -LARGE_CACHE_KIB
+    assert sqlite_page_cache_size() == -LARGE_CACHE_KIB
     restore_cache(previous)
-    assert cache_size() == usual
+    assert sqlite_page_cache_size() == usual
 
 
 def test_a_size_asked_for_is_the_size_set(sqlite_only):
-    usual = cache_size()
+    usual = sqlite_page_cache_size()
     previous = set_import_cache(IMPORT_CACHE_KIB)
-    assert cache_size() == -IMPORT_CACHE_KIB
+    assert sqlite_page_cache_size() == -IMPORT_CACHE_KIB
     restore_cache(previous)
-    assert cache_size() == usual
+    assert sqlite_page_cache_size() == usual
 
 
 def test_an_import_keeps_its_size_for_its_whole_run(sqlite_only, monkeypatch, tmp_path):
-    usual = cache_size()
+    usual = sqlite_page_cache_size()
     seen = []
     real_insert_rows = loader.insert_rows
 
     def insert_rows_seeing_the_cache(*arguments, **keywords):
-        seen.append(cache_size())
+        seen.append(sqlite_page_cache_size())
         return real_insert_rows(*arguments, **keywords)
 
     monkeypatch.setattr(loader, "insert_rows", insert_rows_seeing_the_cache)
@@ -64,4 +59,4 @@ def test_an_import_keeps_its_size_for_its_whole_run(sqlite_only, monkeypatch, tm
     path.write_text(json.dumps({"value": records}), encoding="utf-8")
     assert import_file(path).ok
     assert seen and set(seen) == {-IMPORT_CACHE_KIB}
-    assert cache_size() == usual
+    assert sqlite_page_cache_size() == usual

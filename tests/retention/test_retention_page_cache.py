@@ -16,14 +16,9 @@ from logs.retention import run as retention_run
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
 from tests.factories import GraphDirectoryAuditFactory
+from tests.support import sqlite_page_cache_size
 
 pytestmark = pytest.mark.django_db
-
-
-def cache_size() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        return cursor.fetchone()[0]
 
 
 def test_a_retention_run_keeps_its_own_size_for_its_whole_run(monkeypatch, tmp_path):
@@ -34,12 +29,12 @@ def test_a_retention_run_keeps_its_own_size_for_its_whole_run(monkeypatch, tmp_p
     records = [GraphDirectoryAuditFactory() for _ in range(3)]
     path.write_text(json.dumps({"value": records}), encoding="utf-8")
     assert import_file(path).ok
-    usual = cache_size()
+    usual = sqlite_page_cache_size()
     sizes_during_retention = []
     real_archive_and_purge = retention_run._archive_and_purge
 
     def archive_and_purge_seeing_the_cache(*arguments, **keywords):
-        sizes_during_retention.append(cache_size())
+        sizes_during_retention.append(sqlite_page_cache_size())
         return real_archive_and_purge(*arguments, **keywords)
 
     monkeypatch.setattr(retention_run, "_archive_and_purge", archive_and_purge_seeing_the_cache)
@@ -48,4 +43,4 @@ def test_a_retention_run_keeps_its_own_size_for_its_whole_run(monkeypatch, tmp_p
     )
     assert result.purged == 3 and not AuditEvent.objects.exists()
     assert sizes_during_retention == [-LARGE_CACHE_KIB]
-    assert cache_size() == usual
+    assert sqlite_page_cache_size() == usual
