@@ -14,6 +14,7 @@ from logs.integrity import verify_chain
 from logs.models import AuditEvent, ChainCheckpoint, ModifiedProperty, Target
 from logs.partitions import existing_months, partitioned
 from logs.retention.holds import place_hold
+from logs.retention.ids import ids_of
 from logs.retention.months import drop_month, expired_months
 from logs.retention.policy import RetentionPolicy
 from logs.retention.run import apply_retention
@@ -248,3 +249,40 @@ def test_a_run_that_loses_its_lease_just_before_a_month_drop_drops_nothing(azuri
     verification = verify_chain()
     assert verification.ok, verification.broken or verification.derived
     assert verification.purged == 2
+
+
+@pytest.mark.postgres_only
+def test_a_hold_placed_after_its_month_was_archived_keeps_the_event_from_the_drop(archive_dir):
+    """The month was chosen whole and archived; a hold placed before its drop reaches into it.
+    The partition stays, the rest of the month goes event by event, and the manifest and the
+    summary say which event was kept."""
+    (early,) = store_at(at(2024, 1, 3), category="UserManagement")
+    rest_of_january = store_at(at(2024, 1, 17), at(2024, 1, 25), category="GroupManagement")
+    february = store_at(at(2024, 2, 10), category="GroupManagement")
+    placed = []
+
+    def place_once(purged):
+        # The first part (the first two events of January) is archived and waits for its
+        # month's drop, which comes only once the next part has been read.
+        if not placed:
+            placed.append(place_hold("Late", reason="r", event_ids=[early], username="t"))
+
+    result = apply_retention(
+        YEAR, archive_dir=archive_dir, now=NOW, part_size=2, on_progress=place_once
+    )
+
+    assert placed
+    assert stored_ids() == {early}
+    assert result.purged == 3
+    assert "202401" in partitions()
+    assert "202402" not in partitions()
+    (manifest,) = manifests(archive_dir)
+    assert ids_of(manifest["held"]) == [AuditEvent.objects.get(entra_id=early).pk]
+    assert manifest["purged"] == 3
+    archived = sorted(record["id"] for record in archive_records(archive_dir))
+    assert archived == sorted([early, *rest_of_january, *february])
+    # The summary counts what went: the held event's category and date are not in it.
+    assert result.categories == {"GroupManagement": 3}
+    assert result.oldest == at(2024, 1, 17)
+    verification = verify_chain()
+    assert verification.ok, verification.broken or verification.derived
